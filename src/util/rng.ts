@@ -1,0 +1,61 @@
+/**
+ * A small seeded random generator (xoshiro128**, seeded through splitmix32) whose whole state is
+ * four uint32 words, so that checkpoints can store it and a resumed run continues bit-identically.
+ */
+export class Rng {
+  private s = new Uint32Array(4);
+  private spare: number | null = null;
+
+  constructor(seed = 0) { this.seed(seed); }
+
+  seed(seed: number): void {
+    let x = (seed >>> 0) ^ 0x9e3779b9;
+    for (let i = 0; i < 4; i++) {
+      // splitmix32
+      x = (x + 0x9e3779b9) >>> 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      this.s[i] = (z ^ (z >>> 16)) >>> 0;
+    }
+    if ((this.s[0] | this.s[1] | this.s[2] | this.s[3]) === 0) this.s[0] = 1;
+    this.spare = null;
+  }
+
+  /** A uniformly distributed uint32. */
+  nextU32(): number {
+    const s = this.s;
+    const r = Math.imul(rotl(Math.imul(s[1], 5) >>> 0, 7), 9) >>> 0;
+    const t = (s[1] << 9) >>> 0;
+    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 11);
+    return r;
+  }
+  /** Uniform in [0, 1) with 32 random bits. */
+  next(): number { return this.nextU32() / 4294967296; }
+  uniform(lo: number, hi: number): number { return lo + (hi - lo) * this.next(); }
+  /** Integer in [0, n). */
+  int(n: number): number { return Math.floor(this.next() * n); }
+  /** Standard normal (Box–Muller; the second value is kept for the next call). */
+  normal(): number {
+    if (this.spare !== null) { const v = this.spare; this.spare = null; return v; }
+    let u = 0;
+    while (u === 0) u = this.next();
+    const v = this.next();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+  /** The generator's whole state, for checkpoints. */
+  getState(): number[] { return [...this.s, this.spare === null ? NaN : this.spare]; }
+  setState(state: readonly number[]): void {
+    if (state.length !== 5) throw new Error('bad RNG state');
+    for (let i = 0; i < 4; i++) this.s[i] = state[i] >>> 0;
+    this.spare = Number.isNaN(state[4]) ? null : state[4];
+  }
+  /** An independent generator derived from this one (e.g. for dropout masks). */
+  fork(): Rng { return new Rng(this.nextU32()); }
+}
+
+const rotl = (x: number, k: number): number => ((x << k) | (x >>> (32 - k))) >>> 0;
