@@ -101,8 +101,8 @@ export interface Backend {
     h: Buf, hOff: number, cache: Buf, cacheOff: number, mask: Buf | null, maskOff: number): void;
   /**
    * GRU step backward: from dh and the cache, writes dxg [B×3H] (gradient on W_ih x + b_ih) and
-   * dhg [B×3H] (gradient on W_hh h + b_hh), and writes dhPrev = z ⊙ dh (+ dh for masked rows);
-   * the caller adds dhg · W_hh to dhPrev.
+   * dhg [B×3H] (gradient on W_hh h + b_hh), and ACCUMULATES dhPrev += z ⊙ dh (+= dh for masked
+   * rows); the caller adds dhg · W_hh to dhPrev.
    */
   gruBackward(B: number, H: number, hPrev: Buf, hPrevOff: number, cache: Buf, cacheOff: number, dh: Buf, dhOff: number,
     dxg: Buf, dxgOff: number, dhg: Buf, dhgOff: number, dhPrev: Buf, dhPrevOff: number, mask: Buf | null, maskOff: number): void;

@@ -208,7 +208,7 @@ export class JsBackend implements Backend {
       const d = dhOff + b * H, dp = dhPrevOff + b * H;
       if (mask !== null && mask[maskOff + b] === 0) {
         for (let j = 0; j < H; j++) {
-          dhPrev[dp + j] = dh[d + j];
+          dhPrev[dp + j] += dh[d + j];
           dxg[x + j] = 0; dxg[x + H + j] = 0; dxg[x + 2 * H + j] = 0;
           dhg[hh + j] = 0; dhg[hh + H + j] = 0; dhg[hh + 2 * H + j] = 0;
         }
@@ -222,7 +222,7 @@ export class JsBackend implements Backend {
         const dr = dn * hn * r * (1 - r);
         dxg[x + j] = dr; dxg[x + H + j] = dz; dxg[x + 2 * H + j] = dn;
         dhg[hh + j] = dr; dhg[hh + H + j] = dz; dhg[hh + 2 * H + j] = dn * r;
-        dhPrev[dp + j] = g * z;
+        dhPrev[dp + j] += g * z;
       }
     }
   }

@@ -48,11 +48,11 @@ export class Rng {
     return r * Math.cos(2 * Math.PI * v);
   }
   /** The generator's whole state, for checkpoints. */
-  getState(): number[] { return [...this.s, this.spare === null ? NaN : this.spare]; }
+  getState(): number[] { return [...this.s, this.spare === null ? 0 : 1, this.spare ?? 0]; }
   setState(state: readonly number[]): void {
-    if (state.length !== 5) throw new Error('bad RNG state');
+    if (state.length !== 6 || state.some((v) => typeof v !== 'number' || !Number.isFinite(v))) throw new Error('bad RNG state');
     for (let i = 0; i < 4; i++) this.s[i] = state[i] >>> 0;
-    this.spare = Number.isNaN(state[4]) ? null : state[4];
+    this.spare = state[4] ? state[5] : null;
   }
   /** An independent generator derived from this one (e.g. for dropout masks). */
   fork(): Rng { return new Rng(this.nextU32()); }

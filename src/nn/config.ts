@@ -1,0 +1,102 @@
+/**
+ * A model's architecture as plain JSON (stored in the model file's metadata), with the checks
+ * that turn an impossible configuration into one clear sentence before anything is allocated.
+ */
+import type { Activation } from '../kernels/backend.js';
+
+export type CellType = 'elman' | 'jordan' | 'elman+jordan' | 'lstm' | 'gru';
+export type H0Mode = 'zero' | 'random' | 'learned';
+export type HeadType = 'softmax' | 'mse';
+export type OutputMode = 'every' | 'last';
+export type InitScheme = 'pytorch' | 'xavier' | 'orthogonal' | 'identity';
+/** What a Jordan layer feeds back: its own previous output (the Jordan network) or the previous target (teacher forcing). */
+export type JordanFeed = 'output' | 'target';
+
+export interface ModelConfig {
+  cell: CellType;
+  /** Nonlinearity of Elman/Jordan cells (LSTM/GRU use their fixed gates). */
+  activation: Activation;
+  hidden: number;
+  layers: number;
+  bidirectional: boolean;
+  /** Input: vocabulary size for token inputs, or feature count for real-valued inputs. */
+  inputSize: number;
+  /** 'tokens': integer ids (one-hot or embedded); 'dense': real-valued vectors. */
+  inputKind: 'tokens' | 'dense';
+  /** Embedding width for token inputs; 0 = one-hot (no embedding tensor). */
+  embed: number;
+  outputSize: number;
+  head: HeadType;
+  outputMode: OutputMode;
+  /** Extra recurrences W_k h_{t-k} for k in lags (Elman-type cells), each k ≥ 2. */
+  lags: number[];
+  h0: H0Mode;
+  /** Standard deviation of a random initial state. */
+  h0Scale: number;
+  jordanFeed: JordanFeed;
+  /** Dropout between stacked layers (training only). */
+  dropout: number;
+  init: InitScheme;
+  /** Rescale every recurrent [H×H] block to this spectral radius after initialisation (0 = leave). */
+  spectralRadius: number;
+  /** Value of the LSTM forget-gate bias at initialisation (PyTorch's default init when null). */
+  forgetBias: number | null;
+}
+
+export const DEFAULT_CONFIG: ModelConfig = {
+  cell: 'elman', activation: 'tanh', hidden: 64, layers: 1, bidirectional: false,
+  inputSize: 1, inputKind: 'tokens', embed: 0, outputSize: 1, head: 'softmax', outputMode: 'every',
+  lags: [], h0: 'zero', h0Scale: 0.1, jordanFeed: 'output', dropout: 0, init: 'pytorch',
+  spectralRadius: 0, forgetBias: null,
+};
+
+export class ConfigError extends Error {}
+
+const CELLS: CellType[] = ['elman', 'jordan', 'elman+jordan', 'lstm', 'gru'];
+const ACTS: Activation[] = ['tanh', 'sigmoid', 'relu'];
+
+export const isSimpleCell = (c: CellType): boolean => c === 'elman' || c === 'jordan' || c === 'elman+jordan';
+export const hasJordan = (c: CellType): boolean => c === 'jordan' || c === 'elman+jordan';
+export const hasElman = (c: CellType): boolean => c === 'elman' || c === 'elman+jordan';
+/** Gate blocks per cell: the rows of weight_ih are gates × hidden, as in PyTorch. */
+export const gatesOf = (c: CellType): number => (c === 'lstm' ? 4 : c === 'gru' ? 3 : 1);
+
+const posInt = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v > 0;
+
+/** Fill defaults and validate; throws ConfigError with one sentence naming the problem. */
+export function makeConfig(partial: Partial<ModelConfig>): ModelConfig {
+  const c: ModelConfig = { ...DEFAULT_CONFIG, ...partial, lags: [...(partial.lags ?? [])] };
+  const fail = (msg: string): never => { throw new ConfigError(msg); };
+  if (!CELLS.includes(c.cell)) fail(`unknown cell '${c.cell}' (expected one of ${CELLS.join(', ')})`);
+  if (isSimpleCell(c.cell) && !ACTS.includes(c.activation)) fail(`unknown activation '${c.activation}' (expected tanh, sigmoid or relu)`);
+  if (!posInt(c.hidden)) fail(`hidden size must be a positive integer, got ${c.hidden}`);
+  if (c.hidden > 65536) fail(`hidden size ${c.hidden} is too large`);
+  if (!posInt(c.layers)) fail(`layers must be a positive integer, got ${c.layers}`);
+  if (!posInt(c.inputSize)) fail(`input size must be a positive integer, got ${c.inputSize}`);
+  if (!posInt(c.outputSize)) fail(`output size must be a positive integer, got ${c.outputSize}`);
+  if (c.inputKind !== 'tokens' && c.inputKind !== 'dense') fail(`input kind must be tokens or dense`);
+  if (!(Number.isInteger(c.embed) && c.embed >= 0)) fail(`embedding size must be a non-negative integer, got ${c.embed}`);
+  if (c.inputKind === 'dense' && c.embed > 0) fail('an embedding needs token inputs');
+  if (c.head !== 'softmax' && c.head !== 'mse') fail(`unknown head '${c.head}' (expected softmax or mse)`);
+  if (c.outputMode !== 'every' && c.outputMode !== 'last') fail(`output mode must be every or last`);
+  for (const k of c.lags) {
+    if (!Number.isInteger(k) || k < 2) fail(`lags must be integers ≥ 2 (lag 1 is the ordinary recurrence), got ${k}`);
+    if (k > 4096) fail(`lag ${k} is too long`);
+  }
+  if (new Set(c.lags).size !== c.lags.length) fail('lags must be distinct');
+  c.lags.sort((a, b) => a - b);
+  if (c.lags.length > 0 && !isSimpleCell(c.cell)) fail(`lags apply to Elman and Jordan cells, not ${c.cell}`);
+  if (c.h0 !== 'zero' && c.h0 !== 'random' && c.h0 !== 'learned') fail(`h0 must be zero, random or learned, got '${c.h0}'`);
+  if (!(c.h0Scale >= 0 && Number.isFinite(c.h0Scale))) fail('h0 scale must be a non-negative number');
+  if (!(c.dropout >= 0 && c.dropout < 1)) fail(`dropout must be in [0, 1), got ${c.dropout}`);
+  if (!['pytorch', 'xavier', 'orthogonal', 'identity'].includes(c.init)) fail(`unknown init '${c.init}'`);
+  if (!(c.spectralRadius >= 0 && Number.isFinite(c.spectralRadius))) fail('spectral radius must be a non-negative number');
+  if (c.forgetBias !== null && !Number.isFinite(c.forgetBias)) fail('forget bias must be a number');
+  if (hasJordan(c.cell)) {
+    if (c.bidirectional) fail('a Jordan network feeds back its previous output, so it cannot be bidirectional');
+    if (c.jordanFeed !== 'output' && c.jordanFeed !== 'target') fail(`jordan feed must be output or target`);
+    if (c.jordanFeed === 'target' && c.outputMode === 'last') fail('teacher forcing feeds the previous target, which needs a target at every step');
+  }
+  if (c.cell === 'jordan' && c.lags.length > 0) fail('lags extend the Elman recurrence W_hh; a pure Jordan cell has none');
+  return c;
+}

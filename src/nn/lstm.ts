@@ -1,0 +1,66 @@
+/**
+ * LSTM layer, exactly as torch.nn.LSTM (gate rows i, f, g, o):
+ *
+ *   [i, f, g, o] = [σ, σ, tanh, σ](W_ih x_t + b_ih + W_hh h_{t−1} + b_hh)
+ *   c_t = f ⊙ c_{t−1} + i ⊙ g,     h_t = o ⊙ tanh(c_t)
+ *
+ * Backward (dh_t total, dc_t from step t+1):
+ *   dc = dc_t + dh_t ⊙ o ⊙ (1 − tanh² c_t)
+ *   di = dc ⊙ g,  df = dc ⊙ c_{t−1},  dg = dc ⊙ i,  do = dh_t ⊙ tanh c_t   (then through σ', tanh')
+ *   dc_{t−1} = dc ⊙ f,   dh_{t−1} += dgates W_hh
+ * The cell state is additive through f: the gradient along c is not squashed at every step,
+ * which is why LSTMs learn long spans where Elman networks fail.
+ */
+import type { Backend, Buf } from '../kernels/backend.js';
+import { RecurrentLayer, type LayerNames } from './layer.js';
+import type { Params } from './params.js';
+
+export class LstmLayer extends RecurrentLayer {
+  readonly G = 4;
+  /** Cell states, same slots as hs. */
+  cs: Buf;
+  dcs: Buf;
+
+  constructor(be: Backend, params: Params, grads: Params, names: LayerNames, inSize: number, H: number, reverse: boolean) {
+    super(be, params, grads, names, inSize, H, reverse, 1);
+    this.cs = this.dcs = be.alloc(0);
+  }
+
+  protected override allocate(rows: number, slotRows: number): void {
+    super.allocate(rows, slotRows);
+    this.be.free(this.cs); this.be.free(this.dcs);
+    this.cs = this.be.alloc(slotRows * this.H);
+    this.dcs = this.be.alloc(slotRows * this.H);
+  }
+
+  forwardStep(s: number): void {
+    const be = this.be, B = this.B, H = this.H, t = this.step(s), g = t * B * 4 * H;
+    be.gemm(false, true, B, 4 * H, H, 1, this.hs, this.hOff(s - 1), H, this.params.data, this.p(this.names.whh!), H, 1, this.xw, g, 4 * H);
+    be.lstmForward(B, H, this.xw, g, this.cs, this.hOff(s - 1), this.cs, this.hOff(s), this.hs, this.hOff(s - 1), this.hs, this.hOff(s),
+      this.mask, this.maskOff(t));
+  }
+
+  backwardStep(s: number): void {
+    const be = this.be, B = this.B, H = this.H, t = this.step(s), g = t * B * 4 * H;
+    be.lstmBackward(B, H, this.xw, g, this.cs, this.hOff(s - 1), this.cs, this.hOff(s), this.dhs, this.hOff(s),
+      this.dcs, this.hOff(s), this.dxw, g, this.dcs, this.hOff(s - 1), this.dhs, this.hOff(s - 1), this.mask, this.maskOff(t));
+    be.gemm(false, false, B, H, 4 * H, 1, this.dxw, g, 4 * H, this.params.data, this.p(this.names.whh!), H, 1, this.dhs, this.hOff(s - 1), H);
+  }
+
+  paramGrads(): void {
+    const be = this.be, rows = this.T * this.B, H = this.H, gr = this.grads;
+    this.inputParamGrads();
+    be.sumRows(this.dxw, 0, rows, 4 * H, 4 * H, gr.data, gr.offset(this.names.bhh));
+    be.gemm(true, false, 4 * H, H, rows, 1, this.dxw, 0, 4 * H, this.hs, this.lagStart(1) * this.B * H, H, 1, gr.data, gr.offset(this.names.whh!), H);
+  }
+
+  override beginBackward(): void {
+    super.beginBackward();
+    this.be.fill(this.dcs, 0, (this.T + 1) * this.B * this.H, 0);
+  }
+  setInitialCell(c: Buf): void { this.be.copy(this.B * this.H, c, 0, this.cs, this.hOff(-1)); }
+  getFinalCell(c: Buf): void { this.be.copy(this.B * this.H, this.cs, this.hOff(this.T - 1), c, 0); }
+  getInitialCellGrad(dc: Buf): void { this.be.copy(this.B * this.H, this.dcs, this.hOff(-1), dc, 0); }
+  /** Gradient on the final cell state from outside (a loss on c_n). */
+  addFinalCellGrad(dc: Buf, off: number): void { this.be.axpy(this.B * this.H, 1, dc, off, this.dcs, this.hOff(this.T - 1)); }
+}
