@@ -11,6 +11,7 @@ import type { Backend, Buf } from '../../src/kernels/backend.js';
 import { Model, type Batch } from '../../src/nn/model.js';
 import type { ModelConfig } from '../../src/nn/config.js';
 import { backends } from '../helpers/backends.js';
+import { assertClose } from '../helpers/close.js';
 
 interface T { shape: number[]; data: number[] }
 type Fixture = Record<string, any>;
@@ -18,14 +19,6 @@ type Fixture = Record<string, any>;
 const dir = new URL('../fixtures/torch/', import.meta.url);
 const load = (name: string): Fixture => JSON.parse(readFileSync(new URL(name, dir), 'utf8'));
 const cases = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'optim.json').map((f) => f.slice(0, -5));
-
-export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, rel = 1e-4, abs = 1e-5): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i], e = expected[i];
-    if (!(Math.abs(a - e) <= abs + rel * Math.abs(e))) assert.fail(`${what}[${i}]: got ${a}, PyTorch ${e}`);
-  }
-}
 
 function configOf(f: Fixture): Partial<ModelConfig> {
   const cell = f.module === 'LSTM' ? 'lstm' : f.module === 'GRU' ? 'gru' : 'elman';
