@@ -36,12 +36,13 @@ export function gemmScratchBytes(): i32 {
 
 /**
  * Part `part` of `nparts` of C = alpha·op(A)·op(B) + beta·C. Pointers are byte addresses, leading dimensions in
- * elements. `scratch` is this part's own GEMM_SCRATCH_BYTES.
+ * elements. Part p uses the GEMM_SCRATCH_BYTES at scratch + p·GEMM_SCRATCH_BYTES.
  */
 export function gemm(transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32,
   A: usize, lda: i32, B: usize, ldb: i32, beta: f32, C: usize, ldc: i32,
   scratch: usize, part: i32, nparts: i32): void {
   if (m <= 0 || n <= 0) return;
+  scratch += <usize>part * GEMM_SCRATCH_BYTES;
   const tm = transB ? DR : MR, tn = transB ? DN : NR;
   let i0 = 0, i1 = m, j0 = 0, j1 = n;
   if (nparts > 1) {

@@ -1,0 +1,18 @@
+/**
+ * recur's public library API (platform-free: Node and browsers). Node-only helpers (backend
+ * selection with native/WASM, files, built-in corpora) are in `recur/node`.
+ */
+export type { Backend, Buf, Activation } from './kernels/backend.js';
+export { JsBackend } from './kernels/js.js';
+export { makeConfig, ConfigError, DEFAULT_CONFIG, type ModelConfig, type CellType, type H0Mode } from './nn/config.js';
+export { Model, tensorSpecs, type Batch, type RecurrentState, type ForwardOptions, type BackwardOptions } from './nn/model.js';
+export { Params, type TensorSpec, type TensorView } from './nn/params.js';
+export { Optimizer, OPTIMIZERS, type OptimizerName, type OptimizerOptions } from './train/optim.js';
+export { Trainer, DivergedError, type TrainerOptions, type StepStats } from './train/trainer.js';
+export { clipByNorm, clipByValue, gradNorm } from './train/clip.js';
+export { chunks, sliceTime } from './train/bptt.js';
+export { encodeModel, decodeModel, restoreOptimizer } from './io/model-file.js';
+export { encodeSafetensors, decodeSafetensors, ModelFileError } from './io/safetensors.js';
+export { eigenvalues, spectralRadius, singularValues, powerNorms, analyzeMatrix } from './analysis/spectrum.js';
+export { Vocab, StreamBatcher, decodeUtf8Strict } from './data/text.js';
+export { Rng } from './util/rng.js';
