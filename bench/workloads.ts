@@ -39,18 +39,19 @@ export type Spec = TrainSpec | SampleSpec;
 
 const adam = { optimizer: 'adam', lr: 2e-3, clipValue: 0, clipNorm: 5 } as const;
 
+const W2: TrainSpec = { id: 'W2', kind: 'train', title: 'LSTM 256, batch 32, seq 64, Adam', cell: 'lstm', hidden: 256, layers: 1, batch: 32, seq: 64, ...adam };
+
 export const WORKLOADS: Record<WorkloadId, Spec> = {
   W1: {
     id: 'W1', kind: 'train', title: 'Elman tanh 100, batch 1, seq 25, Adagrad 0.1, clip ±5 (min-char-rnn)',
     cell: 'elman', hidden: 100, layers: 1, batch: 1, seq: 25, optimizer: 'adagrad', lr: 0.1, clipValue: 5, clipNorm: 0,
   },
-  W2: { id: 'W2', kind: 'train', title: 'LSTM 256, batch 32, seq 64, Adam', cell: 'lstm', hidden: 256, layers: 1, batch: 32, seq: 64, ...adam },
+  W2,
   W3: { id: 'W3', kind: 'train', title: 'GRU 256, batch 32, seq 64, Adam', cell: 'gru', hidden: 256, layers: 1, batch: 32, seq: 64, ...adam },
   W4: { id: 'W4', kind: 'train', title: 'Elman tanh 256, batch 32, seq 64, Adam', cell: 'elman', hidden: 256, layers: 1, batch: 32, seq: 64, ...adam },
   W5: { id: 'W5', kind: 'train', title: 'LSTM 512×2, batch 64, seq 128, Adam', cell: 'lstm', hidden: 512, layers: 2, batch: 64, seq: 128, ...adam },
-  S1: { id: 'S1', kind: 'sample', title: "sampling W2's model, batch 1, 2000 chars, T=1.0", model: undefined as unknown as TrainSpec, length: 2000, temperature: 1 },
+  S1: { id: 'S1', kind: 'sample', title: "sampling W2's model, batch 1, 2000 chars, T=1.0", model: W2, length: 2000, temperature: 1 },
 };
-(WORKLOADS.S1 as SampleSpec).model = WORKLOADS.W2 as TrainSpec;
 
 export const WORKLOAD_IDS = Object.keys(WORKLOADS) as WorkloadId[];
 
@@ -89,6 +90,8 @@ export interface ChildResult {
   workload: WorkloadId;
   /** Threads the peer was asked to use (1 for single-threaded peers). */
   threads: number;
+  /** Threads the framework reports using, where it says (torch.get_num_threads()). */
+  threadsUsed?: number;
   /** Backend or variant inside the peer (js, wasm, cpu, ...). */
   backend?: string;
   /** Training characters per second (batch·seq per step / step time), or generated chars/s for S1. */

@@ -1,4 +1,426 @@
-import type { Command } from 'commander';
+/**
+ * `recur lab …`: the long-term dependency lab. Train on the adding and copy-memory problems and watch
+ * the gradient vanish or explode: gradient norms per step back in time, eigenvalues and singular
+ * values of W_hh, and a one-page report that puts Elman, LSTM, GRU and IRNN side by side.
+ */
+import { extname } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { gradFlow, type GradFlow } from '../analysis/gradflow.js';
+import { eigenPlot, lineChart, type Series } from '../analysis/plots.js';
+import { htmlReport, markdownReport, type Report, type ReportSection } from '../analysis/report.js';
+import { analyzeMatrix } from '../analysis/spectrum.js';
+import { decodeModel, encodeModel } from '../io/model-file.js';
+import type { Backend } from '../kernels/backend.js';
+import { isSimpleCell } from '../nn/config.js';
+import { Model, type Batch } from '../nn/model.js';
+import { BACKEND_NAMES, createBackend, type BackendName } from '../node/backend.js';
+import { atomicWriteFile, readFileLimited } from '../node/files.js';
+import { svgToPng } from '../node/png.js';
+import {
+  ADDING_BASELINE_MSE, copyBaseline, DEFAULT_GATE, GATE_NAMES, LAB_CELLS, LAB_DEFAULTS, labBatch, labModelConfig,
+  recurrentBlock, trainLab, type LabCell, type LabResult, type LabTask,
+} from '../tasks/lab.js';
+import { OPTIMIZERS, type OptimizerName } from '../train/optim.js';
+import { Rng } from '../util/rng.js';
+import { choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
 
-/** Registers the `lab` command (not built yet). */
-export function register(_program: Command): void {}
+interface CommonOpts { seed: number; threads?: number; backend: BackendName; json?: boolean }
+
+/** Flags every lab command takes. */
+function common(cmd: Command): Command {
+  return cmd
+    .option('--seed <n>', 'random seed (weights, data, test set)', intArg(0, 2 ** 32 - 1), 1)
+    .option('--threads <n>', 'kernel threads (default: all cores)', intArg(1, 1024))
+    .addOption(new Option('--backend <name>', 'kernel backend').argParser(choiceArg(BACKEND_NAMES)).default('auto'))
+    .option('--json', 'print JSON lines instead of text');
+}
+
+const backendOf = (o: CommonOpts): Promise<Backend> => createBackend({ backend: o.backend, threads: o.threads });
+
+/** Write an SVG, and/or its PNG rendering, atomically. */
+function writePicture(svg: string, svgPath?: string, pngPath?: string): void {
+  if (svgPath) atomicWriteFile(svgPath, new TextEncoder().encode(svg));
+  if (pngPath) atomicWriteFile(pngPath, svgToPng(svg));
+}
+
+const fmt = (x: number, digits = 4): string =>
+  !Number.isFinite(x) ? String(x) : x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e5) ? x.toExponential(2) : x.toFixed(digits);
+
+// ------------------------------------------------------------------------ adding / copy
+
+interface TrainOpts extends CommonOpts {
+  cell: LabCell; length?: number; delay?: number; hidden: number; batch: number; lr?: number; optimizer: OptimizerName;
+  clipNorm: number; steps?: number; time?: number; logEvery: number; testSize: number; save?: string; svg?: string; png?: string;
+}
+
+function trainCommand(parent: Command, task: LabTask): void {
+  const cmd = parent.command(task)
+    .description(task === 'adding'
+      ? 'the adding problem: sum the two marked numbers of a sequence of T (baseline MSE 0.167)'
+      : 'the copy-memory problem: recall 10 symbols after a delay of T steps (baseline 10·ln 8/(T+20))')
+    .requiredOption('--cell <cell>', `${LAB_CELLS.join(', ')} (irnn: ReLU Elman with W_hh = I)`, choiceArg(LAB_CELLS));
+  if (task === 'adding') cmd.requiredOption('--length <T>', 'sequence length T', intArg(2, 100000));
+  else cmd.requiredOption('--delay <T>', 'steps between the symbols and the recall', intArg(1, 100000));
+  cmd
+    .option('--hidden <n>', 'hidden units', intArg(1, 4096), LAB_DEFAULTS.hidden)
+    .option('--batch <n>', 'sequences per update', intArg(1, 100000), LAB_DEFAULTS.batch)
+    .option('--lr <x>', 'learning rate (default: elman 1e-3, lstm/gru 1e-2, irnn 1e-4)', numArg(0, Infinity, { exclusiveMin: true }))
+    .addOption(new Option('--optimizer <name>', 'optimizer').argParser(choiceArg(OPTIMIZERS)).default(LAB_DEFAULTS.optimizer))
+    .option('--clip-norm <x>', 'clip the gradient to this global norm (0 = off)', numArg(0), LAB_DEFAULTS.clipNorm)
+    .option('--steps <n>', 'stop after n updates', intArg(1))
+    .option('--time <seconds>', `stop after this much training (default ${LAB_DEFAULTS.seconds} s unless --steps)`, numArg(0, Infinity, { exclusiveMin: true }))
+    .option('--log-every <n>', 'log every n updates', intArg(1), LAB_DEFAULTS.logEvery)
+    .option('--test-size <n>', 'test sequences', intArg(1, 1000000), LAB_DEFAULTS.testSize)
+    .option('--save <file>', 'save the trained model (for lab gradflow/spectrum --model)')
+    .option('--svg <file>', 'write the loss curve as SVG')
+    .option('--png <file>', 'write the loss curve as PNG');
+  common(cmd).action(run(async (o: TrainOpts) => {
+    const length = task === 'adding' ? o.length! : o.delay!;
+    const be = await backendOf(o);
+    const { model, result } = trainLab({
+      task, cell: o.cell, length, hidden: o.hidden, batch: o.batch, lr: o.lr, optimizer: o.optimizer, clipNorm: o.clipNorm,
+      steps: o.steps ?? 0, seconds: o.time ?? (o.steps ? 0 : LAB_DEFAULTS.seconds), logEvery: o.logEvery, testSize: o.testSize, seed: o.seed,
+    }, be, (log) => {
+      if (o.json) jsonLine({ event: 'step', ...log });
+      else process.stdout.write(`step ${log.step}  loss ${fmt(log.loss)}  |g| ${fmt(log.grad_norm, 3)}  ρ(W_hh) ${fmt(log.spectral_radius, 3)}  ${log.seconds.toFixed(1)} s\n`);
+    });
+    if (o.save) {
+      atomicWriteFile(o.save, encodeModel(model, {
+        task: { name: 'lab', problem: task, length },
+        training: { steps: result.steps, seconds: result.seconds, seed: o.seed, lr: result.lr, clip_norm: o.clipNorm },
+      }));
+    }
+    if (o.svg || o.png) writePicture(await lossChart([result]), o.svg, o.png);
+    const summary = resultLine(result, be.name, o.batch);
+    if (o.json) jsonLine({ event: 'result', ...summary });
+    else {
+      const what = task === 'adding' ? 'MSE' : 'cross-entropy';
+      process.stdout.write(`${o.cell} ${task} ${task === 'adding' ? 'T' : 'delay'}=${length}: test ${what} ${fmt(result.test_loss)} `
+        + `(baseline ${fmt(result.baseline)}) after ${result.steps} steps in ${result.seconds.toFixed(1)} s on ${be.name}\n`);
+      if (result.recall_accuracy !== undefined) process.stdout.write(`recall accuracy ${(100 * result.recall_accuracy).toFixed(1)}%\n`);
+      process.stdout.write(`spectral radius of W_hh: ${fmt(result.spectral_radius_start, 3)} at the start, ${fmt(result.spectral_radius_end, 3)} at the end\n`);
+      if (result.diverged) process.stdout.write(`training diverged: ${result.diverged}\n`);
+    }
+  }));
+}
+
+/** The result object of --json (without the history, which was printed line by line). */
+function resultLine(r: LabResult, backend: string, batch: number): Record<string, unknown> {
+  const { history: _h, test_loss, baseline, length, task, ...rest } = r;
+  const named = task === 'adding'
+    ? { length, test_mse: test_loss, baseline_mse: baseline }
+    : { delay: length, test_ce: test_loss, baseline_ce: baseline };
+  return { task, ...named, ...rest, batch, backend };
+}
+
+async function lossChart(results: LabResult[], title?: string): Promise<string> {
+  const series: Series[] = results.map((r) => ({
+    name: results.length > 1 ? `${r.cell}${r.clip_norm > 0 ? '' : ' (no clip)'}` : 'training loss',
+    x: r.history.map((h) => h.step), y: r.history.map((h) => h.loss),
+  }));
+  const r0 = results[0], maxStep = Math.max(1, ...results.map((r) => r.steps));
+  series.push({ name: 'baseline', x: [1, maxStep], y: [r0.baseline, r0.baseline] });
+  return lineChart({
+    series, logY: true, xLabel: 'update', yLabel: r0.task === 'adding' ? 'MSE' : 'cross-entropy',
+    title: title ?? `${r0.task === 'adding' ? 'Adding problem, T' : 'Copy task, delay'} = ${r0.length}`,
+  });
+}
+
+// ------------------------------------------------------------------------------ models
+
+interface ModelSource { model: Model; task: LabTask | null; length: number | null; vocab: string[] | null; label: string }
+
+/** A saved model, or a fresh one from task flags (--cell, --task, --length, --hidden). */
+async function loadOrBuild(o: { model?: string; cell?: LabCell; task: LabTask; length?: number; hidden: number; seed: number }, be: Backend): Promise<ModelSource> {
+  if (o.model) {
+    if (o.cell) throw new UsageError('give either --model or --cell, not both');
+    const { model, checkpoint } = decodeModel(readFileLimited(o.model), be);
+    const t = checkpoint.task;
+    const lab = t && t.name === 'lab' && (t.problem === 'adding' || t.problem === 'copy') ? t.problem as LabTask : null;
+    return { model, task: lab, length: lab && Number.isInteger(t!.length) ? t!.length as number : null, vocab: checkpoint.vocab, label: o.model };
+  }
+  if (!o.cell) throw new UsageError('give a model file (--model FILE) or a fresh model (--cell CELL with --length T)');
+  const model = new Model(labModelConfig(o.task, o.cell, o.hidden), be).init(new Rng(o.seed).fork());
+  return { model, task: o.task, length: o.length ?? null, vocab: null, label: `fresh ${o.cell} (${o.task}, seed ${o.seed})` };
+}
+
+// ---------------------------------------------------------------------------- gradflow
+
+interface GradflowOpts extends CommonOpts {
+  model?: string; cell?: LabCell; task: LabTask; length?: number; hidden: number; batch: number; layer?: number; text?: string;
+  svg?: string; png?: string;
+}
+
+/** The probe sequence: the lab task's own data, a given text, or random inputs (see the command help). */
+function probeBatch(src: ModelSource, o: GradflowOpts, rng: Rng): Batch {
+  const c = src.model.config;
+  if (src.task && (o.text === undefined)) {
+    const length = o.length ?? src.length;
+    if (!length) throw new UsageError('give the sequence length with --length');
+    return labBatch(src.task, length, o.batch, rng);
+  }
+  const every = c.outputMode === 'every', B = o.text !== undefined ? 1 : o.batch;
+  let T = o.length ?? 100, tokens: Int32Array | undefined, inputs: Float32Array | undefined;
+  let last: number | null = null;
+  if (o.text !== undefined) {
+    if (c.inputKind !== 'tokens' || !src.vocab) throw new UsageError('--text needs a model with a character vocabulary');
+    const index = new Map(src.vocab.map((s, i) => [s, i]));
+    const chars = [...o.text];
+    if (chars.length < 2) throw new UsageError('--text needs at least two characters (inputs, and the next one as the target)');
+    const ids = chars.map((ch) => {
+      const id = index.get(ch);
+      if (id === undefined) throw new UsageError(`--text: the character ${JSON.stringify(ch)} is not in the model's vocabulary`);
+      return id;
+    });
+    // Inputs are every character but the last; the last one is the target of the final prediction.
+    T = ids.length - 1;
+    tokens = Int32Array.from(ids.slice(0, T));
+    last = ids[T];
+  } else if (c.inputKind === 'tokens') {
+    tokens = new Int32Array(T * B);
+    for (let i = 0; i < tokens.length; i++) tokens[i] = rng.int(c.inputSize);
+  } else {
+    inputs = new Float32Array(T * B * c.inputSize);
+    for (let i = 0; i < inputs.length; i++) inputs[i] = rng.normal();
+  }
+  const batch: Batch = { T, B, tokens, inputs };
+  const rows = every ? T * B : B;
+  if (c.head === 'softmax') {
+    const targets = new Int32Array(rows);
+    for (let i = 0; i < rows; i++) targets[i] = rng.int(c.outputSize);
+    if (last !== null) {
+      if (last >= c.outputSize) throw new UsageError('the last character of --text is not one of the model\'s output classes');
+      targets[rows - 1] = last;
+    }
+    batch.targets = targets;
+  } else batch.targetValues = new Float32Array(rows * c.outputSize);
+  return batch;
+}
+
+function registerGradflow(lab: Command): void {
+  const cmd = lab.command('gradflow')
+    .description('‖∂L/∂h_t‖ at every step t for a loss at the end of the sequence, and the ratio last/first')
+    .option('--model <file>', 'a saved recur model (lab models use their task\'s data; others random inputs or --text)')
+    .option('--cell <cell>', `a freshly initialised lab model instead: ${LAB_CELLS.join(', ')}`, choiceArg(LAB_CELLS))
+    .addOption(new Option('--task <task>', 'task of a fresh model').argParser(choiceArg(['adding', 'copy'] as const)).default('adding'))
+    .option('--length <T>', 'sequence length (copy task: the delay; default: the saved one, or 100)', intArg(2, 100000))
+    .option('--hidden <n>', 'hidden units of a fresh model', intArg(1, 4096), LAB_DEFAULTS.hidden)
+    .option('--batch <n>', 'sequences (the norm is over the whole [batch×hidden] block)', intArg(1, 100000), 20)
+    .option('--layer <k>', 'layer to read, from 0 (default: the top one)', intArg(0))
+    .option('--text <string>', 'for a character model: feed this text; its last character is the target')
+    .option('--svg <file>', 'write the chart (log scale) as SVG')
+    .option('--png <file>', 'write the chart as PNG');
+  common(cmd).action(run(async (o: GradflowOpts) => {
+    const be = await backendOf(o);
+    const src = await loadOrBuild(o, be);
+    const rng = new Rng(o.seed);
+    const batch = probeBatch(src, o, rng);
+    const g = gradFlow(src.model, batch, { layer: o.layer, rng: rng.fork() });
+    if (o.svg || o.png) writePicture(await gradChart([{ name: src.label, g }]), o.svg, o.png);
+    if (o.json) { jsonLine({ event: 'gradflow', model: src.label, T: batch.T, B: batch.B, ...g }); return; }
+    const T = batch.T, stride = Math.max(1, Math.ceil(T / 25));
+    process.stdout.write(`${src.label}: loss ${fmt(g.loss)} at step ${T - 1}, layer ${g.layer}, ${batch.B} sequence${batch.B > 1 ? 's' : ''}\n`);
+    process.stdout.write('     t  ‖∂L/∂h_t‖\n');
+    for (let t = 0; t < T; t++) if (t % stride === 0 || t === T - 1) process.stdout.write(`${String(t).padStart(6)}  ${fmt(g.grad_norms[t])}\n`);
+    process.stdout.write(`ratio last/first ${fmt(g.ratio)}; per step back in time the gradient is multiplied by ${fmt(g.per_step)} on average `
+      + `(${g.per_step < 1 ? 'vanishing' : g.per_step > 1 ? 'exploding' : 'steady'})\n`);
+  }));
+}
+
+async function gradChart(list: { name: string; g: GradFlow }[], title = 'Gradient flow: ‖∂L/∂h_t‖, loss at the last step'): Promise<string> {
+  return lineChart({
+    title, xLabel: 't', yLabel: '‖∂L/∂h_t‖', logY: true,
+    series: list.map(({ name, g }) => ({ name, x: g.grad_norms.map((_, t) => t), y: g.grad_norms })),
+  });
+}
+
+// ---------------------------------------------------------------------------- spectrum
+
+interface SpectrumOpts extends CommonOpts {
+  model?: string; cell?: LabCell; hidden: number; layer: number; gate?: string; reverse?: boolean; powers: number; h0?: string;
+  svg?: string; png?: string;
+}
+
+function registerSpectrum(lab: Command): void {
+  const cmd = lab.command('spectrum')
+    .description('eigenvalues, spectral radius and singular values of W_hh, and ‖W^t h0‖ for t = 1..T')
+    .option('--model <file>', 'a saved recur model')
+    .option('--cell <cell>', `a freshly initialised lab model instead: ${LAB_CELLS.join(', ')}`, choiceArg(LAB_CELLS))
+    .option('--hidden <n>', 'hidden units of a fresh model', intArg(1, 4096), LAB_DEFAULTS.hidden)
+    .option('--layer <k>', 'layer, from 0', intArg(0), 0)
+    .option('--gate <g>', 'gate block of W_hh: LSTM i, f, g (default), o; GRU r, z, n (default)')
+    .option('--reverse', 'the reverse direction of a bidirectional layer')
+    .option('--powers <T>', 'compute ‖W^t h0‖ for t = 1..T', intArg(0, 1000000), 50)
+    .option('--h0 <values>', 'comma-separated start vector for the powers (default: a random unit vector)')
+    .option('--svg <file>', 'write the eigenvalue plot (with the unit circle) as SVG')
+    .option('--png <file>', 'write the eigenvalue plot as PNG');
+  common(cmd).action(run(async (o: SpectrumOpts) => {
+    const be = await backendOf(o);
+    const src = await loadOrBuild({ ...o, task: 'adding' }, be);
+    const c = src.model.config;
+    if (o.gate !== undefined && !GATE_NAMES[c.cell].includes(o.gate)) {
+      throw new UsageError(`a ${c.cell} cell has no gate '${o.gate}' (its W_hh blocks are ${GATE_NAMES[c.cell].join(', ')})`);
+    }
+    const block = recurrentBlock(src.model, { layer: o.layer, gate: o.gate, reverse: o.reverse });
+    let h0: number[] | null = null;
+    if (o.h0 !== undefined) {
+      h0 = o.h0.split(',').map((s) => {
+        const v = Number(s);
+        if (s.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--h0: '${s}' is not a number`);
+        return v;
+      });
+      if (h0.length !== block.H) throw new UsageError(`--h0 has ${h0.length} values; W_hh is ${block.H}×${block.H}`);
+    }
+    const a = analyzeMatrix(block.W, block.H, { T: o.powers, h0, rng: new Rng(o.seed) });
+    const what = `${block.name}${isSimpleCell(c.cell) ? '' : ` [${block.gate} block]`}`;
+    if (o.svg || o.png) writePicture(await eigenPlot(a.eigenvalues, `Eigenvalues of ${what}`), o.svg, o.png);
+    if (o.json) {
+      jsonLine({ event: 'spectrum', model: src.label, tensor: block.name, gate: block.gate, layer: o.layer, hidden: block.H, ...a });
+      return;
+    }
+    const out: string[] = [
+      `${src.label}: ${what}, ${block.H}×${block.H}${c.cell === 'lstm' || c.cell === 'gru' ? ` (default block: ${DEFAULT_GATE[c.cell]}; --gate picks another)` : ''}`,
+      `spectral radius ${fmt(a.spectral_radius)}   largest singular value ${fmt(a.largest_singular_value)}   condition number ${fmt(a.condition_number, 2)}`,
+      `eigenvalues (largest |λ| first): ${a.eigenvalues.slice(0, 10).map(([re, im]) => im === 0 ? fmt(re) : `${fmt(re)}${im < 0 ? '−' : '+'}${fmt(Math.abs(im))}i`).join(', ')}${a.eigenvalues.length > 10 ? ', …' : ''}`,
+      `singular values: ${a.singular_values.slice(0, 10).map((s) => fmt(s)).join(', ')}${a.singular_values.length > 10 ? ', …' : ''}`,
+    ];
+    if (a.power_norms.length) {
+      const T = a.power_norms.length, ts = [...new Set([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, T].filter((t) => t <= T))];
+      out.push(`‖W^t h0‖ (${h0 ? 'given h0' : 'random unit h0'}): ${ts.map((t) => `t=${t}: ${fmt(a.power_norms[t - 1])}`).join('  ')}`);
+    }
+    process.stdout.write(out.join('\n') + '\n');
+  }));
+}
+
+// ------------------------------------------------------------------------------ report
+
+interface ReportOpts extends CommonOpts {
+  out: string; cells: LabCell[]; lengths: number[]; clipNorms: number[]; hidden: number; batch: number; steps?: number; time?: number;
+  logEvery: number; testSize: number; png?: boolean;
+}
+
+const listArg = <T>(parse: (s: string) => T) => (v: string): T[] => {
+  const items = v.split(',').map((s) => s.trim());
+  if (items.some((s) => s === '')) throw new InvalidArgumentError(`empty item in the list '${v}'`);
+  return items.map(parse);
+};
+
+function registerReport(lab: Command): void {
+  const cmd = lab.command('report')
+    .description('run Elman, LSTM, GRU and IRNN on the adding problem at a few lengths and write one page (HTML or Markdown)')
+    .option('--out <file>', 'report.html (self-contained) or report.md (pictures written next to it)', 'report.html')
+    .option('--cells <list>', 'cells to compare', listArg(choiceArg(LAB_CELLS)), [...LAB_CELLS])
+    .option('--lengths <list>', 'sequence lengths T', listArg(intArg(2, 100000)), [10, 25])
+    .option('--clip-norms <list>', 'clipping thresholds to compare (0 = none)', listArg(numArg(0)), [1])
+    .option('--hidden <n>', 'hidden units', intArg(1, 4096), 32)
+    .option('--batch <n>', 'sequences per update', intArg(1, 100000), LAB_DEFAULTS.batch)
+    .option('--steps <n>', 'budget per run in updates', intArg(1))
+    .option('--time <seconds>', 'budget per run in seconds (default 10 unless --steps)', numArg(0, Infinity, { exclusiveMin: true }))
+    .option('--log-every <n>', 'log every n updates', intArg(1), 25)
+    .option('--test-size <n>', 'test sequences', intArg(1, 1000000), 500)
+    .option('--png', 'Markdown: write PNG pictures instead of SVG');
+  common(cmd).action(run(async (o: ReportOpts) => {
+    const ext = extname(o.out).toLowerCase();
+    if (ext !== '.html' && ext !== '.htm' && ext !== '.md') throw new UsageError(`--out must end in .html or .md, got '${o.out}'`);
+    const be = await backendOf(o);
+    const seconds = o.time ?? (o.steps ? 0 : 10);
+    const budget = [o.steps ? `${o.steps} updates` : '', seconds ? `${seconds} s` : ''].filter(Boolean).join(' or ');
+    const results: LabResult[] = [];
+    const flows: { T: number; list: { name: string; g: GradFlow }[] }[] = [];
+    const eigs: ReportSection[] = [];
+    for (const T of o.lengths) {
+      const flowAt: { name: string; g: GradFlow }[] = [];
+      for (const cell of o.cells) for (const clip of o.clipNorms) {
+        const { model, result } = trainLab({
+          task: 'adding', cell, length: T, hidden: o.hidden, batch: o.batch, optimizer: 'adam', clipNorm: clip,
+          steps: o.steps ?? 0, seconds, logEvery: o.logEvery, testSize: o.testSize, seed: o.seed,
+        }, be);
+        results.push(result);
+        if (o.json) jsonLine({ event: 'run', ...resultLine(result, be.name, o.batch) });
+        else process.stdout.write(`${cell} T=${T} clip=${clip}: test MSE ${fmt(result.test_loss)} after ${result.steps} steps, ρ ${fmt(result.spectral_radius_start, 3)} → ${fmt(result.spectral_radius_end, 3)}\n`);
+        if (clip === o.clipNorms[0]) {
+          // Gradient flow at the start (a fresh model of the same seed) and after training.
+          const probe = labBatch('adding', T, 20, new Rng(o.seed + 7));
+          const fresh = new Model(labModelConfig('adding', cell, o.hidden), be).init(new Rng(o.seed).fork());
+          flowAt.push({ name: `${cell} (init)`, g: gradFlow(fresh, probe) }, { name: `${cell} (trained)`, g: gradFlow(model, probe) });
+          if (T === o.lengths[o.lengths.length - 1] && (cell === 'elman' || cell === 'irnn')) {
+            const block = recurrentBlock(model);
+            const a = analyzeMatrix(block.W, block.H, { T: 0 });
+            eigs.push({
+              heading: `Eigenvalues of W_hh: ${cell}, T = ${T}, after training`,
+              text: `Spectral radius ${fmt(a.spectral_radius, 3)} (at initialisation ${fmt(result.spectral_radius_start, 3)}); largest singular value ${fmt(a.largest_singular_value, 3)}.`,
+              svg: await eigenPlot(a.eigenvalues, `${cell}, T = ${T}`),
+            });
+          }
+        }
+      }
+      flows.push({ T, list: flowAt });
+    }
+    const report = await buildReport(results, flows, eigs, { budget, backend: be.name, hidden: o.hidden, batch: o.batch, seed: o.seed });
+    await writeReport(report, o.out, ext === '.md', o.png ?? false);
+    if (o.json) jsonLine({ event: 'report', out: o.out, runs: results.length });
+    else process.stdout.write(`wrote ${o.out}\n`);
+  }));
+}
+
+async function buildReport(results: LabResult[], flows: { T: number; list: { name: string; g: GradFlow }[] }[], eigs: ReportSection[],
+  info: { budget: string; backend: string; hidden: number; batch: number; seed: number }): Promise<Report> {
+  const sections: ReportSection[] = [{
+    heading: 'Setup',
+    text: `The adding problem (Hochreiter & Schmidhuber 1997; Le, Jaitly & Hinton 2015): two channels, numbers in [0, 1) and two markers, `
+      + `one in each half of the sequence; the target is the sum of the two marked numbers, read at the last step. `
+      + `Predicting the mean gives MSE ${fmt(ADDING_BASELINE_MSE, 3)}; a run "solves" the task below 0.01.\n\n`
+      + `Every run: ${info.hidden} hidden units, batch ${info.batch}, Adam (lr: elman 1e-3, lstm/gru 1e-2, irnn 1e-4), budget ${info.budget} per run, `
+      + `seed ${info.seed}, ${info.backend} backend. IRNN = ReLU Elman with W_hh = I (Le et al. 2015). `
+      + `ρ is the spectral radius of W_hh (LSTM: its g block, GRU: its n block).`,
+  }, {
+    heading: 'Results',
+    table: {
+      columns: ['cell', 'T', 'clip norm', 'updates', 'seconds', 'test MSE', 'baseline', 'solved', 'ρ start', 'ρ end'],
+      rows: results.map((r) => [r.cell, r.length, r.clip_norm > 0 ? r.clip_norm : 'none', r.steps, Number(r.seconds.toFixed(1)),
+        r.test_loss, Number(r.baseline.toFixed(4)), r.diverged ? 'diverged' : r.test_loss < 0.01 ? 'yes' : 'no', r.spectral_radius_start, r.spectral_radius_end]),
+    },
+  }];
+  for (const T of [...new Set(results.map((r) => r.length))]) {
+    const rs = results.filter((r) => r.length === T);
+    sections.push({ heading: `Training loss, T = ${T}`, svg: await lossChart(rs, `Adding problem, T = ${T}: training loss`), image: `loss-T${T}` });
+  }
+  for (const { T, list } of flows) {
+    const ratios = list.map(({ name, g }) => `${name}: ${fmt(g.ratio, 3)}`).join('; ');
+    sections.push({
+      heading: `Gradient flow, T = ${T}`,
+      text: `‖∂L/∂h_t‖ for a loss at the last step, over 20 test sequences, before and after training. Ratio last/first (large = vanishing): ${ratios}.`,
+      svg: await gradChart(list, `‖∂L/∂h_t‖, T = ${T}`), image: `gradflow-T${T}`,
+    });
+  }
+  eigs.forEach((s, i) => sections.push({ ...s, image: `eigenvalues-${i}` }));
+  return { title: 'recur lab: long-term dependencies on the adding problem', sections };
+}
+
+/** HTML inlines the pictures; Markdown gets them as files next to it (<base>-<name>.svg or .png). */
+async function writeReport(report: Report, out: string, markdown: boolean, png: boolean): Promise<void> {
+  if (!markdown) { atomicWriteFile(out, new TextEncoder().encode(htmlReport(report))); return; }
+  const base = out.slice(0, out.length - extname(out).length);
+  const stem = base.split(/[\\/]/).pop()!;
+  const sections = report.sections.map((s) => {
+    if (!s.svg || !s.image) return { ...s, image: undefined };
+    const file = `${stem}-${s.image}.${png ? 'png' : 'svg'}`;
+    const path = `${base}-${s.image}.${png ? 'png' : 'svg'}`;
+    if (png) atomicWriteFile(path, svgToPng(s.svg));
+    else atomicWriteFile(path, new TextEncoder().encode(s.svg));
+    return { ...s, image: file };
+  });
+  atomicWriteFile(out, new TextEncoder().encode(markdownReport({ ...report, sections })));
+}
+
+// ---------------------------------------------------------------------------- register
+
+export function register(program: Command): void {
+  const lab = program.command('lab')
+    .description('the long-term dependency lab: adding and copy problems, gradient flow, spectra of W_hh');
+  trainCommand(lab, 'adding');
+  trainCommand(lab, 'copy');
+  registerGradflow(lab);
+  registerSpectrum(lab);
+  registerReport(lab);
+}

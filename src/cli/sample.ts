@@ -1,4 +1,50 @@
+/**
+ * `recur sample`: new text from a character model (or new lines, e.g. names, from a one-per-line model).
+ */
 import type { Command } from 'commander';
+import type { BackendName } from '../node/backend.js';
+import { Rng } from '../util/rng.js';
+import { generate, generateLines, Sampler } from '../tasks/sample.js';
+import { intArg, numArg, run, UsageError } from './common.js';
+import { addBackendOptions, backendFrom, loadLm } from './lm-io.js';
 
-/** Registers the `sample` command (not built yet). */
-export function register(_program: Command): void {}
+interface SampleOpts {
+  model: string; length?: number; temperature: number; topK: number; prime?: string; seed: number; count: number;
+  backend: BackendName; threads?: number;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('sample')
+    .description('Generate text from a trained character model (new lines, e.g. names, from a one-per-line model).')
+    .requiredOption('--model <file>', 'model file written by recur train')
+    .option('--length <n>', 'characters to generate (a one-per-line model: the longest line; default 500, or 50 per line)', intArg(0, 100_000_000))
+    .option('--temperature <x>', 'softmax temperature: lower is more conservative, 0 = always the most likely character', numArg(0, 100), 1)
+    .option('--top-k <n>', 'draw only among the k most likely characters (0 = all)', intArg(0), 0)
+    .option('--prime <text>', 'text to start from (it is printed, then continued); a one-per-line model starts every line with it')
+    .option('--seed <n>', 'random seed', intArg(0, 0xffffffff), 1)
+    .option('--count <n>', 'lines to generate with a one-per-line model', intArg(1, 1_000_000), 10);
+  addBackendOptions(cmd).action(run(async (opts: SampleOpts) => sample(opts)));
+}
+
+async function sample(opts: SampleOpts): Promise<void> {
+  const be = await backendFrom(opts);
+  const { model, vocab, task } = loadLm(opts.model, be);
+  if (opts.prime !== undefined) {
+    for (const ch of opts.prime) {
+      if (vocab.index(ch) < 0) {
+        throw new UsageError(`--prime has the character ${JSON.stringify(ch)} (U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}), which is not in the model's vocabulary`);
+      }
+    }
+    if (task.mode === 'lines' && opts.prime.includes('\n')) throw new UsageError('--prime cannot contain a newline for a one-per-line model');
+  }
+  const sampler = new Sampler(model, vocab, new Rng(opts.seed));
+  const so = { temperature: opts.temperature, topK: opts.topK };
+  if (task.mode === 'lines') {
+    for (const line of generateLines(sampler, opts.count, opts.length ?? 50, { ...so, prime: opts.prime })) process.stdout.write(`${line}\n`);
+    return;
+  }
+  if (opts.prime) process.stdout.write(opts.prime);
+  generate(sampler, { ...so, length: opts.length ?? 500, prime: opts.prime, onText: (t) => process.stdout.write(t) });
+  process.stdout.write('\n');
+}

@@ -1,4 +1,228 @@
+/**
+ * `recur train`: a character-level language model (char-rnn) on a text, or one sequence per line
+ * (names). With no flags: an LSTM on the built-in Moby Dick for a bounded time, then a sample.
+ */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { CellType, H0Mode, InitScheme } from '../nn/config.js';
+import type { Activation } from '../kernels/backend.js';
+import { OPTIMIZERS, type OptimizerName } from '../train/optim.js';
+import { atomicWriteFile } from '../node/files.js';
+import { firstNames, mobyDick } from '../node/corpora.js';
+import { createProgress, type Progress } from '../node/progress.js';
+import type { BackendName } from '../node/backend.js';
+import {
+  DEFAULT_ARCH, DEFAULT_CADENCE, DEFAULT_SETTINGS, DEFAULT_TIME_S, LmDivergedError, LmJob, SCHEDULES,
+  type Every, type LmCadence, type LmData, type LmLog, type LmSettings, type Schedule,
+} from '../tasks/lm.js';
+import type { LoadedLm } from '../tasks/lm-file.js';
+import { choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
+import { addBackendOptions, backendFrom, everyArg, loadLm, readText } from './lm-io.js';
 
-/** Registers the `train` command (not built yet). */
-export function register(_program: Command): void {}
+const CELLS: CellType[] = ['elman', 'jordan', 'elman+jordan', 'lstm', 'gru'];
+const CORPORA = ['moby', 'names'] as const;
+type Corpus = (typeof CORPORA)[number];
+
+interface TrainOpts {
+  data?: string; corpus: Corpus; lines?: boolean;
+  cell: CellType; activation: Activation; hidden: number; layers: number; embed: number; lags?: number[];
+  h0: H0Mode; dropout: number; weightInit: InitScheme; forgetBias?: number; bidirectional?: boolean;
+  batch: number; seq: number; lr: number; lrMin?: number; schedule: Schedule; warmup: number;
+  optimizer: OptimizerName; momentum: number; weightDecay: number; clipNorm: number; clipValue: number;
+  valFraction: number; valChars: number; steps?: number; time?: number; seed: number;
+  init?: string; resume?: boolean; out: string; json?: boolean;
+  logEvery: Every | null; valEvery: Every | null; saveEvery: Every | null; sampleEvery?: Every | null;
+  sampleLength: number; temperature: number;
+  backend: BackendName; threads?: number;
+}
+
+/** Flags that shape the model: they come from the file with --init or --resume. */
+const ARCH_FLAGS = ['cell', 'activation', 'hidden', 'layers', 'embed', 'lags', 'h0', 'weightInit', 'forgetBias', 'bidirectional'];
+/** Flags that shape the training run: they come from the file with --resume. */
+const RUN_FLAGS = ['batch', 'seq', 'lr', 'lrMin', 'schedule', 'warmup', 'optimizer', 'momentum', 'weightDecay', 'clipNorm', 'clipValue', 'valFraction', 'valChars', 'seed', 'dropout'];
+const flagName = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+const lagsArg = (v: string): number[] => {
+  const parts = v.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  return parts.map((p) => intArg(2, 4096)(p));
+};
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('train')
+    .description(`Train a character-level language model (char-rnn). Without --data: the built-in Moby Dick, an LSTM for ${DEFAULT_TIME_S} s of training, then a sample.`)
+    .option('--data <file>', "training text ('-' = standard input); default: the built-in corpus")
+    .option('--corpus <name>', `built-in corpus when there is no --data: moby (Moby Dick) or names (first names, one per line)`, choiceArg(CORPORA), 'moby' as Corpus)
+    .option('--lines', 'the data holds one sequence per line (like --corpus names): each is learned on its own from the initial state')
+    .option('--cell <cell>', `recurrent cell: ${CELLS.join(', ')}`, choiceArg(CELLS), DEFAULT_ARCH.cell)
+    .option('--activation <fn>', 'nonlinearity of Elman/Jordan cells: tanh, relu, sigmoid', choiceArg(['tanh', 'relu', 'sigmoid'] as Activation[]), DEFAULT_ARCH.activation)
+    .option('--hidden <n>', 'hidden units per layer', intArg(1, 8192), DEFAULT_ARCH.hidden)
+    .option('--layers <n>', 'stacked recurrent layers', intArg(1, 64), DEFAULT_ARCH.layers)
+    .option('--embed <n>', 'character embedding width (0 = one-hot input)', intArg(0, 8192), DEFAULT_ARCH.embed)
+    .option('--lags <list>', 'extra recurrences W_k h(t-k) of Elman cells, e.g. 2,4', lagsArg)
+    .option('--h0 <mode>', 'initial hidden state: zero, random, learned', choiceArg(['zero', 'random', 'learned'] as H0Mode[]), DEFAULT_ARCH.h0)
+    .option('--dropout <p>', 'dropout between stacked layers, in [0, 1)', numArg(0, 0.99), DEFAULT_ARCH.dropout)
+    .option('--weight-init <scheme>', 'weight initialisation: pytorch, xavier, orthogonal, identity', choiceArg(['pytorch', 'xavier', 'orthogonal', 'identity'] as InitScheme[]), DEFAULT_ARCH.init)
+    .option('--forget-bias <x>', 'initial LSTM forget-gate bias (default: PyTorch\'s initialisation)', numArg(-100, 100))
+    .option('--bidirectional', 'refused: a language model must not see the characters it predicts')
+    .option('--batch <n>', 'streams (or sequences) per step', intArg(1, 4096), DEFAULT_SETTINGS.batch)
+    .option('--seq <n>', 'characters per stream per step (truncated BPTT length)', intArg(1, 65536), DEFAULT_SETTINGS.seq)
+    .option('--lr <x>', 'learning rate', numArg(0, 100, { exclusiveMin: true }), DEFAULT_SETTINGS.lr)
+    .option('--lr-min <x>', 'final learning rate of the cosine/linear schedule (default: lr/10)', numArg(0, 100))
+    .option('--schedule <name>', `learning-rate schedule over the budget: ${SCHEDULES.join(', ')}`, choiceArg(SCHEDULES), DEFAULT_SETTINGS.schedule)
+    .option('--warmup <steps>', 'linear learning-rate warm-up steps', intArg(0), DEFAULT_SETTINGS.warmup)
+    .option('--optimizer <name>', `optimizer: ${OPTIMIZERS.join(', ')}`, choiceArg(OPTIMIZERS), DEFAULT_SETTINGS.optimizer)
+    .option('--momentum <x>', 'SGD momentum', numArg(0, 0.999), DEFAULT_SETTINGS.momentum)
+    .option('--weight-decay <x>', 'weight decay', numArg(0, 10), DEFAULT_SETTINGS.weightDecay)
+    .option('--clip-norm <x>', 'clip the gradient to this global norm (0 = off)', numArg(0), DEFAULT_SETTINGS.clipNorm)
+    .option('--clip-value <x>', 'clip each gradient element to [-x, x] (0 = off)', numArg(0), DEFAULT_SETTINGS.clipValue)
+    .option('--val-fraction <x>', 'the last fraction of the text held out for validation (0 = none)', numArg(0, 0.9), DEFAULT_SETTINGS.valFraction)
+    .option('--val-chars <n>', 'validate on at most this many held-out characters (0 = all)', intArg(0), DEFAULT_SETTINGS.valChars)
+    .option('--steps <n>', 'train for this many steps (0 = write the initialised model)', intArg(0))
+    .option('--time <seconds>', `train for this many seconds (validation, samples and saving not counted; default ${DEFAULT_TIME_S} unless --steps)`, numArg(0, 1e7, { exclusiveMin: true }))
+    .option('--seed <n>', 'random seed (initial weights, dropout, shuffling, samples)', intArg(0, 0xffffffff), DEFAULT_SETTINGS.seed)
+    .option('--init <file>', "start from this model's weights, vocabulary and architecture")
+    .option('--resume', 'continue the run saved in --out exactly where it stopped')
+    .option('--out <file>', 'model file to write', 'model.safetensors')
+    .option('--json', 'print one JSON object per line instead of a progress bar; the last one is a summary')
+    .option('--log-every <n|Ns>', 'log every n steps or every N seconds', everyArg, { seconds: 2 } as Every | null)
+    .option('--val-every <n|Ns>', 'validate (and save) every n steps or N seconds; 0 = only at the end', everyArg, { seconds: 30 } as Every | null)
+    .option('--save-every <n|Ns>', 'save every n steps or N seconds (besides every validation and the end); 0 = not otherwise', everyArg, { seconds: 30 } as Every | null)
+    .option('--sample-every <n|Ns>', 'print a short sample every n steps or N seconds (default: with each validation)', everyArg)
+    .option('--sample-length <n>', 'characters in the final sample (0 = none)', intArg(0, 1_000_000), 500)
+    .option('--temperature <x>', 'temperature of the samples printed during training', numArg(0, 100), 0.8);
+  addBackendOptions(cmd).action(run(async (opts: TrainOpts, command: Command) => train(opts, command)));
+}
+
+const explicit = (command: Command, key: string): boolean => command.getOptionValueSource(key) === 'cli';
+
+/** The text to train on, from --data, the built-in corpus, or (resuming without --data) where the run's text came from. */
+async function loadData(opts: TrainOpts, command: Command, resumed: LoadedLm | null, base: LoadedLm | null): Promise<LmData> {
+  let mode: LmData['mode'] = opts.lines || opts.corpus === 'names' ? 'lines' : 'stream';
+  // A model read from a file says how it reads text, unless the flags say otherwise.
+  if (base && !opts.lines && opts.corpus !== 'names') mode = base.task.mode;
+  if (resumed && !opts.data && !explicit(command, 'corpus')) {
+    const src = resumed.task.source;
+    mode = resumed.task.mode;
+    if (src === 'moby-dick') return { mode, text: mobyDick(), source: src };
+    if (src === 'first-names') return { mode, text: firstNames().join('\n'), source: src };
+    if (src.startsWith('file:')) return { mode, text: await readText(src.slice(5)), source: src };
+    throw new UsageError(`the run in ${opts.out} was trained on ${src === 'stdin' ? 'standard input' : 'an unknown source'}: give the same text with --data`);
+  }
+  if (opts.data) return { mode, text: await readText(opts.data), source: opts.data === '-' ? 'stdin' : `file:${resolve(opts.data)}` };
+  if (opts.corpus === 'names') return { mode: 'lines', text: firstNames().join('\n'), source: 'first-names' };
+  return { mode, text: mobyDick(), source: 'moby-dick' };
+}
+
+function checkFlags(opts: TrainOpts, command: Command): void {
+  if (opts.bidirectional) throw new UsageError('a language model predicts each character from those before it; a bidirectional model would see the answer, so --bidirectional is refused');
+  if (opts.steps !== undefined && opts.time !== undefined) throw new UsageError('give --steps or --time, not both');
+  if (opts.resume && opts.init) throw new UsageError('give --resume (continue the run in --out) or --init (start a new run from a model), not both');
+  if (opts.data !== undefined && explicit(command, 'corpus')) throw new UsageError('give --data or --corpus, not both');
+  if (opts.init || opts.resume) {
+    const from = opts.resume ? '--resume' : '--init';
+    for (const k of ARCH_FLAGS) if (explicit(command, k)) throw new UsageError(`${flagName(k)} cannot be used with ${from}: the architecture comes from the model file`);
+  }
+  if (opts.resume) {
+    for (const k of RUN_FLAGS) if (explicit(command, k)) throw new UsageError(`${flagName(k)} cannot be used with --resume: a resumed run keeps the settings saved in ${opts.out}`);
+  }
+  if (opts.lags && opts.lags.length > 0 && !['elman', 'elman+jordan'].includes(opts.cell)) {
+    throw new UsageError(`--lags extends the Elman recurrence; the ${opts.cell} cell has none`);
+  }
+}
+
+function cellName(job: LmJob): string {
+  const c = job.model.config;
+  const name = { elman: 'Elman RNN', jordan: 'Jordan RNN', 'elman+jordan': 'Elman+Jordan RNN', lstm: 'LSTM', gru: 'GRU' }[c.cell];
+  return `${name} ${c.layers}×${c.hidden}${c.embed ? `, embedding ${c.embed}` : ', one-hot input'}`;
+}
+
+async function train(opts: TrainOpts, command: Command): Promise<void> {
+  checkFlags(opts, command);
+  const be = await backendFrom(opts);
+  const resumed = opts.resume ? loadLm(opts.out, be) : null;
+  const from = opts.init ? loadLm(opts.init, be) : null;
+  const data = await loadData(opts, command, resumed, resumed ?? from);
+  const settings: LmSettings = {
+    batch: opts.batch, seq: opts.seq, lr: opts.lr, lrMin: opts.lrMin ?? opts.lr / 10, schedule: opts.schedule, warmup: opts.warmup,
+    optimizer: opts.optimizer, momentum: opts.momentum, weightDecay: opts.weightDecay, clipNorm: opts.clipNorm, clipValue: opts.clipValue,
+    valFraction: opts.valFraction, valChars: opts.valChars, seed: opts.seed,
+    steps: opts.steps ?? null, time: opts.steps !== undefined ? null : opts.time ?? DEFAULT_TIME_S,
+  };
+  const budget = opts.steps !== undefined || opts.time !== undefined ? { steps: opts.steps ?? null, time: opts.steps !== undefined ? null : opts.time! } : undefined;
+  const job = new LmJob({
+    data, backend: be, settings,
+    arch: {
+      cell: opts.cell, activation: opts.activation, hidden: opts.hidden, layers: opts.layers, embed: opts.embed, lags: opts.lags ?? [],
+      h0: opts.h0, dropout: opts.dropout, init: opts.weightInit, forgetBias: opts.forgetBias ?? null, bidirectional: false,
+    },
+    from: from ?? undefined, dropout: from && explicit(command, 'dropout') ? opts.dropout : undefined,
+    resume: resumed ?? undefined, budget,
+  });
+
+  const s = job.settings, json = Boolean(opts.json);
+  const unit = job.mode === 'lines' ? 'lines' : 'characters';
+  const nParams = job.model.params.size;
+  if (!json) {
+    process.stderr.write(`${resumed ? `resuming at step ${job.step}: ` : ''}${cellName(job)} (${nParams.toLocaleString('en-US')} parameters) on ${data.source.replace(/^file:/, '')}: `
+      + `${job.trainSize.toLocaleString('en-US')} training / ${job.valSize.toLocaleString('en-US')} validation ${unit}, vocabulary ${job.vocab.size}; `
+      + `${be.name} backend; ${s.steps !== null ? `${s.steps} steps` : `${s.time} s`}\n`);
+  }
+  const total = s.steps ?? s.time!;
+  const progress: Progress | null = json ? null : createProgress({ total });
+  let stop = false;
+  const onSigint = (): void => { stop = true; process.removeListener('SIGINT', onSigint); };
+  process.on('SIGINT', onSigint);
+  let lastSaved = resumed ? job.step : -1;
+  let lastLog: LmLog | null = null;
+  const cadence: LmCadence = {
+    ...DEFAULT_CADENCE,
+    log: opts.logEvery ?? { steps: Number.MAX_SAFE_INTEGER }, val: opts.valEvery, save: opts.saveEvery,
+    sample: opts.sampleEvery !== undefined ? opts.sampleEvery : opts.valEvery,
+    spectrum: json ? opts.valEvery : null, finalSampleLength: opts.sampleLength, temperature: opts.temperature,
+  };
+  const fields = (log: LmLog | null) => {
+    const perStep = job.step > 0 ? job.elapsed / job.step : null;
+    const eta = s.steps !== null ? (perStep === null ? null : (s.steps - job.step) * perStep) : Math.max(0, s.time! - job.elapsed);
+    return { step: job.step, loss: log?.loss ?? null, bpc: log?.bpc ?? null, charsPerS: log?.chars_per_s ?? 0, eta };
+  };
+
+  let summary;
+  try {
+    summary = await job.run({
+      onLog: (log) => {
+        lastLog = log;
+        if (json) { jsonLine({ ...log }); return; }
+        progress!.logLine(fields(log));
+        if (log.val_loss !== undefined) progress!.message(`step ${log.step}: validation loss ${log.val_loss.toFixed(4)} nats/char (${log.val_bpc!.toFixed(3)} bits/char)`);
+        if (log.sample !== undefined) progress!.message(`--- sample at step ${log.step} ---\n${log.sample}\n---`);
+      },
+      onSave: (bytes, step) => { atomicWriteFile(opts.out, bytes); lastSaved = step; },
+      shouldStop: () => stop,
+      tick: async () => {
+        progress?.update(s.steps !== null ? job.step : job.elapsed, fields(lastLog));
+        await new Promise<void>((r) => setImmediate(r));
+      },
+    }, cadence);
+  } catch (e) {
+    progress?.stop();
+    if (e instanceof LmDivergedError) {
+      const kept = lastSaved >= 0 ? `the last good model (step ${lastSaved}) is in ${opts.out}` : `no model was saved (${opts.out} was not written)`;
+      throw new Error(`${e.message}; ${kept}; try a lower --lr or gradient clipping`);
+    }
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+  progress?.update(s.steps !== null ? job.step : job.elapsed, fields(lastLog));
+  progress?.stop();
+  if (json) jsonLine({ summary: true, ...summary, model: opts.out });
+  else {
+    const f = (v: number | null, d: number): string => (v === null ? '-' : v.toFixed(d));
+    process.stderr.write(`${summary.stopped === 'interrupted' ? 'interrupted' : 'done'}: ${summary.steps} steps, ${summary.elapsed.toFixed(1)} s of training, `
+      + `train loss ${f(summary.train_loss, 4)}, validation loss ${f(summary.val_loss, 4)} nats/char (${f(summary.val_bpc, 3)} bits/char), `
+      + `${Math.round(summary.chars_per_s).toLocaleString('en-US')} chars/s; model saved to ${opts.out}\n`);
+    if (summary.sample) process.stdout.write(`${summary.sample}\n`);
+  }
+  if (summary.stopped === 'interrupted') process.exitCode = 130;
+}

@@ -1,0 +1,44 @@
+/**
+ * The timing loop every TypeScript child shares (bench/peers/*.py have the same loop in Python):
+ * warm up, then time whole steps, so every framework is measured by the same rule (see Window).
+ */
+import { performance } from 'node:perf_hooks';
+import type { Window } from './workloads.js';
+
+export interface Timing {
+  /** Units (training chars, or generated chars) per second over the measured steps. */
+  charsPerSec: number;
+  steps: number;
+  seconds: number;
+  warmupSteps: number;
+  warmupSeconds: number;
+  /** Mean of the step results over the measured steps (training loss; NaN where steps return none). */
+  meanLoss: number;
+}
+
+/**
+ * Runs `step` (one training step or one generation; returns its loss or NaN) through a warm-up and a
+ * measured phase. Steps may be async (tfjs backends that initialise lazily).
+ */
+export async function timeSteps(step: () => number | Promise<number>, charsPerStep: number, w: Window): Promise<Timing> {
+  const phase = async (minSeconds: number, minSteps: number): Promise<{ steps: number; seconds: number; loss: number }> => {
+    const t0 = performance.now();
+    let steps = 0, loss = 0, elapsed = 0;
+    // At least one step even past the cap: a workload slower than the cap still gets a figure.
+    do {
+      loss += await step();
+      steps++;
+      elapsed = (performance.now() - t0) / 1000;
+    } while (elapsed < w.capSeconds && (elapsed < minSeconds || steps < minSteps));
+    return { steps, seconds: elapsed, loss: loss / steps };
+  };
+  const warm = await phase(w.warmupSeconds, w.warmupSteps);
+  const run = await phase(w.measureSeconds, 1);
+  return {
+    charsPerSec: (run.steps * charsPerStep) / run.seconds, steps: run.steps, seconds: run.seconds,
+    warmupSteps: warm.steps, warmupSeconds: warm.seconds, meanLoss: run.loss,
+  };
+}
+
+/** Peak resident memory of this process, in MB (what `/usr/bin/time -v` calls maximum resident set size). */
+export const peakRssMB = (): number => Math.round(process.resourceUsage().maxRSS / 1024);

@@ -1,0 +1,66 @@
+/**
+ * The worker's side: instantiate the same module over the shared memory, then serve parts of kernel calls forever,
+ * driven by the control block (no messages after start-up, so a kernel call costs no event-loop turn).
+ * Platform-free; the entry files (worker-browser.ts, src/node/wasm-worker.ts) only connect it to their port.
+ */
+import { CTL, kernelTable, type WasmExports, type WorkerInit, type WorkerReply } from './protocol.js';
+
+const SPIN_MS = 0.5;
+const SLEEP_MS = 200;
+
+export interface WorkerPort {
+  postMessage(msg: WorkerReply): void;
+}
+
+/** Handle the init message: reply 'ready' (or 'error'), then loop until QUIT. */
+export function serveKernels(init: WorkerInit, port: WorkerPort): void {
+  let fns: ReturnType<typeof kernelTable>;
+  try {
+    const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory, abort: abortHook } });
+    fns = kernelTable(instance.exports as unknown as WasmExports);
+  } catch (err) {
+    port.postMessage({ type: 'error', message: String(err) });
+    return;
+  }
+  port.postMessage({ type: 'ready' });
+  loop(init, fns);
+}
+
+function abortHook(): never {
+  throw new Error('wasm abort');
+}
+
+function loop(init: WorkerInit, fns: ReturnType<typeof kernelTable>): void {
+  const ctl = new Int32Array(init.memory.buffer, init.ctl, CTL.BYTES >> 2);
+  const args = new Float64Array(init.memory.buffer, init.ctl + CTL.ARGS_BYTE, CTL.MAX_ARGS);
+  const call: number[] = [];
+  const part = init.index + 1;
+  let seen = Atomics.load(ctl, CTL.SEQ);
+  for (;;) {
+    seen = awaitChange(ctl, seen);
+    if (Atomics.load(ctl, CTL.QUIT)) return;
+    const nparts = ctl[CTL.NPARTS];
+    if (part < nparts) {
+      call.length = 0;
+      for (let i = 0, n = ctl[CTL.NARGS]; i < n; i++) call.push(args[i]);
+      call.push(part, nparts);
+      try {
+        fns[ctl[CTL.KERNEL]](...call);
+      } catch (err) {
+        console.error(`wasm worker ${part}:`, err);
+        Atomics.store(ctl, CTL.ERROR, 1);
+      }
+      Atomics.add(ctl, CTL.DONE, 1);
+      Atomics.notify(ctl, CTL.DONE);
+    }
+  }
+}
+
+/** Spin a little, then sleep in slices (so that terminate() is never stuck behind one long wait). */
+function awaitChange(ctl: Int32Array, seen: number): number {
+  const spinUntil = performance.now() + SPIN_MS;
+  let seq: number;
+  while ((seq = Atomics.load(ctl, CTL.SEQ)) === seen && performance.now() < spinUntil);
+  while ((seq = Atomics.load(ctl, CTL.SEQ)) === seen) Atomics.wait(ctl, CTL.SEQ, seen, SLEEP_MS);
+  return seq;
+}

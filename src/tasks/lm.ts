@@ -1,0 +1,634 @@
+/**
+ * The character-level language model job (Karpathy's char-rnn): text → vocabulary → batches → model +
+ * optimizer + trainer loop, with periodic logging, validation, samples and checkpoints reported through
+ * callbacks, a learning-rate schedule, and an exact resume from a saved file.
+ *
+ * Two kinds of data:
+ *  - stream: one long text. It is cut into `batch` contiguous streams; each step trains on the next
+ *    `seq` characters of every stream, carrying the hidden state from chunk to chunk (truncated BPTT).
+ *    The last `valFraction` of the text is held out for validation.
+ *  - lines: one sequence per line (e.g. first names), each framed by the marker "\n" and starting from
+ *    the model's initial state; batches are padded and reshuffled every epoch. A fixed shuffle holds
+ *    out `valFraction` of the lines.
+ *
+ * Determinism: the training result depends only on the data, the settings and the seed (with a step
+ * budget). Validation, samples, spectra and saving use their own generators and buffers, so when they
+ * happen does not change the numbers; a run resumed from a checkpoint continues bit-identically.
+ *
+ * Platform-free: time comes from `performance.now()` (or the caller's clock), files from the caller.
+ */
+import type { Activation, Backend } from '../kernels/backend.js';
+import type { CellType, H0Mode, InitScheme, ModelConfig } from '../nn/config.js';
+import { Model, type RecurrentState } from '../nn/model.js';
+import { Optimizer, OPTIMIZERS, type OptimizerName } from '../train/optim.js';
+import { DivergedError, Trainer } from '../train/trainer.js';
+import { restoreOptimizer } from '../io/model-file.js';
+import { ModelFileError } from '../io/safetensors.js';
+import { SEQ_MARK, SequenceBatcher, StreamBatcher, splitTrainVal, Vocab, type StreamPosition } from '../data/text.js';
+import { eigenvalues, spectralRadius } from '../analysis/spectrum.js';
+import { Rng } from '../util/rng.js';
+import { encodeLm, lmConfigProblem, stateFromJson, stateToJson, type LmMode, type LmTask, type LoadedLm } from './lm-file.js';
+import { generate, generateLines, Sampler } from './sample.js';
+
+export const LN2 = Math.LN2;
+export const bitsPerChar = (nats: number): number => nats / LN2;
+
+// ------------------------------------------------------------------------------ settings
+
+/** The architecture of a fresh model (the rest of its config follows from the vocabulary). */
+export interface LmArch {
+  cell: CellType;
+  activation: Activation;
+  hidden: number;
+  layers: number;
+  /** Embedding width; 0 = one-hot input. */
+  embed: number;
+  lags: number[];
+  h0: H0Mode;
+  dropout: number;
+  init: InitScheme;
+  forgetBias: number | null;
+  bidirectional: boolean;
+}
+
+export type Schedule = 'constant' | 'cosine' | 'linear';
+export const SCHEDULES: Schedule[] = ['constant', 'cosine', 'linear'];
+
+/** Training hyper-parameters; stored in the model file so that --resume continues with the same ones. */
+export interface LmSettings {
+  batch: number;
+  /** Characters per chunk (stream mode). */
+  seq: number;
+  lr: number;
+  /** Learning rate at the end of the budget for the cosine and linear schedules. */
+  lrMin: number;
+  schedule: Schedule;
+  /** Linear warm-up over this many steps (0 = none). */
+  warmup: number;
+  optimizer: OptimizerName;
+  momentum: number;
+  weightDecay: number;
+  clipNorm: number;
+  clipValue: number;
+  valFraction: number;
+  /** Validate on at most this many characters of the held-out text (0 = all of it). */
+  valChars: number;
+  /** Budget: a number of steps, or seconds of training (validation, samples and saving not counted). */
+  steps: number | null;
+  time: number | null;
+  seed: number;
+}
+
+/**
+ * Defaults: the char-rnn LSTM of ../shared/WORKLOADS.md W2 (256 units, batch 32 × 64 characters, Adam
+ * 2e-3, global-norm clip 5, one-hot input), with a cosine decay to a tenth of the rate over the budget.
+ */
+export const DEFAULT_ARCH: LmArch = {
+  cell: 'lstm', activation: 'tanh', hidden: 256, layers: 1, embed: 0, lags: [], h0: 'zero', dropout: 0,
+  init: 'pytorch', forgetBias: null, bidirectional: false,
+};
+export const DEFAULT_TIME_S = 180;
+export const DEFAULT_SETTINGS: LmSettings = {
+  batch: 32, seq: 64, lr: 2e-3, lrMin: 2e-4, schedule: 'cosine', warmup: 0, optimizer: 'adam', momentum: 0,
+  weightDecay: 0, clipNorm: 5, clipValue: 0, valFraction: 0.1, valChars: 50_000, steps: null, time: DEFAULT_TIME_S, seed: 1,
+};
+
+const isInt = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
+const isNum = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isFinite(v) && v >= min;
+
+/** Why a settings object is unusable (one sentence), or null. Used for programmatic callers and saved files. */
+export function settingsProblem(s: LmSettings): string | null {
+  if (!isInt(s.batch, 1)) return `batch must be a positive integer, got ${s.batch}`;
+  if (!isInt(s.seq, 1)) return `seq must be a positive integer, got ${s.seq}`;
+  if (s.batch * s.seq > 1 << 24) return `batch × seq = ${s.batch * s.seq} is too large`;
+  if (!(isNum(s.lr, 0) && s.lr > 0)) return `lr must be a positive number, got ${s.lr}`;
+  if (!isNum(s.lrMin, 0)) return `lrMin must be a non-negative number, got ${s.lrMin}`;
+  if (!SCHEDULES.includes(s.schedule)) return `schedule must be one of ${SCHEDULES.join(', ')}, got ${s.schedule}`;
+  if (!isInt(s.warmup, 0)) return `warmup must be a non-negative integer, got ${s.warmup}`;
+  if (!OPTIMIZERS.includes(s.optimizer)) return `optimizer must be one of ${OPTIMIZERS.join(', ')}, got ${s.optimizer}`;
+  if (!(isNum(s.momentum, 0) && s.momentum < 1)) return `momentum must be in [0, 1), got ${s.momentum}`;
+  if (!isNum(s.weightDecay, 0)) return `weight decay must be a non-negative number, got ${s.weightDecay}`;
+  if (!isNum(s.clipNorm, 0)) return `clip-norm must be a non-negative number, got ${s.clipNorm}`;
+  if (!isNum(s.clipValue, 0)) return `clip-value must be a non-negative number, got ${s.clipValue}`;
+  if (!(isNum(s.valFraction, 0) && s.valFraction < 1)) return `the validation fraction must be in [0, 1), got ${s.valFraction}`;
+  if (!isInt(s.valChars, 0)) return `valChars must be a non-negative integer, got ${s.valChars}`;
+  if (s.steps !== null && !isInt(s.steps, 0)) return `steps must be a non-negative integer, got ${s.steps}`;
+  if (s.time !== null && !(isNum(s.time, 0) && s.time > 0)) return `time must be a positive number of seconds, got ${s.time}`;
+  if (s.steps === null && s.time === null) return 'a budget is needed: steps or time';
+  if (!isInt(s.seed, 0) || s.seed > 0xffffffff) return `seed must be an integer in 0…4294967295, got ${s.seed}`;
+  return null;
+}
+
+// ------------------------------------------------------------------------------ data
+
+export interface LmData {
+  mode: LmMode;
+  text: string;
+  /** Where the text came from, for the file's task entry (a path, "moby-dick", "first-names", "stdin"). */
+  source: string;
+}
+
+/** FNV-1a over UTF-16 units: a resumed run checks that it is given the text it was trained on. */
+export function textHash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
+/** The non-empty lines of a text (CRLF tolerated). */
+export function splitLines(text: string): string[] {
+  return text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.length > 0);
+}
+
+/** A fixed shuffle (independent of the seed) so that the held-out lines are a property of the data. */
+function shuffleLines(lines: string[]): string[] {
+  const rng = new Rng(0x6c696e65), out = [...lines];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------ evaluation
+
+export interface EvalResult { loss: number; bpc: number; chars: number }
+
+/**
+ * Mean next-character loss of a text (ids) under the model. With one stream (the default) it is the
+ * whole text read from the model's initial state, each character predicted from all those before it.
+ * With B streams the text is cut into B contiguous pieces read side by side (faster; each piece starts
+ * from the initial state; up to B−1 characters at the end are not scored).
+ */
+export function evaluateStream(model: Model, ids: Int32Array, opts: { streams?: number; chunk?: number; onProgress?: (done: number, total: number) => void } = {}): EvalResult {
+  if (ids.length < 2) throw new Error(`a text of ${ids.length} character${ids.length === 1 ? '' : 's'} has nothing to predict; it needs at least 2`);
+  const chunk = Math.max(1, opts.chunk ?? 256);
+  const B = Math.max(1, Math.min(opts.streams ?? 1, ids.length - 1));
+  const L = Math.floor((ids.length - 1) / B);
+  const state = model.newState(B, new Rng(0));
+  const T0 = Math.min(chunk, L);
+  const tokens = new Int32Array(T0 * B), targets = new Int32Array(T0 * B);
+  let sum = 0, count = 0;
+  for (let t0 = 0; t0 < L; t0 += chunk) {
+    const T = Math.min(chunk, L - t0);
+    let tk: Int32Array, tg: Int32Array;
+    if (B === 1) { tk = ids.subarray(t0, t0 + T); tg = ids.subarray(t0 + 1, t0 + T + 1); }
+    else {
+      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) {
+        tokens[t * B + b] = ids[b * L + t0 + t];
+        targets[t * B + b] = ids[b * L + t0 + t + 1];
+      }
+      tk = tokens.subarray(0, T * B); tg = targets.subarray(0, T * B);
+    }
+    const l = model.forward({ T, B, tokens: tk, targets: tg }, state, { train: false })!;
+    sum += l.sum; count += l.count;
+    opts.onProgress?.(t0 + T, L);
+  }
+  const loss = sum / count;
+  return { loss, bpc: bitsPerChar(loss), chars: count };
+}
+
+/** Mean loss per predicted character over sequences (each read from the initial state, ending with the marker). */
+export function evaluateLines(model: Model, vocab: Vocab, lines: readonly string[], batch = 32): EvalResult {
+  if (lines.length === 0) throw new Error('no lines to evaluate');
+  const batcher = new SequenceBatcher(lines, { batch: Math.min(batch, lines.length), seed: 0, vocab });
+  let sum = 0, count = 0;
+  for (let i = 0; i < batcher.batchesPerEpoch; i++) {
+    const b = batcher.next();
+    const state = model.newState(b.batch, new Rng(0));
+    const l = model.forward({ T: b.steps, B: b.batch, tokens: b.inputs, targets: b.targets, lengths: b.lengths }, state, { train: false })!;
+    sum += l.sum; count += l.count;
+  }
+  const loss = sum / count;
+  return { loss, bpc: bitsPerChar(loss), chars: count };
+}
+
+/**
+ * Spectral radius of layer 0's recurrent matrix: of W_hh [H×H] for Elman cells; for LSTM and GRU, of
+ * each gate's [H×H] block of W_hh (PyTorch order i,f,g,o or r,z,n), reporting the largest. Costs O(H³)
+ * per block. Null for a pure Jordan cell (no W_hh).
+ */
+export function recurrentSpectrum(model: Model): { radius: number; gates: number[] } | null {
+  const name = 'rnn.weight_hh_l0';
+  if (!model.params.has(name)) return null;
+  const H = model.config.hidden, W = model.params.get(name), G = W.length / (H * H);
+  const gates: number[] = [];
+  for (let g = 0; g < G; g++) gates.push(spectralRadius(eigenvalues(Float64Array.from(W.subarray(g * H * H, (g + 1) * H * H)), H)));
+  return { radius: Math.max(...gates), gates };
+}
+
+// ------------------------------------------------------------------------------ the job
+
+/** A cadence: every n steps, or every s seconds of training time. */
+export type Every = { steps: number } | { seconds: number };
+
+export interface LmCadence {
+  log: Every;
+  val: Every | null;
+  save: Every | null;
+  sample: Every | null;
+  spectrum: Every | null;
+  /** Characters in the periodic samples (a lines model gives 5 sequences instead). */
+  sampleLength: number;
+  /** Characters in the final sample (a lines model gives 10 sequences; 0 = no final sample). */
+  finalSampleLength: number;
+  temperature: number;
+}
+
+/** Sequences in the periodic and final samples of a lines model (its sample lengths count characters of text). */
+const PERIODIC_LINES = 5, FINAL_LINES = 10;
+
+export const DEFAULT_CADENCE: LmCadence = {
+  log: { seconds: 2 }, val: { seconds: 30 }, save: { seconds: 30 }, sample: { seconds: 30 }, spectrum: null,
+  sampleLength: 200, finalSampleLength: 500, temperature: 0.8,
+};
+
+export interface LmLog {
+  step: number;
+  epoch: number;
+  /** Mean training loss (nats/char) since the last log line. */
+  loss: number;
+  bpc: number;
+  /** Mean gradient norm (before clipping) since the last log line. */
+  grad_norm: number;
+  lr: number;
+  /** Training characters per second since the last log line. */
+  chars_per_s: number;
+  /** Seconds of training so far (validation, samples and saving not counted). */
+  elapsed: number;
+  val_loss?: number;
+  val_bpc?: number;
+  spectral_radius?: number | null;
+  spectral_radius_gates?: number[];
+  /** A short sample from the model (at the sample cadence). */
+  sample?: string;
+}
+
+export interface LmSummary {
+  steps: number;
+  train_loss: number | null;
+  val_loss: number | null;
+  val_bpc: number | null;
+  chars_per_s: number;
+  elapsed: number;
+  /** Why the loop ended: the budget, an interruption (shouldStop). */
+  stopped: 'budget' | 'interrupted';
+  sample: string;
+  /** Steps that this invocation ran (a resumed run counts on from the file). */
+  run_steps: number;
+  spectral_radius?: number | null;
+}
+
+export interface LmEvents {
+  onLog?(log: LmLog): void;
+  /** Called with the encoded model file at each save; the caller writes it (atomically). */
+  onSave?(bytes: Uint8Array, step: number): void | Promise<void>;
+  /** Checked before every step: true ends the run early (it still saves and summarises). */
+  shouldStop?(): boolean;
+  /** Awaited after every step: lets a UI or a progress bar run. */
+  tick?(job: LmJob): Promise<void> | void;
+}
+
+export interface LmJobInput {
+  data: LmData;
+  backend: Backend;
+  settings: LmSettings;
+  /** A fresh model of this architecture... */
+  arch?: LmArch;
+  /** ...or start from this model's weights, vocabulary and architecture (dropout may be overridden)... */
+  from?: LoadedLm;
+  dropout?: number;
+  /** ...or continue this run exactly (settings come from the file; `budget` may extend it). */
+  resume?: LoadedLm;
+  budget?: { steps: number | null; time: number | null };
+  /** Clock in milliseconds (defaults to performance.now). */
+  now?: () => number;
+}
+
+/** Training stopped on a non-finite loss or gradient; the parameters are those of the last good step. */
+export class LmDivergedError extends Error {
+  constructor(message: string, readonly step: number) { super(message); }
+}
+
+const seedOf = (seed: number, k: number): number => (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + k) >>> 0;
+
+export class LmJob {
+  readonly model: Model;
+  readonly vocab: Vocab;
+  readonly mode: LmMode;
+  readonly task: LmTask;
+  readonly settings: LmSettings;
+  readonly optimizer: Optimizer;
+  readonly trainer: Trainer;
+  /** Steps taken (counting those before a resume). */
+  step = 0;
+  /** Seconds of training (counting those before a resume). */
+  elapsed = 0;
+  /** Training and validation sizes in characters (stream) or lines (lines). */
+  readonly trainSize: number;
+  readonly valSize: number;
+  private readonly trainRng: Rng;
+  private readonly stream: StreamBatcher | null = null;
+  private readonly lines: SequenceBatcher | null = null;
+  private readonly valIds: Int32Array | null = null;
+  private readonly valLines: string[] | null = null;
+  private readonly state: RecurrentState;
+  private readonly dataInfo: { mode: LmMode; chars: number; hash: string };
+  private readonly now: () => number;
+
+  constructor(input: LmJobInput) {
+    const { data, backend: be } = input;
+    this.now = input.now ?? (() => performance.now());
+    const resume = input.resume;
+    const base = resume ?? input.from ?? null;
+    const training = resume ? resumeRecord(resume) : null;
+    this.settings = training ? { ...training.settings, ...(input.budget ?? {}) } : { ...input.settings };
+    const problem = settingsProblem(this.settings);
+    if (problem) throw new Error(problem);
+    const s = this.settings;
+
+    // The data and its vocabulary.
+    this.mode = base ? base.task.mode : data.mode;
+    if (data.mode !== this.mode) {
+      throw new Error(`the model reads ${this.mode === 'lines' ? 'one sequence per line' : 'one stream of text'}, but the data was given as ${data.mode === 'lines' ? 'lines' : 'a stream'}`);
+    }
+    if (data.text.length === 0) throw new Error('the text is empty');
+    this.dataInfo = { mode: data.mode, chars: data.text.length, hash: textHash(data.text) };
+    if (training) {
+      const d = training.data;
+      if (d.mode !== this.dataInfo.mode || d.chars !== this.dataInfo.chars || d.hash !== this.dataInfo.hash) {
+        throw new Error(`the data (${this.dataInfo.chars} characters, hash ${this.dataInfo.hash}) is not the text this run was trained on (${d.chars} characters, hash ${d.hash}); resume with the same data`);
+      }
+    }
+    const lines = this.mode === 'lines' ? splitLines(data.text) : null;
+    if (lines && lines.length === 0) throw new Error('the text has no non-empty lines');
+    const known = base?.vocab;
+    this.vocab = known ?? (lines ? Vocab.fromText(lines.join(''), SEQ_MARK) : Vocab.fromText(data.text));
+    if (known) {
+      try {
+        if (lines) for (const l of lines) known.encode(l);
+        else known.encode(data.text);
+      } catch (e) {
+        throw new Error(`the data has a character the model does not know: ${(e as Error).message}`);
+      }
+    }
+    this.task = { kind: 'lm', mode: this.mode, source: data.source };
+
+    // The model.
+    if (base) {
+      const cfg = { ...base.model.config, ...(input.from && input.dropout !== undefined ? { dropout: input.dropout } : {}) };
+      this.model = new Model(cfg, be);
+      this.model.params.data.set(base.model.params.data);
+    } else {
+      const a = input.arch ?? DEFAULT_ARCH;
+      const V = this.vocab.size;
+      const cfg: Partial<ModelConfig> = {
+        cell: a.cell, activation: a.activation, hidden: a.hidden, layers: a.layers, embed: a.embed, lags: a.lags,
+        h0: a.h0, dropout: a.dropout, init: a.init, forgetBias: a.forgetBias, bidirectional: a.bidirectional,
+        inputKind: 'tokens', inputSize: V, outputSize: V, head: 'softmax', outputMode: 'every',
+      };
+      if (a.bidirectional) throw new Error('a language model predicts each character from those before it; a bidirectional model would see the answer');
+      this.model = new Model(cfg, be).init(new Rng(seedOf(s.seed, 1)));
+    }
+    const cfgProblem = lmConfigProblem(this.model.config, this.vocab.size);
+    if (cfgProblem) throw new Error(cfgProblem);
+
+    // Batches.
+    if (lines) {
+      const shuffled = shuffleLines(lines);
+      const nVal = s.valFraction > 0 ? Math.max(1, Math.round(shuffled.length * s.valFraction)) : 0;
+      const train = shuffled.slice(0, shuffled.length - nVal);
+      if (train.length < s.batch) throw new Error(`${train.length} training lines${nVal ? ` (after holding out ${nVal} for validation)` : ''} are fewer than the batch of ${s.batch}: use a smaller --batch`);
+      this.lines = new SequenceBatcher(train, { batch: s.batch, seed: s.seed, vocab: this.vocab, dropLast: true });
+      let val = shuffled.slice(shuffled.length - nVal);
+      if (s.valChars > 0) {
+        let n = 0, k = 0;
+        while (k < val.length && n + val[k].length + 1 <= s.valChars) n += val[k++].length + 1;
+        val = val.slice(0, Math.max(1, k));
+      }
+      this.valLines = nVal ? val : null;
+      this.trainSize = train.length;
+      this.valSize = this.valLines?.length ?? 0;
+    } else {
+      const ids = this.vocab.encode(data.text);
+      let split: { train: Int32Array; val: Int32Array | null };
+      try { split = splitTrainVal(ids, s.valFraction); } catch (e) { throw new Error((e as Error).message); }
+      const need = s.batch * s.seq + 1;
+      if (split.train.length < need) {
+        throw new Error(`the training text has ${split.train.length} characters${split.val ? ` (after holding out ${split.val.length} for validation)` : ''}, fewer than one batch needs (batch × seq + 1 = ${need}): use a smaller --batch or --seq`);
+      }
+      this.stream = new StreamBatcher(split.train, s.batch, s.seq);
+      this.valIds = split.val && s.valChars > 0 && split.val.length > s.valChars ? split.val.subarray(0, s.valChars) : split.val;
+      this.trainSize = split.train.length;
+      this.valSize = this.valIds?.length ?? 0;
+    }
+
+    // Optimizer, trainer and the state carried between steps.
+    this.optimizer = new Optimizer(be, this.model.params, { name: s.optimizer, lr: s.lr, momentum: s.momentum, weightDecay: s.weightDecay });
+    this.trainRng = new Rng(seedOf(s.seed, 2));
+    this.trainer = new Trainer(this.model, this.optimizer, { clipNorm: s.clipNorm, clipValue: s.clipValue, rng: this.trainRng });
+    this.state = this.model.newState(s.batch, this.trainRng);
+
+    if (training && resume) this.restore(training, resume);
+  }
+
+  /** Put the run where the file left it: step, clock, data position, generators, optimizer, carried state. */
+  private restore(t: ResumeRecord, file: LoadedLm): void {
+    const what = 'model file';
+    const bad = (why: string): never => { throw new ModelFileError(`${what} training state cannot be resumed: ${why}`); };
+    this.step = t.step;
+    this.elapsed = t.elapsed;
+    try { (this.stream ?? this.lines)!.position = t.position; } catch (e) { bad((e as Error).message); }
+    try { this.trainRng.setState(t.rng); } catch { bad('the random generator state is invalid'); }
+    const o = t.optimizer;
+    if (o.name !== this.settings.optimizer) bad(`the optimizer state is for ${String(o.name)}, not ${this.settings.optimizer}`);
+    if (!isInt(o.step, 0)) bad('the optimizer step count is invalid');
+    restoreOptimizer(this.optimizer, file.checkpoint);
+    this.optimizer.step = o.step as number;
+    if (this.stream) stateFromJson(t.state, this.state, what);
+  }
+
+  /** Learning rate of the next step: warm-up, then the schedule over the budget (steps, or training time). */
+  lr(): number {
+    const s = this.settings;
+    const p = s.steps !== null ? (s.steps > 0 ? Math.min(1, this.step / s.steps) : 1) : Math.min(1, this.elapsed / s.time!);
+    let lr = s.lr;
+    if (s.schedule === 'cosine') lr = s.lrMin + (s.lr - s.lrMin) * 0.5 * (1 + Math.cos(Math.PI * p));
+    else if (s.schedule === 'linear') lr = s.lr + (s.lrMin - s.lr) * p;
+    if (s.warmup > 0 && this.step < s.warmup) lr *= (this.step + 1) / s.warmup;
+    return lr;
+  }
+
+  /** Epochs done, fractional. */
+  get epoch(): number {
+    if (this.stream) { const p = this.stream.position; return p.epoch + p.offset / this.stream.streamLength; }
+    const p = this.lines!.position; return p.epoch + p.offset / this.lines!.size;
+  }
+
+  get done(): boolean {
+    const s = this.settings;
+    return s.steps !== null ? this.step >= s.steps : this.elapsed >= s.time!;
+  }
+
+  /** One update. Returns the loss, the gradient norm before clipping and the characters it trained on. */
+  trainStep(): { loss: number; gradNorm: number; chars: number } {
+    const m = this.model, lr = this.lr();
+    try {
+      if (this.stream) {
+        const b = this.stream.next();
+        if (b.reset) m.resetState(this.state, null, this.trainRng);
+        const st = this.trainer.step({ T: this.settings.seq, B: this.settings.batch, tokens: b.inputs, targets: b.targets }, this.state, lr);
+        this.step++;
+        return { loss: st.loss, gradNorm: st.gradNorm, chars: st.count };
+      }
+      const b = this.lines!.next();
+      m.resetState(this.state, null, this.trainRng);
+      const st = this.trainer.step({ T: b.steps, B: b.batch, tokens: b.inputs, targets: b.targets, lengths: b.lengths }, this.state, lr);
+      this.step++;
+      return { loss: st.loss, gradNorm: st.gradNorm, chars: st.count };
+    } catch (e) {
+      if (e instanceof DivergedError) throw new LmDivergedError(`training diverged at step ${this.step + 1}: ${e.message}`, this.step + 1);
+      throw e;
+    }
+  }
+
+  /** Loss on the held-out text (null without one). Stream mode reads it as `batch` streams side by side. */
+  validate(): EvalResult | null {
+    if (this.valIds) return evaluateStream(this.model, this.valIds, { streams: this.settings.batch, chunk: this.settings.seq });
+    if (this.valLines) return evaluateLines(this.model, this.vocab, this.valLines, this.settings.batch);
+    return null;
+  }
+
+  /** A sample from the current model: text (stream) or lines joined by newlines; its own generator. */
+  sample(length: number, temperature: number, seed = seedOf(this.settings.seed, 3 + this.step)): string {
+    const sampler = new Sampler(this.model, this.vocab, new Rng(seed));
+    if (this.mode === 'lines') return generateLines(sampler, length, 40, { temperature }).join('\n');
+    return generate(sampler, { length, temperature });
+  }
+
+  /** What --resume needs, as JSON for the file's `training` entry. */
+  trainingRecord(): Record<string, unknown> {
+    return {
+      step: this.step, elapsed: this.elapsed, seed: this.settings.seed, settings: { ...this.settings },
+      position: (this.stream ?? this.lines)!.position, rng: this.trainRng.getState(), optimizer: this.optimizer.toJSON(),
+      state: this.stream ? stateToJson(this.state) : null, data: { ...this.dataInfo },
+    };
+  }
+
+  /** The model file as it stands (with optimizer moments, so that the run can be resumed exactly). */
+  encode(): Uint8Array {
+    return encodeLm(this.model, this.vocab, this.task, this.trainingRecord(), this.optimizer);
+  }
+
+  /** Train until the budget is spent (or shouldStop), reporting through the callbacks. */
+  async run(events: LmEvents = {}, cadence: LmCadence = DEFAULT_CADENCE): Promise<LmSummary> {
+    const startStep = this.step;
+    const last = { log: this.mark(), val: this.mark(), save: this.mark(), sample: this.mark(), spectrum: this.mark() };
+    let acc = { loss: 0, grad: 0, chars: 0, time: 0, n: 0 };
+    let totalChars = 0, totalTime = 0, lastTrainLoss: number | null = null;
+    let lastVal: { step: number; r: EvalResult } | null = null;
+    let stopped: LmSummary['stopped'] = 'budget';
+    let lastSaveStep = -1;
+    const save = async (): Promise<void> => {
+      if (events.onSave) await events.onSave(this.encode(), this.step);
+      lastSaveStep = this.step;
+    };
+
+    while (!this.done) {
+      if (events.shouldStop?.()) { stopped = 'interrupted'; break; }
+      const t0 = this.now();
+      const lr = this.lr();
+      const r = this.trainStep();
+      const dt = (this.now() - t0) / 1000;
+      this.elapsed += dt;
+      acc.loss += r.loss; acc.grad += r.gradNorm; acc.chars += r.chars; acc.time += dt; acc.n++;
+      totalChars += r.chars; totalTime += dt;
+
+      const valDue = this.due(cadence.val, last.val) || (this.done && cadence.val !== null);
+      let val: EvalResult | null = null;
+      if (valDue) { val = this.validate(); last.val = this.mark(); if (val) lastVal = { step: this.step, r: val }; }
+      let spec: ReturnType<typeof recurrentSpectrum> | undefined;
+      if (this.due(cadence.spectrum, last.spectrum)) {
+        spec = recurrentSpectrum(this.model);
+        last.spectrum = this.mark();
+      }
+      let sample: string | undefined;
+      if (this.due(cadence.sample, last.sample) && !this.done) {
+        sample = this.sample(this.mode === 'lines' ? PERIODIC_LINES : cadence.sampleLength, cadence.temperature);
+        last.sample = this.mark();
+      }
+      if (this.due(cadence.log, last.log) || val || spec !== undefined || sample !== undefined || this.done) {
+        lastTrainLoss = acc.loss / acc.n;
+        const log: LmLog = {
+          step: this.step, epoch: this.epoch, loss: lastTrainLoss, bpc: bitsPerChar(lastTrainLoss), grad_norm: acc.grad / acc.n,
+          lr, chars_per_s: acc.time > 0 ? acc.chars / acc.time : 0, elapsed: this.elapsed,
+        };
+        if (val) { log.val_loss = val.loss; log.val_bpc = val.bpc; }
+        if (spec !== undefined) { log.spectral_radius = spec?.radius ?? null; if (spec && spec.gates.length > 1) log.spectral_radius_gates = spec.gates; }
+        if (sample !== undefined) log.sample = sample;
+        events.onLog?.(log);
+        acc = { loss: 0, grad: 0, chars: 0, time: 0, n: 0 };
+        last.log = this.mark();
+      }
+      if ((this.due(cadence.save, last.save) || valDue) && !this.done) { await save(); last.save = this.mark(); }
+      await events.tick?.(this);
+    }
+    if (lastSaveStep !== this.step || this.step === startStep) await save();
+    if (lastVal?.step !== this.step && cadence.val !== null) {
+      const v = this.validate();
+      if (v) lastVal = { step: this.step, r: v };
+    }
+    const spec = cadence.spectrum !== null ? recurrentSpectrum(this.model) : undefined;
+    const n = cadence.finalSampleLength;
+    const sample = n > 0 ? this.sample(this.mode === 'lines' ? FINAL_LINES : n, cadence.temperature) : '';
+    return {
+      steps: this.step, train_loss: lastTrainLoss, val_loss: lastVal?.r.loss ?? null, val_bpc: lastVal?.r.bpc ?? null,
+      chars_per_s: totalTime > 0 ? totalChars / totalTime : 0, elapsed: this.elapsed, stopped, sample, run_steps: this.step - startStep,
+      ...(spec !== undefined ? { spectral_radius: spec?.radius ?? null } : {}),
+    };
+  }
+
+  private mark(): { step: number; time: number } { return { step: this.step, time: this.elapsed }; }
+
+  private due(every: Every | null, since: { step: number; time: number }): boolean {
+    if (!every) return false;
+    return 'steps' in every ? this.step - since.step >= every.steps : this.elapsed - since.time >= every.seconds;
+  }
+}
+
+// ------------------------------------------------------------------------------ the file's training entry
+
+interface ResumeRecord {
+  step: number;
+  elapsed: number;
+  settings: LmSettings;
+  position: StreamPosition;
+  rng: number[];
+  optimizer: Record<string, unknown>;
+  state: unknown;
+  data: { mode: LmMode; chars: number; hash: string };
+}
+
+/** Read and check the training entry of a file to resume from; a ModelFileError names what is wrong. */
+export function resumeRecord(file: LoadedLm): ResumeRecord {
+  const t = file.checkpoint.training;
+  const bad = (why: string): never => { throw new ModelFileError(`model file training state cannot be resumed: ${why}`); };
+  if (!t) return bad('the file has none (it was not written by recur train)');
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isInt(t.step, 0)) bad('the step count is invalid');
+  if (!isNum(t.elapsed, 0)) bad('the elapsed time is invalid');
+  if (!isObj(t.settings)) return bad('the settings are missing');
+  const settings = { ...DEFAULT_SETTINGS, ...t.settings } as LmSettings;
+  const problem = settingsProblem(settings);
+  if (problem) bad(`its settings are invalid: ${problem}`);
+  if (!isObj(t.position)) bad('the data position is missing');
+  if (!Array.isArray(t.rng)) bad('the random generator state is missing');
+  if (!isObj(t.optimizer)) bad('the optimizer state is missing');
+  const d = t.data;
+  if (!isObj(d) || (d.mode !== 'stream' && d.mode !== 'lines') || !isInt(d.chars, 0) || typeof d.hash !== 'string') bad('the data description is invalid');
+  return {
+    step: t.step as number, elapsed: t.elapsed as number, settings, position: t.position as unknown as StreamPosition,
+    rng: t.rng as number[], optimizer: t.optimizer as Record<string, unknown>, state: t.state,
+    data: d as ResumeRecord['data'],
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * One face over the two kinds of network a task can train: a recurrent Model and a feed-forward
+ * baseline (Mlp). Both read the same padded, time-major batches, train with the same optimizer and
+ * clipping, and live in the same model file format, so a task's code paths and splits are shared and
+ * only the network differs. Platform-free.
+ */
+import type { Backend, Buf } from '../kernels/backend.js';
+import { decodeCheckpoint, encodeCheckpoint, ModelFileError } from '../io/checkpoint.js';
+import { encodeModel } from '../io/model-file.js';
+import { makeConfig, type ModelConfig } from '../nn/config.js';
+import type { LossValue } from '../nn/loss.js';
+import { Model, tensorSpecs, type Batch } from '../nn/model.js';
+import type { Params } from '../nn/params.js';
+import { clipByNorm } from '../train/clip.js';
+import { Optimizer } from '../train/optim.js';
+import { DivergedError, Trainer } from '../train/trainer.js';
+import type { Rng } from '../util/rng.js';
+import { makeMlpConfig, Mlp, mlpSpecs, type MlpConfig } from './baselines.js';
+
+export type Net = Model | Mlp;
+
+export const isMlp = (net: Net): net is Mlp => net instanceof Mlp;
+
+/** Forward a batch from a fresh state (each sequence on its own); outputs are in `net.logits`. */
+export function forwardNet(net: Net, batch: Batch, train = false, rng?: Rng): LossValue | null {
+  if (isMlp(net)) return net.forward(batch, { train });
+  return net.forward(batch, net.newState(batch.B, rng), { train, rng, carry: false });
+}
+
+export interface NetTrainerOptions { lr: number; clipNorm: number; weightDecay?: number; rng?: Rng }
+
+/** Adam steps with global-norm clipping, for either kind of network. */
+export class NetTrainer {
+  readonly optimizer: Optimizer;
+  private readonly trainer: Trainer | null;
+
+  constructor(readonly net: Net, readonly opts: NetTrainerOptions) {
+    this.optimizer = new Optimizer(net.be, net.params, { name: opts.weightDecay ? 'adamw' : 'adam', lr: opts.lr, weightDecay: opts.weightDecay ?? 0 });
+    this.trainer = isMlp(net) ? null : new Trainer(net, this.optimizer, { clipNorm: opts.clipNorm, rng: opts.rng });
+  }
+
+  /** One update on a batch whose sequences start from the initial state; returns the mean loss. */
+  step(batch: Batch, lr?: number): number {
+    const net = this.net;
+    if (!isMlp(net)) return this.trainer!.step(batch, net.newState(batch.B, this.opts.rng), lr).loss;
+    const loss = net.forward(batch, { train: true });
+    if (!loss) throw new Error('training needs targets');
+    if (!Number.isFinite(loss.loss)) throw new DivergedError(`loss became ${loss.loss}`);
+    net.zeroGrads();
+    net.backward();
+    const norm = clipByNorm(net.be, net.grads.data, net.grads.size, this.opts.clipNorm > 0 ? this.opts.clipNorm : Infinity);
+    if (!Number.isFinite(norm)) throw new DivergedError(`gradient norm became ${norm}`);
+    this.optimizer.update(net.grads.data, lr);
+    return loss.loss;
+  }
+}
+
+/** A copy of the parameters (to keep the best model seen on validation data). */
+export const snapshot = (params: Params): Float32Array => Float32Array.from(params.data);
+export const restore = (params: Params, snap: Float32Array): void => { params.data.set(snap); };
+
+/** The model file of a network: its tensors, its config, and the task's own description. */
+export function encodeNet(net: Net, task: Record<string, unknown>): Uint8Array {
+  if (!isMlp(net)) return encodeModel(net, { task });
+  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const v of net.params.views) tensors.set(v.name, { shape: [...v.shape], data: Float32Array.from(net.params.data.subarray(v.offset, v.offset + v.size)) });
+  return encodeCheckpoint({ config: net.config as unknown as Record<string, unknown>, vocab: null, tensors, optim: new Map(), training: null, task });
+}
+
+const specsOf = (config: unknown) => {
+  const c = config as { kind?: unknown };
+  return c.kind === 'mlp' ? mlpSpecs(makeMlpConfig(config as Partial<MlpConfig>)) : tensorSpecs(makeConfig(config as Partial<ModelConfig>));
+};
+
+/** Read a network and its task description back; every refusal is a one-line ModelFileError. */
+export function decodeNet(bytes: Uint8Array, be: Backend): { net: Net; task: Record<string, unknown> } {
+  const ck = decodeCheckpoint(bytes, { expectedSpecs: specsOf });
+  if (!ck.task) throw new ModelFileError('model file does not say what task it was trained for');
+  const net: Net = (ck.config as { kind?: unknown }).kind === 'mlp'
+    ? new Mlp(ck.config as Partial<MlpConfig>, be)
+    : new Model(ck.config as Partial<ModelConfig>, be);
+  for (const [name, t] of ck.tensors) net.params.set(name, t.data);
+  return { net, task: ck.task };
+}
+
+/** Row-wise softmax of the last forward's outputs [B×C] into probabilities (float64). */
+export function probabilities(net: Net, B: number, C: number): Float64Array {
+  const be = net.be, out: Buf = be.alloc(B * C);
+  be.softmax(B, C, net.logits, 0, out, 0, 1);
+  const p = Float64Array.from(out.subarray(0, B * C));
+  be.free(out);
+  return p;
+}

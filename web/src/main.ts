@@ -1,0 +1,349 @@
+/**
+ * The playground page: reads the controls, talks to the training worker, and draws what it reports.
+ * The page never trains or parses model files itself, so it stays responsive whatever the worker does.
+ */
+import { drawEigenvalues, drawLines, fmt } from './charts.js';
+import { Inspector } from './inspector.js';
+import type { CorpusChoice, CorpusId, FromWorker, Settings, ToWorker, TrainSettings } from './protocol.js';
+import { decodeUtf8Strict } from '../../src/data/text.js';
+
+/** Model files larger than this are refused before reading (the playground's models are a few MB). */
+const MAX_MODEL_BYTES = 256 * 1024 * 1024;
+const MAX_TEXT_BYTES = 8 * 1024 * 1024;
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const e = document.querySelector<T>(`[data-testid="${id}"]`);
+  if (!e) throw new Error(`the page lacks [data-testid=${id}]`);
+  return e;
+};
+
+const ui = {
+  backend: $('backend'), status: $('status'), error: $('error'),
+  corpus: $<HTMLSelectElement>('corpus-select'), corpusInput: $<HTMLTextAreaElement>('corpus-input'), corpusFile: $<HTMLInputElement>('corpus-file'),
+  cell: $<HTMLSelectElement>('cell-select'), activation: $<HTMLSelectElement>('activation'), hidden: $<HTMLInputElement>('hidden'),
+  layers: $<HTMLInputElement>('layers'), h0: $<HTMLSelectElement>('h0'), seed: $<HTMLInputElement>('seed'),
+  seq: $<HTMLInputElement>('seq-length'), batch: $<HTMLInputElement>('batch-size'), optimizer: $<HTMLSelectElement>('optimizer'),
+  lr: $<HTMLInputElement>('lr'), clipNorm: $<HTMLInputElement>('clip-norm'), clipValue: $<HTMLInputElement>('clip-value'),
+  train: $<HTMLButtonElement>('train'), pause: $<HTMLButtonElement>('pause'), reset: $<HTMLButtonElement>('reset'),
+  download: $<HTMLButtonElement>('download'), upload: $<HTMLInputElement>('upload'),
+  step: $('step'), loss: $('loss'), gradNorm: $('grad-norm'), radius: $('spectral-radius'), speed: $('speed'), modelInfo: $('model-info'),
+  lossChart: $('loss-chart'), gradChart: $('gradnorm-chart'), radiusChart: $('radius-chart'),
+  temperature: $<HTMLInputElement>('temperature'), temperatureValue: $('temperature-value'), resample: $<HTMLButtonElement>('resample'),
+  sample: $('sample'), matrix: $<HTMLSelectElement>('spectrum-matrix'), spectrum: $('spectrum'),
+  gradflow: $('gradflow'), gradflowSummary: $('gradflow-summary'),
+  inspectInput: $<HTMLTextAreaElement>('inspect-input'), inspect: $<HTMLButtonElement>('inspect'),
+};
+
+const inspector = new Inspector({
+  text: $('inspect-text'), grid: $('unit-grid'), unit: $<HTMLInputElement>('unit'), layer: $<HTMLSelectElement>('inspect-layer'), predictions: $('predictions'),
+});
+
+const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+const send = (msg: ToWorker, transfer: Transferable[] = []): void => worker.postMessage(msg, transfer);
+
+// ------------------------------------------------------------------------------------------ state
+let ready = false;
+let running = false;
+let hasModel = false;
+/** Training history for the charts. */
+const hist = { step: [] as number[], loss: [] as number[], smooth: [] as number[], grad: [] as number[] };
+const val = { step: [] as number[], bits: [] as number[] };
+const rho = { step: [] as number[], value: [] as number[] };
+let gradflow: number[] = [];
+let dirty = false;
+/** Smoothing of the training loss curve (per step). */
+const SMOOTH = 0.95;
+let ema = 0;
+
+// ---------------------------------------------------------------------------------------- settings
+function num(input: HTMLInputElement, what: string, opts: { int?: boolean; min: number; max: number; exclusiveMin?: boolean }): number {
+  const v = Number(input.value);
+  const bad = input.value.trim() === '' || !Number.isFinite(v) || (opts.int && !Number.isInteger(v))
+    || v < opts.min || v > opts.max || (opts.exclusiveMin && v === opts.min);
+  if (bad) {
+    const range = `${opts.exclusiveMin ? 'above' : 'at least'} ${opts.min}${opts.max < Infinity ? ` and at most ${opts.max}` : ''}`;
+    throw new Error(`${what} must be ${opts.int ? 'a whole number' : 'a number'} ${range}, not "${input.value}"`);
+  }
+  return v;
+}
+
+function trainSettings(): TrainSettings {
+  return {
+    seq: num(ui.seq, 'sequence length', { int: true, min: 2, max: 500 }),
+    batch: num(ui.batch, 'batch', { int: true, min: 1, max: 128 }),
+    lr: num(ui.lr, 'learning rate', { min: 0, max: 10, exclusiveMin: true }),
+    optimizer: ui.optimizer.value as TrainSettings['optimizer'],
+    clipNorm: num(ui.clipNorm, 'gradient-norm clipping', { min: 0, max: Infinity }),
+    clipValue: num(ui.clipValue, 'per-gradient clipping', { min: 0, max: Infinity }),
+  };
+}
+
+function settings(): Settings {
+  return {
+    ...trainSettings(),
+    cell: ui.cell.value as Settings['cell'],
+    activation: ui.activation.value as Settings['activation'],
+    hidden: num(ui.hidden, 'hidden units', { int: true, min: 1, max: 512 }),
+    layers: num(ui.layers, 'layers', { int: true, min: 1, max: 4 }),
+    h0: ui.h0.value as Settings['h0'],
+    seed: num(ui.seed, 'seed', { int: true, min: 0, max: 4294967295 }),
+  };
+}
+
+function corpus(): CorpusChoice {
+  const id = ui.corpus.value as CorpusId;
+  return id === 'custom' ? { id, text: ui.corpusInput.value } : { id };
+}
+
+// ------------------------------------------------------------------------------------------ views
+function showError(msg: string | null): void {
+  ui.error.hidden = msg === null;
+  ui.error.textContent = msg ?? '';
+}
+
+function setStatus(text: string): void { ui.status.textContent = text; }
+
+function syncButtons(): void {
+  ui.train.disabled = !ready || running;
+  ui.train.textContent = hasModel && !running ? 'Resume' : 'Train';
+  if (!hasModel) ui.train.textContent = 'Train';
+  ui.pause.disabled = !running;
+  ui.download.disabled = !hasModel;
+  ui.resample.disabled = !hasModel;
+  ui.inspect.disabled = !hasModel;
+  ui.activation.disabled = ui.cell.value === 'lstm' || ui.cell.value === 'gru';
+  ui.corpusInput.classList.toggle('active', ui.corpus.value === 'custom');
+}
+
+function clearViews(): void {
+  for (const a of [hist.step, hist.loss, hist.smooth, hist.grad, val.step, val.bits, rho.step, rho.value]) a.length = 0;
+  gradflow = [];
+  ema = 0;
+  ui.step.textContent = '0';
+  ui.loss.textContent = '–';
+  delete ui.loss.dataset.train; delete ui.loss.dataset.val;
+  ui.gradNorm.textContent = '–';
+  ui.radius.textContent = '–';
+  ui.speed.textContent = '–';
+  ui.sample.textContent = '';
+  ui.gradflowSummary.textContent = '';
+  ui.spectrum.replaceChildren();
+  dirty = true;
+}
+
+/** At most this many points per line: the history is thinned evenly for drawing. */
+function thin(x: number[], y: number[], max = 500): { x: number[]; y: number[] } {
+  if (x.length <= max) return { x, y };
+  const k = x.length / max, ox: number[] = [], oy: number[] = [];
+  for (let i = 0; i < max; i++) { const j = Math.floor(i * k); ox.push(x[j]); oy.push(y[j]); }
+  ox.push(x[x.length - 1]); oy.push(y[y.length - 1]);
+  return { x: ox, y: oy };
+}
+
+function draw(): void {
+  dirty = false;
+  const raw = thin(hist.step, hist.loss), sm = thin(hist.step, hist.smooth), g = thin(hist.step, hist.grad);
+  drawLines(ui.lossChart, [
+    { name: 'train (raw)', x: raw.x, y: raw.y, color: '#9db8d9', width: 1, opacity: 0.6 },
+    { name: 'train', x: sm.x, y: sm.y, color: '#1f5fa8', width: 2 },
+    { name: 'validation', x: val.step, y: val.bits, color: '#d0632a', dots: true, width: 1.5 },
+  ], { xLabel: 'step', yLabel: 'bits/char' });
+  drawLines(ui.gradChart, [{ name: '‖g‖', x: g.x, y: g.y, color: '#6b4fa8', width: 1.2 }], { xLabel: 'step', yLabel: '‖g‖', logY: true });
+  drawLines(ui.radiusChart, [{ name: 'ρ', x: rho.step, y: rho.value, color: '#2a8a57', width: 2, dots: rho.step.length < 40 }], { xLabel: 'step', yLabel: 'ρ', refY: 1 });
+  drawLines(ui.gradflow, [{ name: '‖∂L/∂h_t‖', x: gradflow.map((_, t) => t), y: gradflow, color: '#b03a5b', width: 2 }], { xLabel: 't (the loss is at the last step)', yLabel: '‖∂L/∂h_t‖', logY: true });
+}
+
+function scheduleDraw(): void {
+  if (dirty) return;
+  dirty = true;
+  requestAnimationFrame(draw);
+}
+
+function lossReadout(): void {
+  const tr = hist.smooth[hist.smooth.length - 1], v = val.bits[val.bits.length - 1];
+  if (tr === undefined) return;
+  ui.loss.dataset.train = String(tr);
+  if (v !== undefined) ui.loss.dataset.val = String(v);
+  ui.loss.textContent = `train ${tr.toFixed(3)}${v !== undefined ? ` · val ${v.toFixed(3)}` : ''} bits/char`;
+}
+
+// ------------------------------------------------------------------------------------ from worker
+worker.onmessage = (e: MessageEvent<FromWorker>) => {
+  const m = e.data;
+  switch (m.type) {
+    case 'ready':
+      ready = true;
+      ui.backend.textContent = `backend: ${m.backend}${m.isolated ? ' · cross-origin isolated' : ''}`;
+      ui.backend.dataset.backend = m.backend;
+      setStatus('Ready: choose a corpus and a cell, then press Train.');
+      break;
+    case 'model': {
+      hasModel = true;
+      clearViews();
+      const i = m.info;
+      // A loaded model brings its own architecture: show it in the controls (without resetting).
+      ui.cell.value = i.cell; ui.hidden.value = String(i.hidden); ui.layers.value = String(i.layers); ui.h0.value = i.h0;
+      if (['tanh', 'relu', 'sigmoid'].includes(i.activation)) ui.activation.value = i.activation;
+      ui.modelInfo.textContent = `${i.cell}, ${i.layers}×${i.hidden} units, ${i.vocab} characters, ${i.params.toLocaleString('en')} parameters`;
+      ui.matrix.replaceChildren(...i.matrices.map((x) => new Option(x.label, x.id)));
+      inspector.reset(i.layers);
+      break;
+    }
+    case 'state':
+      running = m.running;
+      setStatus(running ? 'Training…' : hasModel ? `Paused at step ${m.step}.` : 'Ready.');
+      break;
+    case 'progress':
+      for (const p of m.points) {
+        hist.step.push(p.step); hist.loss.push(p.loss); hist.grad.push(p.gradNorm);
+        // Exponential smoothing, bias-corrected (as Adam's moments) so the first points are not pulled to 0.
+        ema = SMOOTH * ema + (1 - SMOOTH) * p.loss;
+        hist.smooth.push(ema / (1 - SMOOTH ** hist.loss.length));
+      }
+      if (m.points.length) {
+        const last = m.points[m.points.length - 1];
+        ui.step.textContent = String(last.step);
+        ui.gradNorm.textContent = fmt(last.gradNorm);
+        ui.speed.textContent = `${m.stepsPerSec.toFixed(1)} steps/s · epoch ${m.epoch}`;
+        lossReadout();
+      }
+      scheduleDraw();
+      break;
+    case 'val':
+      val.step.push(m.step); val.bits.push(m.bits);
+      lossReadout();
+      scheduleDraw();
+      break;
+    case 'sample':
+      // textContent: a sample is text, whatever characters the model learned from.
+      ui.sample.textContent = m.text;
+      ui.sample.dataset.step = String(m.step);
+      break;
+    case 'spectrum':
+      if (ui.matrix.value !== m.matrix && m.matrix) ui.matrix.value = m.matrix;
+      drawEigenvalues(ui.spectrum, m.eigs);
+      ui.spectrum.dataset.count = String(m.eigs.length);
+      ui.spectrum.dataset.radius = String(m.radius);
+      ui.radius.textContent = `${m.radius.toFixed(3)} (${m.label.split(':')[0]})`;
+      if (rho.step[rho.step.length - 1] !== m.step || rho.step.length === 0) { rho.step.push(m.step); rho.value.push(m.radius); }
+      scheduleDraw();
+      break;
+    case 'gradflow':
+      gradflow = m.norms;
+      ui.gradflow.dataset.steps = String(m.norms.length);
+      ui.gradflowSummary.textContent = `${m.norms.length} steps; going back one step multiplies the gradient by ${m.perStep.toFixed(3)} on average`
+        + ` (${m.perStep < 1 ? 'vanishing' : 'growing'} backwards)`;
+      scheduleDraw();
+      break;
+    case 'inspect':
+      inspector.show(m.data);
+      break;
+    case 'file': {
+      const url = URL.createObjectURL(new Blob([m.bytes], { type: 'application/octet-stream' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = m.name;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      setStatus(`Downloaded ${m.name} (${(m.bytes.byteLength / 1024).toFixed(0)} KB).`);
+      break;
+    }
+    case 'cleared':
+      hasModel = false;
+      clearViews();
+      inspector.reset(1);
+      ui.modelInfo.textContent = 'none yet';
+      ui.matrix.replaceChildren();
+      break;
+    case 'error':
+      showError(m.message);
+      break;
+  }
+  syncButtons();
+};
+
+worker.onerror = (e) => { showError(`the training worker failed: ${e.message || 'unknown error'}`); };
+
+// ------------------------------------------------------------------------------------ controls
+function guard(fn: () => void): () => void {
+  return () => {
+    try { showError(null); fn(); } catch (err) { showError(err instanceof Error ? err.message : String(err)); }
+  };
+}
+
+ui.train.addEventListener('click', guard(() => {
+  const c = corpus();
+  if (c.id === 'custom' && c.text!.trim() === '') throw new Error('the text box is empty: paste or drop some text to train on');
+  send({ type: 'start', corpus: c, settings: settings() });
+  send({ type: 'sample', temperature: Number(ui.temperature.value) });
+}));
+ui.pause.addEventListener('click', guard(() => send({ type: 'pause' })));
+ui.reset.addEventListener('click', guard(() => send({ type: 'reset' })));
+
+/** Changing what the model is, or what it reads, starts over. */
+function restart(): void {
+  syncButtons();
+  if (!hasModel) return;
+  send({ type: 'reset' });
+  setStatus('Settings changed: press Train for a new model.');
+}
+for (const input of [ui.cell, ui.activation, ui.hidden, ui.layers, ui.h0, ui.seed, ui.corpus]) input.addEventListener('change', guard(restart));
+for (const input of [ui.seq, ui.batch, ui.optimizer, ui.lr, ui.clipNorm, ui.clipValue]) {
+  input.addEventListener('change', guard(() => { if (hasModel) send({ type: 'train-settings', settings: trainSettings() }); }));
+}
+
+// Typing or pasting into the text box means "train on this".
+ui.corpusInput.addEventListener('input', () => {
+  if (ui.corpus.value !== 'custom') ui.corpus.value = 'custom';
+  restart();
+});
+
+async function readText(file: File): Promise<void> {
+  if (file.size > MAX_TEXT_BYTES) throw new Error(`${file.name} is ${(file.size / 1e6).toFixed(1)} MB; the playground takes text files up to ${MAX_TEXT_BYTES / 1e6} MB`);
+  const text = decodeUtf8Strict(new Uint8Array(await file.arrayBuffer()));
+  ui.corpusInput.value = text;
+  ui.corpus.value = 'custom';
+  restart();
+  setStatus(`Loaded ${file.name}: ${text.length.toLocaleString('en')} characters. Press Train.`);
+}
+const onTextFile = (file: File | undefined): void => {
+  if (!file) return;
+  showError(null);
+  readText(file).catch((err: unknown) => showError(`${file.name}: ${err instanceof Error ? err.message : String(err)}`));
+};
+ui.corpusFile.addEventListener('change', () => { onTextFile(ui.corpusFile.files?.[0]); ui.corpusFile.value = ''; });
+ui.corpusInput.addEventListener('dragover', (e) => { e.preventDefault(); ui.corpusInput.classList.add('drop'); });
+ui.corpusInput.addEventListener('dragleave', () => ui.corpusInput.classList.remove('drop'));
+ui.corpusInput.addEventListener('drop', (e) => {
+  ui.corpusInput.classList.remove('drop');
+  const f = e.dataTransfer?.files[0];
+  if (f) { e.preventDefault(); onTextFile(f); }
+});
+
+ui.temperature.addEventListener('input', () => { ui.temperatureValue.textContent = Number(ui.temperature.value).toFixed(2); });
+ui.temperature.addEventListener('change', guard(() => { if (hasModel) send({ type: 'sample', temperature: Number(ui.temperature.value) }); }));
+ui.resample.addEventListener('click', guard(() => send({ type: 'sample', temperature: Number(ui.temperature.value) })));
+ui.matrix.addEventListener('change', guard(() => send({ type: 'spectrum', matrix: ui.matrix.value })));
+
+const inspectRequest = (): ToWorker => ({ type: 'inspect', text: ui.inspectInput.value.trim() === '' ? null : ui.inspectInput.value, layer: inspector.layer });
+ui.inspect.addEventListener('click', guard(() => send(inspectRequest())));
+$<HTMLSelectElement>('inspect-layer').addEventListener('change', guard(() => { if (hasModel) send(inspectRequest()); }));
+
+ui.download.addEventListener('click', guard(() => send({ type: 'download' })));
+ui.upload.addEventListener('change', () => {
+  const file = ui.upload.files?.[0];
+  ui.upload.value = '';
+  if (!file) return;
+  showError(null);
+  if (file.size > MAX_MODEL_BYTES) { showError(`${file.name} is too large for a playground model`); return; }
+  file.arrayBuffer().then((bytes) => {
+    const s = settings();
+    send({ type: 'load', bytes, name: file.name, corpus: corpus(), settings: s }, [bytes]);
+    setStatus(`Loading ${file.name}…`);
+  }).catch((err: unknown) => showError(`${file.name}: ${err instanceof Error ? err.message : String(err)}`));
+});
+
+syncButtons();
+draw();

@@ -1,0 +1,88 @@
+/**
+ * The messages between the page and the training worker. The worker owns the model; the page only
+ * sends settings and requests and draws what comes back.
+ */
+import type { CellType, H0Mode } from '../../src/nn/config.js';
+import type { OptimizerName } from '../../src/train/optim.js';
+import type { Complex } from '../../src/analysis/spectrum.js';
+
+export type CorpusId = 'moby' | 'names' | 'custom';
+
+/** What the model is (changing any of these needs a new model). */
+export interface ModelSettings {
+  cell: CellType;
+  activation: 'tanh' | 'relu' | 'sigmoid';
+  hidden: number;
+  layers: number;
+  h0: H0Mode;
+  seed: number;
+}
+
+/** How it is trained (changes apply to the running model). */
+export interface TrainSettings {
+  seq: number;
+  batch: number;
+  lr: number;
+  optimizer: OptimizerName;
+  clipNorm: number;
+  clipValue: number;
+}
+
+export interface Settings extends ModelSettings, TrainSettings {}
+
+export interface CorpusChoice { id: CorpusId; text?: string }
+
+export type ToWorker =
+  | { type: 'start'; corpus: CorpusChoice; settings: Settings }
+  | { type: 'pause' }
+  | { type: 'reset' }
+  | { type: 'train-settings'; settings: TrainSettings }
+  | { type: 'sample'; temperature: number }
+  | { type: 'inspect'; text: string | null; layer: number }
+  | { type: 'spectrum'; matrix: string }
+  | { type: 'download' }
+  | { type: 'load'; bytes: ArrayBuffer; name: string; corpus: CorpusChoice; settings: Settings };
+
+export interface StepPoint { step: number; loss: number; gradNorm: number }
+
+export interface ModelInfo {
+  cell: CellType;
+  hidden: number;
+  layers: number;
+  h0: H0Mode;
+  activation: string;
+  vocab: number;
+  params: number;
+  /** The square matrices whose spectrum can be shown. */
+  matrices: { id: string; label: string }[];
+  source: string;
+}
+
+export interface Inspection {
+  /** The characters shown (code points). */
+  chars: string[];
+  /** Activations [T×H] of the chosen layer. */
+  acts: Float32Array;
+  H: number;
+  layer: number;
+  /** Top-k next-character predictions per position: chars [T×k], probabilities [T×k]. */
+  k: number;
+  topChars: string[];
+  topProbs: Float32Array;
+  /** Characters of the requested text the vocabulary lacks (left out). */
+  dropped: number;
+}
+
+export type FromWorker =
+  | { type: 'ready'; backend: string; isolated: boolean }
+  | { type: 'model'; info: ModelInfo; settings: Settings }
+  | { type: 'state'; running: boolean; step: number }
+  | { type: 'progress'; points: StepPoint[]; stepsPerSec: number; epoch: number }
+  | { type: 'val'; step: number; bits: number }
+  | { type: 'sample'; text: string; temperature: number; step: number }
+  | { type: 'spectrum'; step: number; matrix: string; label: string; eigs: Complex[]; radius: number }
+  | { type: 'gradflow'; step: number; norms: number[]; perStep: number; layer: number }
+  | { type: 'inspect'; data: Inspection }
+  | { type: 'file'; bytes: ArrayBuffer; name: string }
+  | { type: 'cleared' }
+  | { type: 'error'; message: string };

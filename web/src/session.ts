@@ -1,0 +1,280 @@
+/**
+ * One playground model and everything the page shows about it, on the library's own code: Model,
+ * Trainer and Optimizer for training (truncated BPTT over char-rnn streams), the Sampler for text,
+ * spectrum.ts for the eigenvalues of W_hh, gradflow.ts for ‖∂L/∂h_t‖, lm-file.ts for the model file.
+ * Nothing here is a second implementation; this file only wires them and packs results for the page.
+ *
+ * Platform-free (no DOM, no worker API): the worker drives it, and the tests run it in Node.
+ */
+import type { Backend } from '../../src/kernels/backend.js';
+import { eigenvalues, spectralRadius, type Complex } from '../../src/analysis/spectrum.js';
+import { gradFlow } from '../../src/analysis/gradflow.js';
+import { splitTrainVal, StreamBatcher, Vocab } from '../../src/data/text.js';
+import { gatesOf, hasJordan } from '../../src/nn/config.js';
+import { Model, type Batch, type RecurrentState } from '../../src/nn/model.js';
+import { decodeLm, encodeLm, type LmTask } from '../../src/tasks/lm-file.js';
+import { generate, generateLines, Sampler } from '../../src/tasks/sample.js';
+import { Optimizer } from '../../src/train/optim.js';
+import { Trainer } from '../../src/train/trainer.js';
+import { Rng } from '../../src/util/rng.js';
+import type { Inspection, ModelInfo, Settings, StepPoint, TrainSettings } from './protocol.js';
+
+const LN2 = Math.LN2;
+/** Validation reads at most this many characters (a steady estimate that costs a few training steps). */
+const VAL_CHARS = 4000;
+const VAL_STREAMS = 8;
+/** The inspector shows at most this many characters. */
+export const INSPECT_MAX = 600;
+const TOP_K = 5;
+const GATES: Record<string, string[]> = { lstm: ['i', 'f', 'g', 'o'], gru: ['r', 'z', 'n'] };
+const GATE_NAMES: Record<string, string> = {
+  i: 'input gate', f: 'forget gate', g: 'cell candidate', o: 'output gate', r: 'reset gate', z: 'update gate', n: 'new state',
+};
+
+interface Corpus { train: Int32Array; val: Int32Array | null; text: string }
+
+export class Session {
+  readonly rng: Rng;
+  private readonly sampler: Sampler;
+  private trainer!: Trainer;
+  private optimizer!: Optimizer;
+  private batcher: StreamBatcher | null = null;
+  private state: RecurrentState | null = null;
+  private corpus: Corpus | null = null;
+  private train: TrainSettings;
+  /** Streams per batch actually used (fewer than asked when the text is short). */
+  batch = 0;
+  step = 0;
+
+  private constructor(readonly model: Model, readonly vocab: Vocab, readonly task: LmTask, settings: TrainSettings, seed: number) {
+    this.rng = new Rng(seed);
+    this.sampler = new Sampler(model, vocab, new Rng(seed + 1));
+    this.train = { ...settings };
+    this.makeTrainer(true);
+  }
+
+  /** A new model for a text. */
+  static create(text: string, source: string, settings: Settings, be: Backend): Session {
+    const vocab = Vocab.fromText(text);
+    if (vocab.size < 2) throw new Error('the text uses a single character: there is nothing to predict');
+    const V = vocab.size;
+    const model = new Model({
+      cell: settings.cell, activation: settings.activation, hidden: settings.hidden, layers: settings.layers,
+      h0: settings.h0, inputSize: V, outputSize: V, inputKind: 'tokens', head: 'softmax', outputMode: 'every',
+    }, be).init(new Rng(settings.seed));
+    const s = new Session(model, vocab, { kind: 'lm', mode: 'stream', source }, settings, settings.seed);
+    s.attach(text);
+    return s;
+  }
+
+  /** A model from a recur model file (validated by the library: a bad file throws one sentence). */
+  static load(bytes: Uint8Array, be: Backend, settings: TrainSettings, seed: number): Session {
+    const { model, vocab, task } = decodeLm(bytes, be, 'the model file');
+    return new Session(model, vocab, task, settings, seed);
+  }
+
+  get hasCorpus(): boolean { return this.corpus !== null; }
+  get epoch(): number { return this.batcher?.position.epoch ?? 0; }
+
+  /** Train on `text` from now on; every character must be in the model's vocabulary. */
+  attach(text: string): void {
+    let ids: Int32Array;
+    try {
+      ids = this.vocab.encode(text);
+    } catch (e) {
+      throw new Error(`this model cannot read the corpus: ${(e as Error).message}`);
+    }
+    // Hold out the last tenth for validation when there is enough text to make that meaningful.
+    const { train, val } = ids.length >= 200 ? splitTrainVal(ids, 0.1) : { train: ids, val: null };
+    this.corpus = { train, val, text };
+    this.makeBatcher();
+  }
+
+  /** New training hyper-parameters: lr and clipping apply at once, a new optimizer restarts its moments. */
+  setTrainSettings(t: TrainSettings): void {
+    const old = this.train;
+    this.train = { ...t };
+    this.makeTrainer(t.optimizer !== old.optimizer);
+    if (this.corpus && (t.seq !== old.seq || t.batch !== old.batch)) this.makeBatcher();
+  }
+
+  private makeTrainer(newOptimizer: boolean): void {
+    const t = this.train;
+    if (newOptimizer || !this.optimizer) {
+      this.optimizer = new Optimizer(this.model.be, this.model.params, { name: t.optimizer, lr: t.lr, momentum: t.optimizer === 'sgd' ? 0.9 : 0 });
+    }
+    this.trainer = new Trainer(this.model, this.optimizer, { clipNorm: t.clipNorm, clipValue: t.clipValue, rng: this.rng });
+  }
+
+  private makeBatcher(): void {
+    const c = this.corpus!, seq = this.train.seq;
+    const n = c.train.length;
+    if (n < seq + 1) {
+      throw new Error(`the text is too short: ${n} training characters for sequences of ${seq} (shorten the sequence length or add text)`);
+    }
+    this.batch = Math.max(1, Math.min(this.train.batch, Math.floor((n - 1) / seq)));
+    this.batcher = new StreamBatcher(c.train, this.batch, seq);
+    this.state = this.model.newState(this.batch, this.rng);
+  }
+
+  /** One truncated-BPTT update on the next chunk of every stream. */
+  trainStep(): StepPoint {
+    if (!this.batcher || !this.state) throw new Error('this model has no text to train on');
+    const b = this.batcher.next();
+    if (b.reset) this.model.resetState(this.state, null, this.rng);
+    const batch: Batch = { T: this.train.seq, B: this.batch, tokens: b.inputs, targets: b.targets };
+    const s = this.trainer.step(batch, this.state, this.train.lr);
+    this.step++;
+    return { step: this.step, loss: s.loss / LN2, gradNorm: s.gradNorm };
+  }
+
+  /** Mean validation loss in bits per character (null without validation text). */
+  validate(): number | null {
+    const val = this.corpus?.val;
+    if (!val) return null;
+    const ids = val.subarray(0, Math.min(val.length, VAL_CHARS + 1));
+    let seq = this.train.seq;
+    let B = Math.min(VAL_STREAMS, Math.floor((ids.length - 1) / seq));
+    if (B < 1) { B = 1; seq = ids.length - 1; }
+    const batcher = new StreamBatcher(ids, B, seq);
+    const state = this.model.newState(B, this.rng);
+    let sum = 0, count = 0;
+    for (let i = 0; i < batcher.batchesPerEpoch; i++) {
+      const b = batcher.next();
+      const r = this.trainer.evaluate({ T: seq, B, tokens: b.inputs, targets: b.targets }, state);
+      sum += r.loss * r.count; count += r.count;
+    }
+    return count ? sum / count / LN2 : null;
+  }
+
+  /** New text from the model: a stream of characters, or lines for a one-name-per-line model. */
+  sample(temperature: number, length = 400): string {
+    if (this.task.mode === 'lines') return generateLines(this.sampler, 12, 40, { temperature }).join('\n');
+    return generate(this.sampler, { length, temperature });
+  }
+
+  /** The square recurrent matrices of this model, for the spectrum view. */
+  matrices(): { id: string; label: string }[] {
+    const c = this.model.config, p = this.model.params, out: { id: string; label: string }[] = [];
+    const layerTag = (l: number): string => (c.layers > 1 ? ` (layer ${l + 1})` : '');
+    for (let l = 0; l < c.layers; l++) {
+      const name = `rnn.weight_hh_l${l}`;
+      if (p.has(name)) {
+        const gates = GATES[c.cell];
+        if (gates) for (const g of gates) out.push({ id: `${name}#${g}`, label: `W_h${g}: ${GATE_NAMES[g]}${layerTag(l)}` });
+        else out.push({ id: name, label: `W_hh${layerTag(l)}` });
+      }
+      for (const k of c.lags) if (p.has(`${name}_lag${k}`)) out.push({ id: `${name}_lag${k}`, label: `W_hh lag ${k}${layerTag(l)}` });
+    }
+    // A Jordan layer has no W_hh: its state returns through the output, h_{t−1} → W_dec → W_oh → h_t.
+    if (hasJordan(c.cell) && c.layers === 1) out.push({ id: 'jordan-loop', label: 'W_oh·W_dec: the Jordan loop (softmax left out)' });
+    // GRU and LSTM: the candidate block is the one that carries the state, so show it first.
+    const first = c.cell === 'lstm' ? 2 : c.cell === 'gru' ? 2 : 0;
+    if (first && out.length > first) out.unshift(...out.splice(first, 1));
+    return out;
+  }
+
+  /** Eigenvalues of one of `matrices()`. */
+  spectrum(id: string): { label: string; eigs: Complex[]; radius: number } {
+    const m = this.matrices().find((x) => x.id === id) ?? this.matrices()[0];
+    if (!m) throw new Error('this model has no square recurrent matrix');
+    const W = this.square(m.id);
+    const eigs = eigenvalues(W, this.model.config.hidden);
+    return { label: m.label, eigs, radius: spectralRadius(eigs) };
+  }
+
+  private square(id: string): Float64Array {
+    const H = this.model.config.hidden, p = this.model.params;
+    const out = new Float64Array(H * H);
+    if (id === 'jordan-loop') {
+      const woh = p.get('rnn.weight_oh_l0'), dec = p.get('decoder.weight'), O = this.model.config.outputSize;
+      for (let i = 0; i < H; i++) for (let k = 0; k < O; k++) {
+        const a = woh[i * O + k];
+        if (a !== 0) for (let j = 0; j < H; j++) out[i * H + j] += a * dec[k * H + j];
+      }
+      return out;
+    }
+    const [name, gate] = id.split('#');
+    const W = p.get(name);
+    const block = gate ? GATES[this.model.config.cell].indexOf(gate) : 0;
+    if (block < 0 || W.length < (block + 1) * H * H || (gate && gatesOf(this.model.config.cell) * H * H !== W.length)) throw new Error(`no matrix ${id}`);
+    for (let i = 0; i < H * H; i++) out[i] = W[block * H * H + i];
+    return out;
+  }
+
+  /** ‖∂L/∂h_t‖ of the top layer for a loss at the last of `T` steps, on a fixed stretch of the text. */
+  gradFlow(): { norms: number[]; perStep: number; layer: number } | null {
+    const src = this.corpus?.val && this.corpus.val.length > 130 ? this.corpus.val : this.corpus?.train;
+    if (!src) return null;
+    const T = Math.min(Math.max(this.train.seq, 64), src.length - 1), B = Math.max(1, Math.min(4, Math.floor((src.length - 1) / T)));
+    const tokens = new Int32Array(T * B), targets = new Int32Array(T * B);
+    const stride = Math.floor((src.length - 1) / B);
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) {
+      tokens[t * B + b] = src[b * stride + t];
+      targets[t * B + b] = src[b * stride + t + 1];
+    }
+    const g = gradFlow(this.model, { T, B, tokens, targets }, { state: this.model.newState(B, this.rng), rng: this.rng });
+    return { norms: g.grad_norms, perStep: g.per_step, layer: g.layer };
+  }
+
+  /**
+   * What the hidden units do over a text: the activations [T×H] of one layer and the top next-character
+   * predictions at every position. Default text: the start of the validation part (or a sample).
+   */
+  inspect(text: string | null, layer: number): Inspection {
+    const c = this.model.config, H = c.hidden, V = this.vocab.size;
+    const l = Math.max(0, Math.min(c.layers - 1, Math.floor(layer)));
+    let source = text ?? this.defaultInspectText();
+    let dropped = 0;
+    const chars: string[] = [];
+    for (const ch of source) {
+      if (chars.length >= INSPECT_MAX) break;
+      if (this.vocab.index(ch) < 0) { dropped++; continue; }
+      chars.push(ch);
+    }
+    if (chars.length === 0) { source = this.sample(0.8, 200); chars.push(...source); }
+    const T = chars.length;
+    const tokens = Int32Array.from(chars, (ch) => this.vocab.index(ch));
+    this.model.forward({ T, B: 1, tokens }, this.model.newState(1, this.rng), { train: false, carry: false });
+    const lay = this.model.layers[l][0];
+    const acts = new Float32Array(T * H);
+    for (let t = 0; t < T; t++) acts.set(lay.hs.subarray(lay.hOff(lay.step(t)), lay.hOff(lay.step(t)) + H), t * H);
+    const probs = this.model.be.alloc(T * V);
+    this.model.be.softmax(T, V, this.model.logits, 0, probs, 0, 1);
+    const k = Math.min(TOP_K, V);
+    const topChars: string[] = [], topProbs = new Float32Array(T * k);
+    const idx = Array.from({ length: V }, (_, i) => i);
+    for (let t = 0; t < T; t++) {
+      const row = probs.subarray(t * V, (t + 1) * V);
+      idx.sort((a, b) => row[b] - row[a]);
+      for (let j = 0; j < k; j++) { topChars.push(this.vocab.chars[idx[j]]); topProbs[t * k + j] = row[idx[j]]; }
+    }
+    this.model.be.free(probs);
+    return { chars, acts, H, layer: l, k, topChars, topProbs, dropped };
+  }
+
+  private defaultInspectText(): string {
+    const c = this.corpus;
+    if (!c) return '';
+    const ids = c.val ?? c.train;
+    // Start after a line break when there is one near, so the text begins at the start of a line.
+    const head = ids.subarray(0, Math.min(ids.length, INSPECT_MAX + 200));
+    const nl = this.vocab.index('\n');
+    let from = 0;
+    if (nl >= 0) { const i = head.indexOf(nl); if (i >= 0 && i < 200) from = i + 1; }
+    return this.vocab.decode(head.subarray(from, from + INSPECT_MAX));
+  }
+
+  /** The recur model file (the same one `recur train` writes and `recur sample` reads). */
+  encode(): Uint8Array {
+    return encodeLm(this.model, this.vocab, this.task, null, null);
+  }
+
+  info(): ModelInfo {
+    const c = this.model.config;
+    return {
+      cell: c.cell, hidden: c.hidden, layers: c.layers, h0: c.h0, activation: c.activation, vocab: this.vocab.size,
+      params: this.model.params.size, matrices: this.matrices(), source: this.task.source,
+    };
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The training Web Worker: owns the Session, trains in slices of a few tens of milliseconds (so that
+ * pause, settings and requests are handled between slices) and sends the page what to draw. The
+ * probes (sample, validation, spectrum, gradient flow, inspector) run on their own timers, each
+ * spaced by at least several times its own cost so that training keeps most of the time.
+ */
+import { mobyDick, names } from 'virtual:recur-corpora';
+import type { Backend } from '../../src/kernels/backend.js';
+import { pickBackend } from './backend.js';
+import { customText, namesText } from './corpus.js';
+import type { CorpusChoice, FromWorker, Settings, StepPoint, ToWorker, TrainSettings } from './protocol.js';
+import { Session } from './session.js';
+
+const scope = self as unknown as {
+  postMessage(msg: FromWorker, transfer?: Transferable[]): void;
+  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+};
+const post = (msg: FromWorker, transfer: Transferable[] = []): void => scope.postMessage(msg, transfer);
+/** One line, whatever was thrown. */
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
+
+const SLICE_MS = 40;
+
+interface Probe { period: number; next: number; run: () => void }
+
+let backend: Backend | null = null;
+let session: Session | null = null;
+let corpusKey = '';
+let running = false;
+let temperature = 0.8;
+let inspectReq: { text: string | null; layer: number } = { text: null, layer: 0 };
+let spectrumMatrix = '';
+let stepsAtMark = 0;
+let markTime = 0;
+
+function corpusText(c: CorpusChoice, seed: number): { text: string; source: string } {
+  if (c.id === 'moby') return { text: mobyDick, source: 'playground: Moby Dick excerpt' };
+  if (c.id === 'names') return { text: namesText(names, seed), source: 'playground: first names' };
+  return { text: customText(c.text ?? ''), source: 'playground: your text' };
+}
+
+const key = (c: CorpusChoice): string => (c.id === 'custom' ? `custom:${c.text ?? ''}` : c.id);
+
+// ------------------------------------------------------------------------------------------ probes
+function sendSample(): void {
+  if (!session) return;
+  post({ type: 'sample', text: session.sample(temperature), temperature, step: session.step });
+}
+function sendVal(): void {
+  if (!session) return;
+  const bits = session.validate();
+  if (bits !== null) post({ type: 'val', step: session.step, bits });
+}
+function sendSpectrum(): void {
+  if (!session) return;
+  const s = session.spectrum(spectrumMatrix);
+  post({ type: 'spectrum', step: session.step, matrix: spectrumMatrix, label: s.label, eigs: s.eigs, radius: s.radius });
+}
+function sendGradFlow(): void {
+  const g = session?.gradFlow();
+  if (g && session) post({ type: 'gradflow', step: session.step, norms: g.norms, perStep: g.perStep, layer: g.layer });
+}
+function sendInspect(): void {
+  if (!session) return;
+  const data = session.inspect(inspectReq.text, inspectReq.layer);
+  post({ type: 'inspect', data }, [data.acts.buffer, data.topProbs.buffer]);
+}
+
+const probes: Probe[] = [
+  { period: 700, next: 0, run: sendSample },
+  { period: 1500, next: 0, run: sendVal },
+  { period: 1000, next: 0, run: sendSpectrum },
+  { period: 1200, next: 0, run: sendGradFlow },
+  { period: 2500, next: 0, run: sendInspect },
+];
+
+function runProbes(now: number, all: boolean): void {
+  for (const p of probes) {
+    if (!all && now < p.next) continue;
+    const t0 = performance.now();
+    p.run();
+    const cost = performance.now() - t0;
+    // At least 8× its own cost apart, so a big model does not spend its time on diagnostics.
+    p.next = performance.now() + Math.max(p.period, 8 * cost);
+  }
+}
+
+/** Everything at once (after load, pause, or a new model), each guarded so one failure does not hide the rest. */
+function refreshAll(): void {
+  for (const p of probes) {
+    try { p.run(); } catch (e) { post({ type: 'error', message: message(e) }); }
+  }
+}
+
+// -------------------------------------------------------------------------------------- training
+function loop(): void {
+  if (!running || !session) return;
+  const t0 = performance.now();
+  const points: StepPoint[] = [];
+  try {
+    do points.push(session.trainStep()); while (performance.now() - t0 < SLICE_MS);
+    const now = performance.now();
+    const rate = (session.step - stepsAtMark) / Math.max(1e-3, (now - markTime) / 1000);
+    if (now - markTime > 2000) { stepsAtMark = session.step; markTime = now; }
+    post({ type: 'progress', points, stepsPerSec: rate, epoch: session.epoch });
+    runProbes(now, false);
+  } catch (e) {
+    if (points.length) post({ type: 'progress', points, stepsPerSec: 0, epoch: session.epoch });
+    running = false;
+    post({ type: 'error', message: `training stopped: ${message(e)}` });
+    post({ type: 'state', running, step: session.step });
+    return;
+  }
+  setTimeout(loop, 0);
+}
+
+function announce(settings: Settings): void {
+  const info = session!.info();
+  if (!info.matrices.some((m) => m.id === spectrumMatrix)) spectrumMatrix = info.matrices[0]?.id ?? '';
+  post({ type: 'model', info, settings });
+}
+
+function start(corpus: CorpusChoice, settings: Settings): void {
+  if (!backend) throw new Error('the backend is still starting');
+  const k = key(corpus);
+  if (!session) {
+    const { text, source } = corpusText(corpus, settings.seed);
+    session = Session.create(text, source, settings, backend);
+    corpusKey = k;
+    announce(settings);
+  } else if (!session.hasCorpus || corpusKey !== k) {
+    // A loaded model trains on the chosen corpus if it can read every character of it.
+    session.attach(corpusText(corpus, settings.seed).text);
+    session.setTrainSettings(settings);
+    corpusKey = k;
+  }
+  running = true;
+  stepsAtMark = session.step;
+  markTime = performance.now();
+  for (const p of probes) p.next = performance.now() + (p.run === sendSample ? 300 : p.period / 2);
+  post({ type: 'state', running, step: session.step });
+  setTimeout(loop, 0);
+}
+
+function handle(msg: ToWorker): void {
+  switch (msg.type) {
+    case 'start':
+      if (!running) start(msg.corpus, msg.settings);
+      return;
+    case 'pause':
+      running = false;
+      if (session) { post({ type: 'state', running, step: session.step }); refreshAll(); }
+      return;
+    case 'reset':
+      running = false;
+      session = null;
+      corpusKey = '';
+      post({ type: 'cleared' });
+      post({ type: 'state', running, step: 0 });
+      return;
+    case 'train-settings':
+      session?.setTrainSettings(msg.settings as TrainSettings);
+      return;
+    case 'sample':
+      temperature = msg.temperature;
+      sendSample();
+      return;
+    case 'inspect':
+      inspectReq = { text: msg.text, layer: msg.layer };
+      sendInspect();
+      return;
+    case 'spectrum':
+      spectrumMatrix = msg.matrix;
+      sendSpectrum();
+      return;
+    case 'download': {
+      if (!session) throw new Error('there is no model to download yet: train one or load a file');
+      const bytes = session.encode();
+      const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+      post({ type: 'file', bytes: buf, name: `recur-${session.model.config.cell.replace('+', '-')}-h${session.model.config.hidden}-step${session.step}.safetensors` }, [buf]);
+      return;
+    }
+    case 'load': {
+      if (!backend) throw new Error('the backend is still starting');
+      // Validate and build first: a bad file leaves the current model untouched.
+      let loaded: Session;
+      try {
+        loaded = Session.load(new Uint8Array(msg.bytes), backend, msg.settings, msg.settings.seed);
+      } catch (e) {
+        throw new Error(`${msg.name}: ${message(e)}`);
+      }
+      running = false;
+      session = loaded;
+      corpusKey = '';
+      try {
+        session.attach(corpusText(msg.corpus, msg.settings.seed).text);
+        corpusKey = key(msg.corpus);
+      } catch { /* the model's vocabulary does not cover this corpus: it can still sample and be inspected */ }
+      const c = loaded.model.config;
+      announce({ ...msg.settings, cell: c.cell, hidden: c.hidden, layers: c.layers, h0: c.h0, activation: c.activation as Settings['activation'] });
+      post({ type: 'state', running, step: 0 });
+      refreshAll();
+      return;
+    }
+  }
+}
+
+scope.onmessage = (e) => {
+  try {
+    handle(e.data);
+  } catch (err) {
+    post({ type: 'error', message: message(err) });
+  }
+};
+
+void pickBackend().then((be) => {
+  backend = be;
+  post({ type: 'ready', backend: be.name, isolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true });
+}, (e) => post({ type: 'error', message: `no backend: ${message(e)}` }));
