@@ -66,14 +66,19 @@ export async function backendFrom(opts: { backend?: BackendName; threads?: numbe
   return createBackend({ backend: opts.backend ?? 'auto', threads: opts.threads });
 }
 
-/** "200" → every 200 steps; "30s" → every 30 seconds of training; "0" → never. */
-export const everyArg = (v: string): Every | null => {
+/**
+ * "200" → every 200 steps; "30s" → every 30 seconds of training; "0" → never, as {steps: 0} (commander
+ * turns a parser's null into ''); `never` maps that to null.
+ */
+export const everyArg = (v: string): Every => {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(s?)\s*$/.exec(v);
   if (!m) throw new InvalidArgumentError(`expected a number of steps (e.g. 200) or seconds (e.g. 30s), got '${v}'`);
   const n = Number(m[1]);
   if (m[2] === '') {
     if (!Number.isInteger(n)) throw new InvalidArgumentError(`a number of steps must be an integer, got '${v}'`);
-    return n === 0 ? null : { steps: n };
+    return { steps: n };
   }
-  return n === 0 ? null : { seconds: n };
+  return n === 0 ? { steps: 0 } : { seconds: n };
 };
+
+export const never = (e: Every | undefined): Every | null => (!e || ('steps' in e && e.steps === 0) ? null : e);

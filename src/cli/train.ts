@@ -17,7 +17,7 @@ import {
 } from '../tasks/lm.js';
 import type { LoadedLm } from '../tasks/lm-file.js';
 import { choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
-import { addBackendOptions, backendFrom, everyArg, loadLm, readText } from './lm-io.js';
+import { addBackendOptions, backendFrom, everyArg, loadLm, never, readText } from './lm-io.js';
 
 const CELLS: CellType[] = ['elman', 'jordan', 'elman+jordan', 'lstm', 'gru'];
 const CORPORA = ['moby', 'names'] as const;
@@ -31,7 +31,7 @@ interface TrainOpts {
   optimizer: OptimizerName; momentum: number; weightDecay: number; clipNorm: number; clipValue: number;
   valFraction: number; valChars: number; steps?: number; time?: number; seed: number;
   init?: string; resume?: boolean; out: string; json?: boolean;
-  logEvery: Every | null; valEvery: Every | null; saveEvery: Every | null; sampleEvery?: Every | null;
+  logEvery: Every; valEvery: Every; saveEvery: Every; sampleEvery?: Every;
   sampleLength: number; temperature: number;
   backend: BackendName; threads?: number;
 }
@@ -85,9 +85,9 @@ export function register(program: Command): void {
     .option('--resume', 'continue the run saved in --out exactly where it stopped')
     .option('--out <file>', 'model file to write', 'model.safetensors')
     .option('--json', 'print one JSON object per line instead of a progress bar; the last one is a summary')
-    .option('--log-every <n|Ns>', 'log every n steps or every N seconds', everyArg, { seconds: 2 } as Every | null)
-    .option('--val-every <n|Ns>', 'validate (and save) every n steps or N seconds; 0 = only at the end', everyArg, { seconds: 30 } as Every | null)
-    .option('--save-every <n|Ns>', 'save every n steps or N seconds (besides every validation and the end); 0 = not otherwise', everyArg, { seconds: 30 } as Every | null)
+    .option('--log-every <n|Ns>', 'log every n steps or every N seconds', everyArg, { seconds: 2 } as Every)
+    .option('--val-every <n|Ns>', 'validate (and save) every n steps or N seconds; 0 = only at the end', everyArg, { seconds: 30 } as Every)
+    .option('--save-every <n|Ns>', 'save every n steps or N seconds (besides every validation and the end); 0 = not otherwise', everyArg, { seconds: 30 } as Every)
     .option('--sample-every <n|Ns>', 'print a short sample every n steps or N seconds (default: with each validation)', everyArg)
     .option('--sample-length <n>', 'characters in the final sample (0 = none)', intArg(0, 1_000_000), 500)
     .option('--temperature <x>', 'temperature of the samples printed during training', numArg(0, 100), 0.8);
@@ -177,9 +177,8 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
   let lastLog: LmLog | null = null;
   const cadence: LmCadence = {
     ...DEFAULT_CADENCE,
-    log: opts.logEvery ?? { steps: Number.MAX_SAFE_INTEGER }, val: opts.valEvery, save: opts.saveEvery,
-    sample: opts.sampleEvery !== undefined ? opts.sampleEvery : opts.valEvery,
-    spectrum: json ? opts.valEvery : null, finalSampleLength: opts.sampleLength, temperature: opts.temperature,
+    log: never(opts.logEvery) ?? { steps: Number.MAX_SAFE_INTEGER }, val: never(opts.valEvery), save: never(opts.saveEvery),
+    sample: never(opts.sampleEvery ?? opts.valEvery), spectrum: json ? never(opts.valEvery) : null, finalSampleLength: opts.sampleLength, temperature: opts.temperature,
   };
   const fields = (log: LmLog | null) => {
     const perStep = job.step > 0 ? job.elapsed / job.step : null;

@@ -154,3 +154,8 @@ export interface Backend {
   adamStep(n: number, p: Buf, g: Buf, m: Buf, v: Buf, lr: number, beta1: number, beta2: number, eps: number,
     weightDecay: number, decoupled: boolean, step: number): void;
 }
+
+/** Free buffers once each, skipping empty placeholders (which several fields may share). */
+export function release(be: Backend, bufs: readonly Buf[]): void {
+  for (const b of new Set(bufs)) if (b.length > 0) be.free(b);
+}

@@ -11,7 +11,7 @@
  *   dn' = dh (1 − z)(1 − n²),  dz' = dh (h_{t−1} − n) z(1 − z),  dr' = dn' ⊙ hg_n ⊙ r(1 − r)
  *   dxg = [dr', dz', dn'],  dhg = [dr', dz', dn' ⊙ r],  dh_{t−1} = dh ⊙ z + dhg W_hh
  */
-import type { Backend, Buf } from '../kernels/backend.js';
+import { release, type Backend, type Buf } from '../kernels/backend.js';
 import { RecurrentLayer, type LayerNames } from './layer.js';
 import type { Params } from './params.js';
 
@@ -32,7 +32,7 @@ export class GruLayer extends RecurrentLayer {
   protected override allocate(rows: number, slotRows: number): void {
     super.allocate(rows, slotRows);
     const be = this.be;
-    be.free(this.cache); be.free(this.hg); be.free(this.dhg);
+    release(be, [this.cache, this.hg, this.dhg]);
     this.cache = be.alloc(rows * 4 * this.H);
     this.dhg = be.alloc(rows * 3 * this.H);
     this.hg = be.alloc(this.capacityB * 3 * this.H);

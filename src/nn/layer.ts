@@ -14,7 +14,7 @@
  * Input projection. `xw[t] = W_ih x_t + bias` is computed for many steps at once (one GEMM), or as a
  * column gather of W_ih when the input is one-hot (no one-hot matrix is ever built).
  */
-import type { Backend, Buf } from '../kernels/backend.js';
+import { release, type Backend, type Buf } from '../kernels/backend.js';
 import type { Params } from './params.js';
 
 export type LayerInput =
@@ -81,7 +81,7 @@ export abstract class RecurrentLayer {
 
   protected allocate(rows: number, slotRows: number): void {
     const be = this.be, GH = this.G * this.H;
-    for (const b of [this.hs, this.dhs, this.xw, this.dxw]) be.free(b);
+    release(be, [this.hs, this.dhs, this.xw, this.dxw]);
     this.hs = be.alloc(slotRows * this.H);
     this.dhs = be.alloc(slotRows * this.H);
     this.xw = be.alloc(rows * GH);

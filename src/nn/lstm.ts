@@ -11,7 +11,7 @@
  * The cell state is additive through f: the gradient along c is not squashed at every step,
  * which is why LSTMs learn long spans where Elman networks fail.
  */
-import type { Backend, Buf } from '../kernels/backend.js';
+import { release, type Backend, type Buf } from '../kernels/backend.js';
 import { RecurrentLayer, type LayerNames } from './layer.js';
 import type { Params } from './params.js';
 
@@ -28,7 +28,7 @@ export class LstmLayer extends RecurrentLayer {
 
   protected override allocate(rows: number, slotRows: number): void {
     super.allocate(rows, slotRows);
-    this.be.free(this.cs); this.be.free(this.dcs);
+    release(this.be, [this.cs, this.dcs]);
     this.cs = this.be.alloc(slotRows * this.H);
     this.dcs = this.be.alloc(slotRows * this.H);
   }

@@ -12,7 +12,7 @@
  * last K hidden states of every layer and direction, LSTM cell states and the Jordan feedback. The
  * gradient is cut at the chunk boundary, except into a learned h0/c0 when the chunk starts from it.
  */
-import type { Backend, Buf } from '../kernels/backend.js';
+import { release, type Backend, type Buf } from '../kernels/backend.js';
 import type { Rng } from '../util/rng.js';
 import { gatesOf, hasElman, hasJordan, isSimpleCell, makeConfig, type ModelConfig } from './config.js';
 import { ElmanLayer } from './elman.js';
@@ -139,6 +139,8 @@ export class Model {
   private lossRows = 0;
   private hasTargets = false;
   private stepwise: boolean;
+  private embTable: Buf | null = null;
+  private dEmbTable: Buf | null = null;
   /** Whether the last forward applied dropout (training with dropout > 0 and several layers). */
   private dropping = false;
 
@@ -171,6 +173,12 @@ export class Model {
       this.layers.push(row);
     }
     this.decoder = new Decoder(be, this.params, this.grads, this.D * H, c.outputSize);
+    if (this.params.has('embedding.weight')) {
+      // The embedding table as views made once (the kernels address tables from their first row).
+      const o = this.params.offset('embedding.weight'), n = this.params.view('embedding.weight').size;
+      this.embTable = this.params.data.subarray(o, o + n);
+      this.dEmbTable = this.grads.data.subarray(o, o + n);
+    }
     const z = be.alloc(0);
     this.logits = this.dlogits = this.x = this.dEmb = this.dx = this.maskBuf = this.feat = this.dfeat = this.fb = this.dfb = this.targetVals = this.weights = z;
   }
@@ -231,7 +239,7 @@ export class Model {
     const R = this.rowsCap, Bc = this.bCap;
     const in0 = c.inputKind === 'tokens' && c.embed > 0 ? c.embed : c.inputSize;
     const outRows = c.outputMode === 'every' || this.stepwise ? R : Bc;
-    for (const b of [this.logits, this.dlogits, this.x, this.dEmb, this.dx, this.maskBuf, this.feat, this.dfeat, this.fb, this.dfb, this.targetVals, this.weights]) be.free(b);
+    release(be, [this.logits, this.dlogits, this.x, this.dEmb, this.dx, this.maskBuf, this.feat, this.dfeat, this.fb, this.dfb, this.targetVals, this.weights]);
     this.logits = be.alloc(outRows * O);
     this.dlogits = be.alloc(outRows * O);
     this.targetVals = be.alloc(outRows * O);
@@ -244,8 +252,7 @@ export class Model {
     this.feat = be.alloc(Bc * this.D * H);
     this.dfeat = be.alloc(Bc * this.D * H);
     if (this.stepwise) { this.fb = be.alloc((R + Bc) * O); this.dfb = be.alloc((R + Bc) * O); }
-    for (const d of this.drop) { be.free(d.mask); be.free(d.out); be.free(d.dOut); }
-    for (const d of this.cat) { be.free(d.y); be.free(d.dy); }
+    release(be, [...this.drop.flatMap((d) => [d.mask, d.out, d.dOut]), ...this.cat.flatMap((d) => [d.y, d.dy])]);
     this.drop = []; this.cat = [];
     for (let l = 0; l < c.layers; l++) {
       const w = this.D * H;
@@ -307,7 +314,7 @@ export class Model {
       }
       this.tokens = ids;
       if (c.embed > 0) {
-        be.gatherRows(this.params.data.subarray(this.params.offset('embedding.weight')), c.embed, ids, 0, rows, this.x, 0, c.embed, 0);
+        be.gatherRows(this.embTable!, c.embed, ids, 0, rows, this.x, 0, c.embed, 0);
         input = { kind: 'dense', buf: this.x, off: 0, ld: c.embed };
       } else input = { kind: 'onehot', ids };
     } else {
@@ -600,7 +607,7 @@ export class Model {
     const c = this.config, T = this.T, B = this.B;
     if (c.inputKind === 'tokens' && c.embed > 0) {
       this.layers[0].forEach((layer, d) => layer.inputGrad(this.dEmb, 0, c.embed, 0, T, d === 0 ? 0 : 1));
-      this.be.scatterAddRows(this.dEmb, 0, c.embed, this.tokens!, 0, T * B, this.grads.data.subarray(this.grads.offset('embedding.weight')), c.embed);
+      this.be.scatterAddRows(this.dEmb, 0, c.embed, this.tokens!, 0, T * B, this.dEmbTable!, c.embed);
     } else if (c.inputKind === 'dense' && wantDx) {
       this.layers[0].forEach((layer, d) => layer.inputGrad(this.dx, 0, c.inputSize, 0, T, d === 0 ? 0 : 1));
     }
@@ -636,7 +643,7 @@ export class Model {
         if (c.cell === 'lstm') this.be.axpy(H, 1, init.c[i], b * H, g.data, g.offset(`rnn.c0${sfx(l, d)}`));
       }
     }
-    for (const b of [...init.h, ...init.c]) this.be.free(b);
+    release(this.be, [...init.h, ...init.c]);
   }
 
   zeroGrads(): void { this.be.fill(this.grads.data, 0, this.grads.size, 0); }

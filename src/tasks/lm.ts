@@ -332,6 +332,8 @@ export class LmJob {
   private readonly lines: SequenceBatcher | null = null;
   private readonly valIds: Int32Array | null = null;
   private readonly valLines: string[] | null = null;
+  private readonly trainIds: Int32Array | null = null;
+  private readonly trainLines: string[] | null = null;
   private readonly state: RecurrentState;
   private readonly dataInfo: { mode: LmMode; chars: number; hash: string };
   private readonly now: () => number;
@@ -399,6 +401,7 @@ export class LmJob {
       const nVal = s.valFraction > 0 ? Math.max(1, Math.round(shuffled.length * s.valFraction)) : 0;
       const train = shuffled.slice(0, shuffled.length - nVal);
       if (train.length < s.batch) throw new Error(`${train.length} training lines${nVal ? ` (after holding out ${nVal} for validation)` : ''} are fewer than the batch of ${s.batch}: use a smaller --batch`);
+      this.trainLines = train;
       this.lines = new SequenceBatcher(train, { batch: s.batch, seed: s.seed, vocab: this.vocab, dropLast: true });
       let val = shuffled.slice(shuffled.length - nVal);
       if (s.valChars > 0) {
@@ -418,6 +421,7 @@ export class LmJob {
         throw new Error(`the training text has ${split.train.length} characters${split.val ? ` (after holding out ${split.val.length} for validation)` : ''}, fewer than one batch needs (batch × seq + 1 = ${need}): use a smaller --batch or --seq`);
       }
       this.stream = new StreamBatcher(split.train, s.batch, s.seq);
+      this.trainIds = split.train;
       this.valIds = split.val && s.valChars > 0 && split.val.length > s.valChars ? split.val.subarray(0, s.valChars) : split.val;
       this.trainSize = split.train.length;
       this.valSize = this.valIds?.length ?? 0;
@@ -520,7 +524,15 @@ export class LmJob {
     return encodeLm(this.model, this.vocab, this.task, this.trainingRecord(), this.optimizer);
   }
 
-  /** Train until the budget is spent (or shouldStop), reporting through the callbacks. */
+  /**
+   * Train until the budget is spent (or shouldStop), reporting through the callbacks.
+   *
+   * Saving is one step behind: a save encodes the model when it is due, but hands the bytes to onSave
+   * only after the next step's forward pass has given a finite loss with those parameters. So the file
+   * never holds parameters that already produce NaN, and when training diverges the last saved model
+   * is a good one. The final model is saved once its validation loss (or, without validation text,
+   * its loss on a training batch) is finite.
+   */
   async run(events: LmEvents = {}, cadence: LmCadence = DEFAULT_CADENCE): Promise<LmSummary> {
     const startStep = this.step;
     const last = { log: this.mark(), val: this.mark(), save: this.mark(), sample: this.mark(), spectrum: this.mark() };
@@ -528,10 +540,10 @@ export class LmJob {
     let totalChars = 0, totalTime = 0, lastTrainLoss: number | null = null;
     let lastVal: { step: number; r: EvalResult } | null = null;
     let stopped: LmSummary['stopped'] = 'budget';
-    let lastSaveStep = -1;
-    const save = async (): Promise<void> => {
-      if (events.onSave) await events.onSave(this.encode(), this.step);
-      lastSaveStep = this.step;
+    let pending: { bytes: Uint8Array; step: number } | null = null;
+    const checkVal = (r: EvalResult | null): EvalResult | null => {
+      if (r && !Number.isFinite(r.loss)) throw new LmDivergedError(`training diverged at step ${this.step}: the validation loss became ${r.loss}`, this.step);
+      return r;
     };
 
     while (!this.done) {
@@ -543,15 +555,14 @@ export class LmJob {
       this.elapsed += dt;
       acc.loss += r.loss; acc.grad += r.gradNorm; acc.chars += r.chars; acc.time += dt; acc.n++;
       totalChars += r.chars; totalTime += dt;
+      // The parameters held for saving have just given a finite loss: write them.
+      if (pending) { await events.onSave?.(pending.bytes, pending.step); pending = null; }
 
       const valDue = this.due(cadence.val, last.val) || (this.done && cadence.val !== null);
       let val: EvalResult | null = null;
-      if (valDue) { val = this.validate(); last.val = this.mark(); if (val) lastVal = { step: this.step, r: val }; }
+      if (valDue) { val = checkVal(this.validate()); last.val = this.mark(); if (val) lastVal = { step: this.step, r: val }; }
       let spec: ReturnType<typeof recurrentSpectrum> | undefined;
-      if (this.due(cadence.spectrum, last.spectrum)) {
-        spec = recurrentSpectrum(this.model);
-        last.spectrum = this.mark();
-      }
+      if (this.due(cadence.spectrum, last.spectrum)) { spec = recurrentSpectrum(this.model); last.spectrum = this.mark(); }
       let sample: string | undefined;
       if (this.due(cadence.sample, last.sample) && !this.done) {
         sample = this.sample(this.mode === 'lines' ? PERIODIC_LINES : cadence.sampleLength, cadence.temperature);
@@ -570,14 +581,19 @@ export class LmJob {
         acc = { loss: 0, grad: 0, chars: 0, time: 0, n: 0 };
         last.log = this.mark();
       }
-      if ((this.due(cadence.save, last.save) || valDue) && !this.done) { await save(); last.save = this.mark(); }
+      if ((this.due(cadence.save, last.save) || valDue) && !this.done && events.onSave) {
+        pending = { bytes: this.encode(), step: this.step };
+        last.save = this.mark();
+      }
       await events.tick?.(this);
     }
-    if (lastSaveStep !== this.step || this.step === startStep) await save();
-    if (lastVal?.step !== this.step && cadence.val !== null) {
-      const v = this.validate();
+    // The final model: checked (validation, or a training batch) before it replaces the last good file.
+    if (lastVal?.step !== this.step) {
+      const v = checkVal(this.validate());
       if (v) lastVal = { step: this.step, r: v };
     }
+    if (!lastVal) checkVal(this.trainingLoss());
+    if (events.onSave) await events.onSave(this.encode(), this.step);
     const spec = cadence.spectrum !== null ? recurrentSpectrum(this.model) : undefined;
     const n = cadence.finalSampleLength;
     const sample = n > 0 ? this.sample(this.mode === 'lines' ? FINAL_LINES : n, cadence.temperature) : '';
@@ -586,6 +602,12 @@ export class LmJob {
       chars_per_s: totalTime > 0 ? totalChars / totalTime : 0, elapsed: this.elapsed, stopped, sample, run_steps: this.step - startStep,
       ...(spec !== undefined ? { spectral_radius: spec?.radius ?? null } : {}),
     };
+  }
+
+  /** Loss of the current model on the start of the training data (a finiteness check when there is no validation text). */
+  private trainingLoss(): EvalResult {
+    if (this.stream) return evaluateStream(this.model, this.trainIds!.subarray(0, Math.min(this.trainIds!.length, this.settings.batch * this.settings.seq + 1)), { chunk: this.settings.seq });
+    return evaluateLines(this.model, this.vocab, this.trainLines!.slice(0, this.settings.batch), this.settings.batch);
   }
 
   private mark(): { step: number; time: number } { return { step: this.step, time: this.elapsed }; }

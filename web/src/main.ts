@@ -128,7 +128,7 @@ function clearViews(): void {
   ui.sample.textContent = '';
   ui.gradflowSummary.textContent = '';
   ui.spectrum.replaceChildren();
-  dirty = true;
+  scheduleDraw();
 }
 
 /** At most this many points per line: the history is thinned evenly for drawing. */

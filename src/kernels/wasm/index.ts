@@ -229,9 +229,14 @@ export class WasmBackend implements Backend {
     return s.ptr;
   }
 
+  /** Kernel calls handed to the worker threads so far (diagnostics, tests). */
+  parallelCalls = 0;
+
   /** Whether a call of this much work is split across threads. */
   private split(work: number, threshold: number): boolean {
-    return this.pool !== null && work >= threshold;
+    if (this.pool === null || work < threshold) return false;
+    this.parallelCalls++;
+    return true;
   }
 
   // ------------------------------------------------------------------ BLAS level 3

@@ -1,0 +1,617 @@
+// Node-API entry points: argument unpacking, bounds checks and dispatch to the kernel table of the
+// selected instruction set. The JS side (src/node/native.ts) passes the Backend interface's
+// arguments unchanged, preceded by one integer cfg = isa·256 + threads.
+//
+// Every buffer is checked against the extent the kernel will touch (offsets, leading dimensions,
+// ids), so a wrong argument is a RangeError in JS, never a write outside a typed array.
+#include <dlfcn.h>
+#include <node_api.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+
+#include "kernels.h"
+
+namespace {
+
+using recur::Kernels;
+
+const Kernels* g_isa[3] = {nullptr, nullptr, nullptr};  // avx512, avx2, sse (null: CPU lacks it)
+
+void detect() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    g_isa[0] = recur::kernels_avx512();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) g_isa[1] = recur::kernels_avx2();
+  g_isa[2] = recur::kernels_sse();  // SSE2 is part of x86-64
+}
+
+struct F32 {
+  float* p;
+  int64_t len;
+};
+struct I32 {
+  const int32_t* p;
+  int64_t len;
+};
+
+// One call's arguments. Helpers record the first error and throw it once; callers check `ok()`
+// before running the kernel.
+struct Call {
+  napi_env env;
+  const char* name;
+  napi_value argv[24];
+  size_t argc = 24;
+  bool failed = false;
+  const Kernels* k = nullptr;
+  int th = 1;
+
+  Call(napi_env e, napi_callback_info info, const char* n, size_t expected) : env(e), name(n) {
+    if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < expected) {
+      fail("expected %d arguments", (int)expected);
+      return;
+    }
+    int cfg = (int)integer(0);
+    int isa = cfg >> 8;
+    th = cfg & 255;
+    if (th < 1) th = 1;
+    if (isa < 0 || isa > 2 || !g_isa[isa]) fail("instruction set %d not available", isa);
+    else k = g_isa[isa];
+  }
+
+  template <class... A>
+  void fail(const char* fmt, A... a) {
+    if (failed) return;
+    failed = true;
+    char msg[200], full[256];
+    snprintf(msg, sizeof msg, fmt, a...);
+    snprintf(full, sizeof full, "native %s: %s", name, msg);
+    napi_throw_range_error(env, nullptr, full);
+  }
+  bool ok() const { return !failed; }
+
+  double num(int i) {
+    double v = 0;
+    if (!failed && napi_get_value_double(env, argv[i], &v) != napi_ok) fail("argument %d must be a number", i);
+    return v;
+  }
+  int64_t integer(int i) {
+    double v = num(i);
+    if (!failed && !(v == std::floor(v) && std::fabs(v) < 9007199254740992.0)) fail("argument %d must be an integer", i);
+    return failed ? 0 : (int64_t)v;
+  }
+  int64_t count(int i) {
+    int64_t v = integer(i);
+    if (!failed && v < 0) fail("argument %d must not be negative", i);
+    return v;
+  }
+  bool boolean(int i) {
+    bool b = false;
+    if (failed) return false;
+    if (napi_get_value_bool(env, argv[i], &b) == napi_ok) return b;
+    return num(i) != 0;
+  }
+  bool isNull(int i) {
+    napi_valuetype t;
+    return napi_typeof(env, argv[i], &t) == napi_ok && (t == napi_null || t == napi_undefined);
+  }
+  F32 f32(int i, bool nullable = false) {
+    F32 r{nullptr, 0};
+    if (failed || (nullable && isNull(i))) return r;
+    napi_typedarray_type type;
+    size_t length;
+    void* data;
+    if (napi_get_typedarray_info(env, argv[i], &type, &length, &data, nullptr, nullptr) != napi_ok ||
+        type != napi_float32_array) {
+      fail("argument %d must be a Float32Array (the native backend is float32 only)", i);
+      return r;
+    }
+    r.p = static_cast<float*>(data);
+    r.len = (int64_t)length;
+    return r;
+  }
+  I32 i32(int i) {
+    I32 r{nullptr, 0};
+    if (failed) return r;
+    napi_typedarray_type type;
+    size_t length;
+    void* data;
+    if (napi_get_typedarray_info(env, argv[i], &type, &length, &data, nullptr, nullptr) != napi_ok ||
+        type != napi_int32_array) {
+      fail("argument %d must be an Int32Array", i);
+      return r;
+    }
+    r.p = static_cast<const int32_t*>(data);
+    r.len = (int64_t)length;
+    return r;
+  }
+
+  // A [rows×cols] matrix with leading dimension ld at element offset off must lie inside b.
+  float* mat(const F32& b, int64_t off, int64_t rows, int64_t cols, int64_t ld, const char* what) {
+    if (failed) return nullptr;
+    if (rows == 0 || cols == 0) return b.p ? b.p + (off >= 0 && off <= b.len ? off : 0) : nullptr;
+    if (!b.p) {
+      fail("%s is null", what);
+      return nullptr;
+    }
+    if (off < 0 || (rows > 1 && ld < cols)) {
+      fail("%s: bad offset %lld or leading dimension %lld < %lld", what, (long long)off, (long long)ld, (long long)cols);
+      return nullptr;
+    }
+    __int128 end = (__int128)off + (__int128)(rows - 1) * ld + cols;
+    if (end > b.len) {
+      fail("%s: needs %lld elements, the buffer has %lld", what, (long long)end, (long long)b.len);
+      return nullptr;
+    }
+    return b.p + off;
+  }
+  float* vec(const F32& b, int64_t off, int64_t n, const char* what) { return mat(b, off, 1, n, n, what); }
+  const int32_t* ids(const I32& b, int64_t off, int64_t n, const char* what) {
+    if (failed) return nullptr;
+    if (off < 0 || off + n > b.len) {
+      fail("%s: needs %lld ids from offset %lld, the array has %lld", what, (long long)n, (long long)off, (long long)b.len);
+      return nullptr;
+    }
+    return b.p + off;
+  }
+  // Every id < limit (negative ids mean "none" and are allowed).
+  void idsBelow(const int32_t* p, int64_t n, int64_t limit, const char* what) {
+    if (failed) return;
+    for (int64_t i = 0; i < n; i++)
+      if (p[i] >= limit) {
+        fail("%s: id %d at %lld is out of range (< %lld)", what, p[i], (long long)i, (long long)limit);
+        return;
+      }
+  }
+
+  napi_value undefined() { return nullptr; }
+  napi_value number(double v) {
+    napi_value r;
+    napi_create_double(env, v, &r);
+    return r;
+  }
+};
+
+#define FN(name) napi_value name(napi_env env, napi_callback_info info)
+
+FN(Gemm) {
+  Call c(env, info, "gemm", 17);
+  bool ta = c.boolean(1), tb = c.boolean(2);
+  int64_t m = c.count(3), n = c.count(4), k = c.count(5);
+  float alpha = (float)c.num(6);
+  F32 A = c.f32(7), B = c.f32(10), C = c.f32(14);
+  float beta = (float)c.num(13);
+  int64_t lda = c.integer(9), ldb = c.integer(12), ldc = c.integer(16);
+  const float* a = ta ? c.mat(A, c.integer(8), k, m, lda, "A") : c.mat(A, c.integer(8), m, k, lda, "A");
+  const float* b = tb ? c.mat(B, c.integer(11), n, k, ldb, "B") : c.mat(B, c.integer(11), k, n, ldb, "B");
+  float* cc = c.mat(C, c.integer(15), m, n, ldc, "C");
+  if (c.ok()) c.k->gemm(c.th, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, cc, ldc);
+  return nullptr;
+}
+
+FN(AddRowVector) {
+  Call c(env, info, "addRowVector", 8);
+  int64_t rows = c.count(3), cols = c.count(4), ldc = c.integer(5);
+  float* C = c.mat(c.f32(1), c.integer(2), rows, cols, ldc, "C");
+  const float* bias = c.vec(c.f32(6), c.integer(7), cols, "bias");
+  if (c.ok() && rows && cols) c.k->addRowVector(c.th, C, rows, cols, ldc, bias);
+  return nullptr;
+}
+
+FN(SumRows) {
+  Call c(env, info, "sumRows", 8);
+  int64_t rows = c.count(3), cols = c.count(4), lds = c.integer(5);
+  const float* src = c.mat(c.f32(1), c.integer(2), rows, cols, lds, "src");
+  float* dst = c.vec(c.f32(6), c.integer(7), cols, "dst");
+  if (c.ok() && rows && cols) c.k->sumRows(c.th, src, rows, cols, lds, dst);
+  return nullptr;
+}
+
+FN(GatherRows) {
+  Call c(env, info, "gatherRows", 10);
+  F32 table = c.f32(1);
+  int64_t dim = c.count(2), n = c.count(5), ldd = c.integer(8);
+  const int32_t* ids = c.ids(c.i32(3), c.integer(4), n, "ids");
+  if (c.ok() && dim > 0) c.idsBelow(ids, n, table.len / dim, "gatherRows ids");
+  float* dst = c.mat(c.f32(6), c.integer(7), n, dim, ldd, "dst");
+  float beta = (float)c.num(9);
+  if (c.ok() && n && dim) c.k->gatherRows(c.th, table.p, dim, ids, n, dst, ldd, beta);
+  return nullptr;
+}
+
+FN(ScatterAddRows) {
+  Call c(env, info, "scatterAddRows", 9);
+  int64_t lds = c.integer(3), n = c.count(6), dim = c.count(8);
+  const float* src = c.mat(c.f32(1), c.integer(2), n, dim, lds, "src");
+  const int32_t* ids = c.ids(c.i32(4), c.integer(5), n, "ids");
+  F32 table = c.f32(7);
+  if (c.ok() && dim > 0) c.idsBelow(ids, n, table.len / dim, "scatterAddRows ids");
+  if (c.ok() && n && dim) c.k->scatterAddRows(c.th, src, lds, ids, n, table.p, dim);
+  return nullptr;
+}
+
+FN(GatherCols) {
+  Call c(env, info, "gatherCols", 11);
+  int64_t rows = c.count(2), cols = c.count(3), n = c.count(6), ldd = c.integer(9);
+  const float* W = c.mat(c.f32(1), 0, rows, cols, cols, "W");
+  const int32_t* ids = c.ids(c.i32(4), c.integer(5), n, "ids");
+  c.idsBelow(ids, n, cols, "gatherCols ids");
+  float* dst = c.mat(c.f32(7), c.integer(8), n, rows, ldd, "dst");
+  float beta = (float)c.num(10);
+  if (c.ok() && n && rows) c.k->gatherCols(c.th, W, rows, cols, ids, n, dst, ldd, beta);
+  return nullptr;
+}
+
+FN(ScatterAddCols) {
+  Call c(env, info, "scatterAddCols", 10);
+  int64_t lds = c.integer(3), n = c.count(6), rows = c.count(8), cols = c.count(9);
+  const float* src = c.mat(c.f32(1), c.integer(2), n, rows, lds, "src");
+  const int32_t* ids = c.ids(c.i32(4), c.integer(5), n, "ids");
+  c.idsBelow(ids, n, cols, "scatterAddCols ids");
+  float* W = c.mat(c.f32(7), 0, rows, cols, cols, "W");
+  if (c.ok() && n && rows) c.k->scatterAddCols(c.th, src, lds, ids, n, W, rows, cols);
+  return nullptr;
+}
+
+FN(ElmanForward) {
+  Call c(env, info, "elmanForward", 12);
+  int act = (int)c.integer(1);
+  int64_t B = c.count(2), H = c.count(3), bh = B * H;
+  const float* pre = c.vec(c.f32(4), c.integer(5), bh, "pre");
+  const float* hp = c.vec(c.f32(6), c.integer(7), bh, "hPrev");
+  float* h = c.vec(c.f32(8), c.integer(9), bh, "h");
+  F32 mb = c.f32(10, true);
+  const float* mask = mb.p ? c.vec(mb, c.integer(11), B, "mask") : nullptr;
+  if (c.ok() && bh) c.k->elmanForward(c.th, act, B, H, pre, hp, h, mask);
+  return nullptr;
+}
+
+FN(ElmanBackward) {
+  Call c(env, info, "elmanBackward", 14);
+  int act = (int)c.integer(1);
+  int64_t B = c.count(2), H = c.count(3), bh = B * H;
+  const float* h = c.vec(c.f32(4), c.integer(5), bh, "h");
+  const float* dh = c.vec(c.f32(6), c.integer(7), bh, "dh");
+  float* dpre = c.vec(c.f32(8), c.integer(9), bh, "dpre");
+  float* dhp = c.vec(c.f32(10), c.integer(11), bh, "dhPrev");
+  F32 mb = c.f32(12, true);
+  const float* mask = mb.p ? c.vec(mb, c.integer(13), B, "mask") : nullptr;
+  if (c.ok() && bh) c.k->elmanBackward(c.th, act, B, H, h, dh, dpre, dhp, mask);
+  return nullptr;
+}
+
+FN(LstmForward) {
+  Call c(env, info, "lstmForward", 15);
+  int64_t B = c.count(1), H = c.count(2), bh = B * H;
+  float* g = c.vec(c.f32(3), c.integer(4), 4 * bh, "gates");
+  const float* cp = c.vec(c.f32(5), c.integer(6), bh, "cPrev");
+  float* cc = c.vec(c.f32(7), c.integer(8), bh, "c");
+  const float* hp = c.vec(c.f32(9), c.integer(10), bh, "hPrev");
+  float* h = c.vec(c.f32(11), c.integer(12), bh, "h");
+  F32 mb = c.f32(13, true);
+  const float* mask = mb.p ? c.vec(mb, c.integer(14), B, "mask") : nullptr;
+  if (c.ok() && bh) c.k->lstmForward(c.th, B, H, g, cp, cc, hp, h, mask);
+  return nullptr;
+}
+
+FN(LstmBackward) {
+  Call c(env, info, "lstmBackward", 21);
+  int64_t B = c.count(1), H = c.count(2), bh = B * H;
+  const float* g = c.vec(c.f32(3), c.integer(4), 4 * bh, "gates");
+  const float* cp = c.vec(c.f32(5), c.integer(6), bh, "cPrev");
+  const float* cc = c.vec(c.f32(7), c.integer(8), bh, "c");
+  const float* dh = c.vec(c.f32(9), c.integer(10), bh, "dh");
+  const float* dc = c.vec(c.f32(11), c.integer(12), bh, "dc");
+  float* dg = c.vec(c.f32(13), c.integer(14), 4 * bh, "dgates");
+  float* dcp = c.vec(c.f32(15), c.integer(16), bh, "dcPrev");
+  float* dhp = c.vec(c.f32(17), c.integer(18), bh, "dhPrev");
+  F32 mb = c.f32(19, true);
+  const float* mask = mb.p ? c.vec(mb, c.integer(20), B, "mask") : nullptr;
+  if (c.ok() && bh) c.k->lstmBackward(c.th, B, H, g, cp, cc, dh, dc, dg, dcp, dhp, mask);
+  return nullptr;
+}
+
+FN(GruForward) {
+  Call c(env, info, "gruForward", 15);
+  int64_t B = c.count(1), H = c.count(2), bh = B * H;
+  const float* xg = c.vec(c.f32(3), c.integer(4), 3 * bh, "xg");
+  const float* hg = c.vec(c.f32(5), c.integer(6), 3 * bh, "hg");
+  const float* hp = c.vec(c.f32(7), c.integer(8), bh, "hPrev");
+  float* h = c.vec(c.f32(9), c.integer(10), bh, "h");
+  float* cache = c.vec(c.f32(11), c.integer(12), 4 * bh, "cache");
+  F32 mb = c.f32(13, true);
+  const float* mask = mb.p ? c.vec(mb, c.integer(14), B, "mask") : nullptr;
+  if (c.ok() && bh) c.k->gruForward(c.th, B, H, xg, hg, hp, h, cache, mask);
+  return nullptr;
+}
+
+FN(GruBackward) {
+  Call c(env, info, "gruBackward", 17);
+  int64_t B = c.count(1), H = c.count(2), bh = B * H;
+  const float* hp = c.vec(c.f32(3), c.integer(4), bh, "hPrev");
+  const float* cache = c.vec(c.f32(5), c.integer(6), 4 * bh, "cache");
+  const float* dh = c.vec(c.f32(7), c.integer(8), bh, "dh");
+  float* dxg = c.vec(c.f32(9), c.integer(10), 3 * bh, "dxg");
+  float* dhg = c.vec(c.f32(11), c.integer(12), 3 * bh, "dhg");
+  float* dhp = c.vec(c.f32(13), c.integer(14), bh, "dhPrev");
+  F32 mb = c.f32(15, true);
+  const float* mask = mb.p ? c.vec(mb, c.integer(16), B, "mask") : nullptr;
+  if (c.ok() && bh) c.k->gruBackward(c.th, B, H, hp, cache, dh, dxg, dhg, dhp, mask);
+  return nullptr;
+}
+
+FN(Softmax) {
+  Call c(env, info, "softmax", 8);
+  int64_t rows = c.count(1), cols = c.count(2);
+  const float* x = c.vec(c.f32(3), c.integer(4), rows * cols, "x");
+  float* out = c.vec(c.f32(5), c.integer(6), rows * cols, "out");
+  float t = (float)c.num(7);
+  if (c.ok() && rows && cols) c.k->softmax(c.th, rows, cols, x, out, t);
+  return nullptr;
+}
+
+FN(SoftmaxBackward) {
+  Call c(env, info, "softmaxBackward", 10);
+  int64_t rows = c.count(1), cols = c.count(2), rc = rows * cols;
+  const float* p = c.vec(c.f32(3), c.integer(4), rc, "p");
+  const float* dp = c.vec(c.f32(5), c.integer(6), rc, "dp");
+  float* dx = c.vec(c.f32(7), c.integer(8), rc, "dx");
+  bool acc = c.boolean(9);
+  if (c.ok() && rc) c.k->softmaxBackward(c.th, rows, cols, p, dp, dx, acc);
+  return nullptr;
+}
+
+FN(SoftmaxCrossEntropy) {
+  Call c(env, info, "softmaxCrossEntropy", 10);
+  int64_t rows = c.count(1), cols = c.count(2);
+  const float* l = c.vec(c.f32(3), c.integer(4), rows * cols, "logits");
+  const int32_t* t = c.ids(c.i32(5), c.integer(6), rows, "targets");
+  c.idsBelow(t, rows, cols, "targets");
+  F32 db = c.f32(7, true);
+  float* d = db.p ? c.vec(db, c.integer(8), rows * cols, "dlogits") : nullptr;
+  float scale = (float)c.num(9);
+  if (!c.ok()) return nullptr;
+  if (rows == 0 || cols == 0) return c.number(0);
+  return c.number(c.k->softmaxCrossEntropy(c.th, rows, cols, l, t, d, scale));
+}
+
+FN(SquaredError) {
+  Call c(env, info, "squaredError", 11);
+  int64_t n = c.count(1);
+  const float* p = c.vec(c.f32(2), c.integer(3), n, "pred");
+  const float* t = c.vec(c.f32(4), c.integer(5), n, "target");
+  F32 wb = c.f32(6, true);
+  const float* w = wb.p ? c.vec(wb, c.integer(7), n, "weight") : nullptr;
+  F32 db = c.f32(8, true);
+  float* d = db.p ? c.vec(db, c.integer(9), n, "dpred") : nullptr;
+  float scale = (float)c.num(10);
+  if (!c.ok()) return nullptr;
+  return c.number(n ? c.k->squaredError(c.th, n, p, t, w, d, scale) : 0);
+}
+
+FN(Fill) {
+  Call c(env, info, "fill", 5);
+  int64_t n = c.count(3);
+  float* x = c.vec(c.f32(1), c.integer(2), n, "x");
+  float v = (float)c.num(4);
+  if (c.ok() && n) c.k->fill(c.th, x, n, v);
+  return nullptr;
+}
+
+FN(Copy) {
+  Call c(env, info, "copy", 6);
+  int64_t n = c.count(1);
+  const float* s = c.vec(c.f32(2), c.integer(3), n, "src");
+  float* d = c.vec(c.f32(4), c.integer(5), n, "dst");
+  if (c.ok() && n) c.k->copy(c.th, n, s, d);
+  return nullptr;
+}
+
+FN(Axpy) {
+  Call c(env, info, "axpy", 7);
+  int64_t n = c.count(1);
+  float a = (float)c.num(2);
+  const float* x = c.vec(c.f32(3), c.integer(4), n, "x");
+  float* y = c.vec(c.f32(5), c.integer(6), n, "y");
+  if (c.ok() && n) c.k->axpy(c.th, n, a, x, y);
+  return nullptr;
+}
+
+FN(Scale) {
+  Call c(env, info, "scale", 5);
+  int64_t n = c.count(1);
+  float a = (float)c.num(2);
+  float* x = c.vec(c.f32(3), c.integer(4), n, "x");
+  if (c.ok() && n) c.k->scale(c.th, n, a, x);
+  return nullptr;
+}
+
+FN(Mul) {
+  Call c(env, info, "mul", 8);
+  int64_t n = c.count(1);
+  const float* x = c.vec(c.f32(2), c.integer(3), n, "x");
+  const float* m = c.vec(c.f32(4), c.integer(5), n, "m");
+  float* o = c.vec(c.f32(6), c.integer(7), n, "out");
+  if (c.ok() && n) c.k->mul(c.th, n, x, m, o);
+  return nullptr;
+}
+
+FN(SumSquares) {
+  Call c(env, info, "sumSquares", 4);
+  int64_t n = c.count(1);
+  const float* x = c.vec(c.f32(2), c.integer(3), n, "x");
+  if (!c.ok()) return nullptr;
+  return c.number(n ? c.k->sumSquares(c.th, n, x) : 0);
+}
+
+FN(ClampAbs) {
+  Call c(env, info, "clampAbs", 5);
+  int64_t n = c.count(1);
+  float* x = c.vec(c.f32(2), c.integer(3), n, "x");
+  float t = (float)c.num(4);
+  if (c.ok() && n) c.k->clampAbs(c.th, n, x, t);
+  return nullptr;
+}
+
+FN(SgdStep) {
+  Call c(env, info, "sgdStep", 10);
+  int64_t n = c.count(1);
+  float* p = c.vec(c.f32(2), 0, n, "p");
+  const float* g = c.vec(c.f32(3), 0, n, "g");
+  F32 vb = c.f32(4, true);
+  float* v = vb.p ? c.vec(vb, 0, n, "v") : nullptr;
+  float lr = (float)c.num(5), mom = (float)c.num(6);
+  bool nest = c.boolean(7);
+  float wd = (float)c.num(8);
+  bool first = c.boolean(9);
+  if (c.ok() && n) c.k->sgdStep(c.th, n, p, g, v, lr, mom, nest, wd, first);
+  return nullptr;
+}
+
+FN(AdagradStep) {
+  Call c(env, info, "adagradStep", 8);
+  int64_t n = c.count(1);
+  float* p = c.vec(c.f32(2), 0, n, "p");
+  const float* g = c.vec(c.f32(3), 0, n, "g");
+  float* s = c.vec(c.f32(4), 0, n, "s");
+  float lr = (float)c.num(5), eps = (float)c.num(6), wd = (float)c.num(7);
+  if (c.ok() && n) c.k->adagradStep(c.th, n, p, g, s, lr, eps, wd);
+  return nullptr;
+}
+
+FN(RmspropStep) {
+  Call c(env, info, "rmspropStep", 9);
+  int64_t n = c.count(1);
+  float* p = c.vec(c.f32(2), 0, n, "p");
+  const float* g = c.vec(c.f32(3), 0, n, "g");
+  float* s = c.vec(c.f32(4), 0, n, "s");
+  float lr = (float)c.num(5), alpha = (float)c.num(6), eps = (float)c.num(7), wd = (float)c.num(8);
+  if (c.ok() && n) c.k->rmspropStep(c.th, n, p, g, s, lr, alpha, eps, wd);
+  return nullptr;
+}
+
+FN(AdamStep) {
+  Call c(env, info, "adamStep", 13);
+  int64_t n = c.count(1);
+  float* p = c.vec(c.f32(2), 0, n, "p");
+  const float* g = c.vec(c.f32(3), 0, n, "g");
+  float* m = c.vec(c.f32(4), 0, n, "m");
+  float* v = c.vec(c.f32(5), 0, n, "v");
+  float lr = (float)c.num(6), b1 = (float)c.num(7), b2 = (float)c.num(8), eps = (float)c.num(9), wd = (float)c.num(10);
+  bool dec = c.boolean(11);
+  double step = c.num(12);
+  if (c.ok() && n) c.k->adamStep(c.th, n, p, g, m, v, lr, b1, b2, eps, wd, dec, step);
+  return nullptr;
+}
+
+// ------------------------------------------------------------------------------- utilities
+
+// Element offset at which a Float32Array over this ArrayBuffer starts on a 64-byte boundary.
+FN(AlignOffset) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  void* data = nullptr;
+  size_t len = 0;
+  if (argc < 1 || napi_get_arraybuffer_info(env, argv[0], &data, &len) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "native alignOffset: expected an ArrayBuffer");
+    return nullptr;
+  }
+  uintptr_t a = reinterpret_cast<uintptr_t>(data);
+  napi_value r;
+  napi_create_uint32(env, (uint32_t)(((64 - (a & 63)) & 63) / 4), &r);
+  return r;
+}
+
+// The instruction sets this CPU runs, best first.
+FN(Isas) {
+  napi_value arr;
+  napi_create_array(env, &arr);
+  uint32_t n = 0;
+  for (int i = 0; i < 3; i++)
+    if (g_isa[i]) {
+      napi_value s;
+      napi_create_string_utf8(env, g_isa[i]->isa, NAPI_AUTO_LENGTH, &s);
+      napi_set_element(env, arr, n++, s);
+    }
+  (void)info;
+  return arr;
+}
+
+// ------------------------------------------------- OpenBLAS, loaded on demand for benchmarks only
+//
+// The addon does not link OpenBLAS: recur's own kernels won the measurements (see kernels_impl.h),
+// and not depending on it keeps the install free of a system library. bench/native-gemm.ts loads
+// it through here to compare; OPENBLAS_CORETYPE must be in the environment before blasLoad (it is
+// read when the library is loaded).
+typedef void (*sgemm_t)(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*, int);
+sgemm_t g_sgemm = nullptr;
+void (*g_blas_threads)(int) = nullptr;
+char* (*g_blas_core)() = nullptr;
+
+FN(BlasLoad) {
+  (void)info;
+  if (!g_sgemm) {
+    const char* names[] = {"libopenblas.so.0", "libopenblas.so"};
+    for (const char* name : names) {
+      void* h = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+      if (!h) continue;
+      g_sgemm = (sgemm_t)dlsym(h, "cblas_sgemm");
+      g_blas_threads = (void (*)(int))dlsym(h, "openblas_set_num_threads");
+      g_blas_core = (char* (*)())dlsym(h, "openblas_get_corename");
+      if (g_sgemm) break;
+    }
+  }
+  napi_value r;
+  if (!g_sgemm) {
+    napi_get_null(env, &r);
+    return r;
+  }
+  const char* core = g_blas_core ? g_blas_core() : "unknown";
+  napi_create_string_utf8(env, core, NAPI_AUTO_LENGTH, &r);
+  return r;
+}
+
+FN(BlasSgemm) {
+  Call c(env, info, "blasSgemm", 17);
+  if (c.ok() && !g_sgemm) c.fail("OpenBLAS is not loaded");
+  bool ta = c.boolean(1), tb = c.boolean(2);
+  int64_t m = c.count(3), n = c.count(4), k = c.count(5);
+  float alpha = (float)c.num(6), beta = (float)c.num(13);
+  int64_t lda = c.integer(9), ldb = c.integer(12), ldc = c.integer(16);
+  const float* a = ta ? c.mat(c.f32(7), c.integer(8), k, m, lda, "A") : c.mat(c.f32(7), c.integer(8), m, k, lda, "A");
+  const float* b = tb ? c.mat(c.f32(10), c.integer(11), n, k, ldb, "B") : c.mat(c.f32(10), c.integer(11), k, n, ldb, "B");
+  float* cc = c.mat(c.f32(14), c.integer(15), m, n, ldc, "C");
+  if (!c.ok()) return nullptr;
+  if (g_blas_threads) g_blas_threads(c.th);
+  g_sgemm(101, ta ? 112 : 111, tb ? 112 : 111, (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, cc, (int)ldc);
+  return nullptr;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  detect();
+  struct {
+    const char* name;
+    napi_callback fn;
+  } fns[] = {
+      {"gemm", Gemm}, {"addRowVector", AddRowVector}, {"sumRows", SumRows}, {"gatherRows", GatherRows},
+      {"scatterAddRows", ScatterAddRows}, {"gatherCols", GatherCols}, {"scatterAddCols", ScatterAddCols},
+      {"elmanForward", ElmanForward}, {"elmanBackward", ElmanBackward}, {"lstmForward", LstmForward},
+      {"lstmBackward", LstmBackward}, {"gruForward", GruForward}, {"gruBackward", GruBackward},
+      {"softmax", Softmax}, {"softmaxBackward", SoftmaxBackward}, {"softmaxCrossEntropy", SoftmaxCrossEntropy},
+      {"squaredError", SquaredError}, {"fill", Fill}, {"copy", Copy}, {"axpy", Axpy}, {"scale", Scale},
+      {"mul", Mul}, {"sumSquares", SumSquares}, {"clampAbs", ClampAbs}, {"sgdStep", SgdStep},
+      {"adagradStep", AdagradStep}, {"rmspropStep", RmspropStep}, {"adamStep", AdamStep},
+      {"alignOffset", AlignOffset}, {"isas", Isas}, {"blasLoad", BlasLoad}, {"blasSgemm", BlasSgemm},
+  };
+  for (auto& f : fns) {
+    napi_value v;
+    napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &v);
+    napi_set_named_property(env, exports, f.name, v);
+  }
+  return exports;
+}
