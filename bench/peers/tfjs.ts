@@ -76,6 +76,8 @@ function trainingLoop(tf: Tf, spec: TrainSpec, corpus: Corpus): () => number {
   const optimizer = spec.optimizer === 'adam' ? tf.train.adam(spec.lr) : tf.train.adagrad(spec.lr);
   const batcher = new StreamBatcher(corpus.train, B, T);
   let states = zeroStates(B);
+  // tf.layers create their weights on first use; variableGrads only sees variables that already exist.
+  tf.tidy(() => { forward(tf.zeros([B, T, V]), states); });
   // [T·B] time-major ids → one-hot [B, T, V]
   const oneHot = (ids: Int32Array): Tensor => tf.oneHot(tf.tensor2d(ids, [T, B], 'int32').transpose(), V);
   return () => {
@@ -96,7 +98,8 @@ function trainingLoop(tf: Tf, spec: TrainSpec, corpus: Corpus): () => number {
         const coef = spec.clipNorm / (norm + 1e-6);
         if (coef < 1) for (const k of names) grads[k] = tf.mul(grads[k], coef);
       }
-      optimizer.applyGradients(grads);
+      // variableGrads' names are the variables' names, which is what applyGradients looks them up by.
+      optimizer.applyGradients(grads as unknown as Parameters<typeof optimizer.applyGradients>[0]);
       return value.dataSync()[0];
     });
     disposeAll(states);

@@ -36,6 +36,8 @@ async function evaluate(opts: EvalOpts): Promise<void> {
   } catch (e) {
     throw new Error(`${opts.data === '-' ? 'standard input' : opts.data}: ${(e as Error).message}`);
   }
+  // JSON has no NaN, and a NaN printed as a score would look like a result: say what happened instead.
+  if (!Number.isFinite(r.loss)) throw new Error(`the model's loss on ${opts.data === '-' ? 'standard input' : opts.data} is ${r.loss}: its activations overflow on this text`);
   const seconds = (performance.now() - t0) / 1000;
   if (opts.json) jsonLine({ loss: r.loss, bpc: r.bpc, chars: r.chars, mode: task.mode, seconds, model: opts.model });
   else process.stdout.write(`loss ${r.loss.toFixed(4)} nats/char, ${r.bpc.toFixed(4)} bits/char over ${r.chars.toLocaleString('en-US')} characters\n`);

@@ -3,7 +3,8 @@
  * the gradient vanish or explode: gradient norms per step back in time, eigenvalues and singular
  * values of W_hh, and a one-page report that puts Elman, LSTM, GRU and IRNN side by side.
  */
-import { extname } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { gradFlow, type GradFlow } from '../analysis/gradflow.js';
 import { eigenPlot, lineChart, type Series } from '../analysis/plots.js';
@@ -37,10 +38,35 @@ function common(cmd: Command): Command {
 
 const backendOf = (o: CommonOpts): Promise<Backend> => createBackend({ backend: o.backend, threads: o.threads });
 
-/** Write an SVG, and/or its PNG rendering, atomically. */
+const WRITE_REASONS: Record<string, string> = {
+  ENOENT: 'no such directory', EACCES: 'permission denied', EPERM: 'permission denied', EISDIR: 'is a directory',
+  ENOTDIR: 'a parent of it is not a directory', ENOSPC: 'no space left on the device', EROFS: 'read-only file system',
+};
+
+/** Replace a file atomically (the old one stays whole if anything fails), naming the file in any error. */
+function save(path: string, bytes: Uint8Array | string): void {
+  try {
+    atomicWriteFile(path, typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new Error(`cannot write ${path}: ${WRITE_REASONS[err.code ?? ''] ?? err.message}`);
+  }
+}
+
+/** Refuse an output path before a long run rather than after it: its directory must exist, and it must not be one. */
+function checkOutput(path: string | undefined, flag: string): void {
+  if (path === undefined) return;
+  if (path === '') throw new UsageError(`${flag} needs a file name`);
+  let dir;
+  try { dir = statSync(dirname(path)); } catch { throw new UsageError(`${flag} ${path}: no such directory`); }
+  if (!dir.isDirectory()) throw new UsageError(`${flag} ${path}: ${dirname(path)} is not a directory`);
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`${flag} ${path}: is a directory`);
+}
+
+/** Write an SVG, and/or its PNG rendering. */
 function writePicture(svg: string, svgPath?: string, pngPath?: string): void {
-  if (svgPath) atomicWriteFile(svgPath, new TextEncoder().encode(svg));
-  if (pngPath) atomicWriteFile(pngPath, svgToPng(svg));
+  if (svgPath) save(svgPath, svg);
+  if (pngPath) save(pngPath, svgToPng(svg));
 }
 
 const fmt = (x: number, digits = 4): string =>
@@ -76,6 +102,7 @@ function trainCommand(parent: Command, task: LabTask): void {
     .option('--png <file>', 'write the loss curve as PNG');
   common(cmd).action(run(async (o: TrainOpts) => {
     const length = task === 'adding' ? o.length! : o.delay!;
+    checkOutput(o.save, '--save'); checkOutput(o.svg, '--svg'); checkOutput(o.png, '--png');
     const be = await backendOf(o);
     const { model, result } = trainLab({
       task, cell: o.cell, length, hidden: o.hidden, batch: o.batch, lr: o.lr, optimizer: o.optimizer, clipNorm: o.clipNorm,
@@ -85,7 +112,7 @@ function trainCommand(parent: Command, task: LabTask): void {
       else process.stdout.write(`step ${log.step}  loss ${fmt(log.loss)}  |g| ${fmt(log.grad_norm, 3)}  ρ(W_hh) ${fmt(log.spectral_radius, 3)}  ${log.seconds.toFixed(1)} s\n`);
     });
     if (o.save) {
-      atomicWriteFile(o.save, encodeModel(model, {
+      save(o.save, encodeModel(model, {
         task: { name: 'lab', problem: task, length },
         training: { steps: result.steps, seconds: result.seconds, seed: o.seed, lr: result.lr, clip_norm: o.clipNorm },
       }));
@@ -211,6 +238,7 @@ function registerGradflow(lab: Command): void {
     .option('--svg <file>', 'write the chart (log scale) as SVG')
     .option('--png <file>', 'write the chart as PNG');
   common(cmd).action(run(async (o: GradflowOpts) => {
+    checkOutput(o.svg, '--svg'); checkOutput(o.png, '--png');
     const be = await backendOf(o);
     const src = await loadOrBuild(o, be);
     const rng = new Rng(o.seed);
@@ -255,6 +283,7 @@ function registerSpectrum(lab: Command): void {
     .option('--svg <file>', 'write the eigenvalue plot (with the unit circle) as SVG')
     .option('--png <file>', 'write the eigenvalue plot as PNG');
   common(cmd).action(run(async (o: SpectrumOpts) => {
+    checkOutput(o.svg, '--svg'); checkOutput(o.png, '--png');
     const be = await backendOf(o);
     const src = await loadOrBuild({ ...o, task: 'adding' }, be);
     const c = src.model.config;
@@ -281,7 +310,7 @@ function registerSpectrum(lab: Command): void {
     const out: string[] = [
       `${src.label}: ${what}, ${block.H}×${block.H}${c.cell === 'lstm' || c.cell === 'gru' ? ` (default block: ${DEFAULT_GATE[c.cell]}; --gate picks another)` : ''}`,
       `spectral radius ${fmt(a.spectral_radius)}   largest singular value ${fmt(a.largest_singular_value)}   condition number ${fmt(a.condition_number, 2)}`,
-      `eigenvalues (largest |λ| first): ${a.eigenvalues.slice(0, 10).map(([re, im]) => im === 0 ? fmt(re) : `${fmt(re)}${im < 0 ? '−' : '+'}${fmt(Math.abs(im))}i`).join(', ')}${a.eigenvalues.length > 10 ? ', …' : ''}`,
+      `eigenvalues (largest |λ| first): ${a.eigenvalues.slice(0, 10).map(([re, im]) => im === 0 ? fmt(re) : `${fmt(re)}${im < 0 ? '-' : '+'}${fmt(Math.abs(im))}i`).join(', ')}${a.eigenvalues.length > 10 ? ', …' : ''}`,
       `singular values: ${a.singular_values.slice(0, 10).map((s) => fmt(s)).join(', ')}${a.singular_values.length > 10 ? ', …' : ''}`,
     ];
     if (a.power_norms.length) {
@@ -322,6 +351,7 @@ function registerReport(lab: Command): void {
   common(cmd).action(run(async (o: ReportOpts) => {
     const ext = extname(o.out).toLowerCase();
     if (ext !== '.html' && ext !== '.htm' && ext !== '.md') throw new UsageError(`--out must end in .html or .md, got '${o.out}'`);
+    checkOutput(o.out, '--out');
     const be = await backendOf(o);
     const seconds = o.time ?? (o.steps ? 0 : 10);
     const budget = [o.steps ? `${o.steps} updates` : '', seconds ? `${seconds} s` : ''].filter(Boolean).join(' or ');
@@ -399,18 +429,17 @@ async function buildReport(results: LabResult[], flows: { T: number; list: { nam
 
 /** HTML inlines the pictures; Markdown gets them as files next to it (<base>-<name>.svg or .png). */
 async function writeReport(report: Report, out: string, markdown: boolean, png: boolean): Promise<void> {
-  if (!markdown) { atomicWriteFile(out, new TextEncoder().encode(htmlReport(report))); return; }
+  if (!markdown) { save(out, htmlReport(report)); return; }
   const base = out.slice(0, out.length - extname(out).length);
   const stem = base.split(/[\\/]/).pop()!;
   const sections = report.sections.map((s) => {
     if (!s.svg || !s.image) return { ...s, image: undefined };
     const file = `${stem}-${s.image}.${png ? 'png' : 'svg'}`;
     const path = `${base}-${s.image}.${png ? 'png' : 'svg'}`;
-    if (png) atomicWriteFile(path, svgToPng(s.svg));
-    else atomicWriteFile(path, new TextEncoder().encode(s.svg));
+    save(path, png ? svgToPng(s.svg) : s.svg);
     return { ...s, image: file };
   });
-  atomicWriteFile(out, new TextEncoder().encode(markdownReport({ ...report, sections })));
+  save(out, markdownReport({ ...report, sections }));
 }
 
 // ---------------------------------------------------------------------------- register

@@ -18,8 +18,20 @@ export function enableRelaxedSimd(): void {
   setFlagsFromString('--experimental-wasm-relaxed-simd');
 }
 
+/**
+ * Under tsx (sources run as .ts) a worker does not inherit tsx's loader hooks, so the worker first registers them
+ * and then imports the entry; built code starts the .js entry directly.
+ */
+function spawn(): Worker {
+  const entry = new URL(`./wasm-worker.${EXT}`, import.meta.url);
+  if (EXT === 'js') return new Worker(entry);
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`;
+  return new Worker(code, { eval: true });
+}
+
 function startWorker(): KernelWorker {
-  const w = new Worker(new URL(`./wasm-worker.${EXT}`, import.meta.url));
+  const w = spawn();
   return {
     postMessage: (msg) => w.postMessage(msg),
     onMessage: (h: (msg: WorkerReply) => void) => { w.on('message', h); },

@@ -202,7 +202,7 @@ export interface LabResult {
   lr: number;
   clip_norm: number;
   steps: number;
-  /** Training time (test evaluation and logging excluded from the budget check, included here). */
+  /** Training time in seconds (logging included, the final test evaluation not). */
   seconds: number;
   /** Test loss: MSE (adding) or mean cross-entropy per step (copy). */
   test_loss: number;
@@ -254,9 +254,10 @@ export function trainLab(opts: LabOptions, be: Backend, onLog?: (log: LabLog) =>
       sum = 0; n = 0;
     }
   }
+  const seconds = elapsed();
   const test = evaluateLab(model, o.task, o.length, o.testSize, o.seed);
   const result: LabResult = {
-    task: o.task, cell: o.cell, length: o.length, hidden: o.hidden, lr, clip_norm: o.clipNorm, steps: step, seconds: elapsed(),
+    task: o.task, cell: o.cell, length: o.length, hidden: o.hidden, lr, clip_norm: o.clipNorm, steps: step, seconds,
     test_loss: test.loss, baseline: o.task === 'adding' ? ADDING_BASELINE_MSE : copyBaseline(o.length),
     ...(test.recall !== undefined ? { recall_accuracy: test.recall } : {}),
     spectral_radius_start: rho0, spectral_radius_end: recurrentSpectralRadius(model),

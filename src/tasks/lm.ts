@@ -96,26 +96,29 @@ export const DEFAULT_SETTINGS: LmSettings = {
 const isInt = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
 const isNum = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isFinite(v) && v >= min;
 
+/** A value from a file, shown as JSON so that an object or an empty string is visible. */
+const show = (v: unknown): string => (typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v));
+
 /** Why a settings object is unusable (one sentence), or null. Used for programmatic callers and saved files. */
 export function settingsProblem(s: LmSettings): string | null {
-  if (!isInt(s.batch, 1)) return `batch must be a positive integer, got ${s.batch}`;
-  if (!isInt(s.seq, 1)) return `seq must be a positive integer, got ${s.seq}`;
+  if (!isInt(s.batch, 1)) return `batch must be a positive integer, got ${show(s.batch)}`;
+  if (!isInt(s.seq, 1)) return `seq must be a positive integer, got ${show(s.seq)}`;
   if (s.batch * s.seq > 1 << 24) return `batch × seq = ${s.batch * s.seq} is too large`;
-  if (!(isNum(s.lr, 0) && s.lr > 0)) return `lr must be a positive number, got ${s.lr}`;
-  if (!isNum(s.lrMin, 0)) return `lrMin must be a non-negative number, got ${s.lrMin}`;
-  if (!SCHEDULES.includes(s.schedule)) return `schedule must be one of ${SCHEDULES.join(', ')}, got ${s.schedule}`;
-  if (!isInt(s.warmup, 0)) return `warmup must be a non-negative integer, got ${s.warmup}`;
-  if (!OPTIMIZERS.includes(s.optimizer)) return `optimizer must be one of ${OPTIMIZERS.join(', ')}, got ${s.optimizer}`;
-  if (!(isNum(s.momentum, 0) && s.momentum < 1)) return `momentum must be in [0, 1), got ${s.momentum}`;
-  if (!isNum(s.weightDecay, 0)) return `weight decay must be a non-negative number, got ${s.weightDecay}`;
-  if (!isNum(s.clipNorm, 0)) return `clip-norm must be a non-negative number, got ${s.clipNorm}`;
-  if (!isNum(s.clipValue, 0)) return `clip-value must be a non-negative number, got ${s.clipValue}`;
-  if (!(isNum(s.valFraction, 0) && s.valFraction < 1)) return `the validation fraction must be in [0, 1), got ${s.valFraction}`;
-  if (!isInt(s.valChars, 0)) return `valChars must be a non-negative integer, got ${s.valChars}`;
-  if (s.steps !== null && !isInt(s.steps, 0)) return `steps must be a non-negative integer, got ${s.steps}`;
-  if (s.time !== null && !(isNum(s.time, 0) && s.time > 0)) return `time must be a positive number of seconds, got ${s.time}`;
+  if (!(isNum(s.lr, 0) && s.lr > 0)) return `lr must be a positive number, got ${show(s.lr)}`;
+  if (!isNum(s.lrMin, 0)) return `lrMin must be a non-negative number, got ${show(s.lrMin)}`;
+  if (!SCHEDULES.includes(s.schedule)) return `schedule must be one of ${SCHEDULES.join(', ')}, got ${show(s.schedule)}`;
+  if (!isInt(s.warmup, 0)) return `warmup must be a non-negative integer, got ${show(s.warmup)}`;
+  if (!OPTIMIZERS.includes(s.optimizer)) return `optimizer must be one of ${OPTIMIZERS.join(', ')}, got ${show(s.optimizer)}`;
+  if (!(isNum(s.momentum, 0) && s.momentum < 1)) return `momentum must be in [0, 1), got ${show(s.momentum)}`;
+  if (!isNum(s.weightDecay, 0)) return `weight decay must be a non-negative number, got ${show(s.weightDecay)}`;
+  if (!isNum(s.clipNorm, 0)) return `clip-norm must be a non-negative number, got ${show(s.clipNorm)}`;
+  if (!isNum(s.clipValue, 0)) return `clip-value must be a non-negative number, got ${show(s.clipValue)}`;
+  if (!(isNum(s.valFraction, 0) && s.valFraction < 1)) return `the validation fraction must be in [0, 1), got ${show(s.valFraction)}`;
+  if (!isInt(s.valChars, 0)) return `valChars must be a non-negative integer, got ${show(s.valChars)}`;
+  if (s.steps !== null && !isInt(s.steps, 0)) return `steps must be a non-negative integer, got ${show(s.steps)}`;
+  if (s.time !== null && !(isNum(s.time, 0) && s.time > 0)) return `time must be a positive number of seconds, got ${show(s.time)}`;
   if (s.steps === null && s.time === null) return 'a budget is needed: steps or time';
-  if (!isInt(s.seed, 0) || s.seed > 0xffffffff) return `seed must be an integer in 0…4294967295, got ${s.seed}`;
+  if (!isInt(s.seed, 0) || s.seed > 0xffffffff) return `seed must be an integer in 0…4294967295, got ${show(s.seed)}`;
   return null;
 }
 
@@ -614,7 +617,9 @@ export class LmJob {
 
   private due(every: Every | null, since: { step: number; time: number }): boolean {
     if (!every) return false;
-    return 'steps' in every ? this.step - since.step >= every.steps : this.elapsed - since.time >= every.seconds;
+    // Step cadences fall on multiples of n (the same steps whether or not the run was resumed).
+    if ('steps' in every) return this.step > since.step && this.step % every.steps === 0;
+    return this.elapsed - since.time >= every.seconds;
   }
 }
 

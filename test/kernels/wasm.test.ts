@@ -245,7 +245,8 @@ test('fill, copy, axpy, scale, mul, clampAbs, sumSquares', { skip: SKIP }, () =>
     be.scale(n, 1.3, x.w, 1); js.scale(n, 1.3, x.js, 1); close(x, `scale ${n}`);
     be.mul(n, x.w, 2, y.w, 3, out.w, 1); js.mul(n, x.js, 2, y.js, 3, out.js, 1); close(out, `mul ${n}`);
     be.clampAbs(n, y.w, 3, 1.5); js.clampAbs(n, y.js, 3, 1.5); close(y, `clampAbs ${n}`);
-    const sw = be.sumSquares(n, x.w, 2), sj = js.sumSquares(n, x.js, 2);
+    const z = pair(2 + n, -3, 3); // fresh: scale() rounds its factor to f32, the reference does not
+    const sw = be.sumSquares(n, z.w, 2), sj = js.sumSquares(n, z.js, 2);
     assert.ok(Math.abs(sw - sj) <= 1e-12 * sj, `sumSquares ${n}: ${sw} vs ${sj}`);
     be.copy(n, x.w, 2, out.w, 0); js.copy(n, x.js, 2, out.js, 0); close(out, `copy ${n}`);
     be.fill(out.w, 1, n, 0.25); js.fill(out.js, 1, n, 0.25); close(out, `fill ${n}`);
@@ -295,7 +296,7 @@ function maxRelError(fn: 'exp' | 'tanh' | 'sigmoid', xs: Float32Array, ref: (x: 
   let worst = 0;
   for (let i = 0; i < xs.length; i++) {
     const r = ref(x[i]);
-    worst = Math.max(worst, Math.abs(y[i] - r) / Math.max(Math.abs(r), floor));
+    worst = Math.max(worst, r === y[i] ? 0 : Math.abs(y[i] - r) / Math.max(Math.abs(r), floor));
   }
   be.free(x); be.free(y);
   return worst;
@@ -307,14 +308,15 @@ const nearZero = (): Float32Array => {
   return Float32Array.from(v);
 };
 
-test('vector exp, tanh and sigmoid are accurate to ~1e-7 relative, near 0 too', { skip: SKIP }, () => {
+test('vector exp, tanh and sigmoid are accurate to a few ulp, near 0 too', { skip: SKIP }, () => {
   const dense = grid(-30, 30, 1 / 1024);
   const expErr = maxRelError('exp', grid(-87, 88, 1 / 512), Math.exp, 0);
   const tanhErr = Math.max(maxRelError('tanh', dense, Math.tanh, 0), maxRelError('tanh', nearZero(), Math.tanh, 0));
   const sigErr = Math.max(maxRelError('sigmoid', dense, (x) => 1 / (1 + Math.exp(-x)), 0), maxRelError('sigmoid', nearZero(), (x) => 1 / (1 + Math.exp(-x)), 0));
-  assert.ok(expErr < 1e-6, `exp max relative error ${expErr}`);
-  assert.ok(tanhErr < 1e-6, `tanh max relative error ${tanhErr}`);
-  assert.ok(sigErr < 1e-6, `sigmoid max relative error ${sigErr}`);
+  // measured: exp 1.2e-7, tanh 1.3e-7, sigmoid 1.9e-7 (1–2 float32 ulp)
+  assert.ok(expErr < 5e-7, `exp max relative error ${expErr}`);
+  assert.ok(tanhErr < 5e-7, `tanh max relative error ${tanhErr}`);
+  assert.ok(sigErr < 5e-7, `sigmoid max relative error ${sigErr}`);
   // limits: exp under/overflow, saturation, NaN
   const x = be.alloc(6), y = be.alloc(6);
   x.set([-100, 100, -Infinity, Infinity, NaN, 0]);
@@ -326,7 +328,8 @@ test('vector exp, tanh and sigmoid are accurate to ~1e-7 relative, near 0 too', 
   assert.ok(Number.isNaN(y[4]) && Object.is(y[5], 0));
   be.applyMath('sigmoid', 6, x, 0, y, 0);
   assert.deepEqual([...y].slice(0, 4), [0, 1, 0, 1]);
-  assert.ok(Number.isNaN(y[4]) && y[5] === 0.5);
+  assert.ok(Number.isNaN(y[4]));
+  assert.equal(y[5], 0.5);
 });
 
 // ------------------------------------------------------------------ memory
@@ -358,6 +361,19 @@ test('memory: growing keeps earlier views valid and usable by kernels', { skip: 
   assert.equal(early[0], 6);
   b.copy(1000, early, 0, big, (32 << 20) - 1000);
   assert.equal(big[(32 << 20) - 1], 6);
+});
+
+test('memory: without sharing, a fixed memory, one thread, and a clear error instead of growth', { skip: SKIP }, async () => {
+  const b = await createNodeWasmBackend({ sharedMemory: false, unsharedMemoryMB: 16, threads: 2 });
+  assert.equal(b.shared, false);
+  assert.equal(b.threads, 1);
+  assert.ok(!(b.memory.buffer instanceof SharedArrayBuffer));
+  const x = b.alloc(1000), y = b.alloc(1000);
+  x.fill(1);
+  b.axpy(1000, 2, x, 0, y, 0);
+  assert.equal(y[999], 2);
+  assert.throws(() => b.alloc(8 << 20), /cannot grow without detaching/);
+  assert.equal(y[0], 2, 'views stay attached after the refusal');
 });
 
 // ------------------------------------------------------------------ relaxed SIMD build

@@ -29,7 +29,7 @@ test('adding problem: two markers, one per half; the target is the sum of the ma
 });
 
 test('adding problem: predicting the mean gives the stated baseline MSE ≈ 0.167', () => {
-  const batch = addingBatch(20, 20000, new Rng(11)), y = batch.targetValues!;
+  const batch = addingBatch(20, 20000, new Rng(11)), y = Array.from(batch.targetValues!);
   let mean = 0;
   for (const v of y) mean += v / y.length;
   let mse = 0, mseOne = 0;

@@ -40,9 +40,10 @@ function svgEl<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<strin
 function canvas(container: HTMLElement, w: number, h: number): SVGSVGElement {
   let svg = container.querySelector('svg');
   if (!svg) {
-    svg = svgEl('svg', { viewBox: `0 0 ${w} ${h}`, role: 'img', preserveAspectRatio: 'xMidYMid meet' });
+    svg = svgEl('svg', { role: 'img', preserveAspectRatio: 'xMidYMid meet' });
     container.append(svg);
   }
+  svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
   svg.replaceChildren();
   return svg;
 }
@@ -66,7 +67,8 @@ export const fmt = (v: number): string => {
 
 /** A line chart of one or more series; a message when there is nothing to draw yet. */
 export function drawLines(container: HTMLElement, lines: Line[], o: ChartOptions): void {
-  const W = o.width ?? 420, H = o.height ?? 190, L = 48, R = 10, T = 10, B = 34;
+  // The drawing is as wide as its box, so that text keeps its size whatever the layout.
+  const W = o.width ?? Math.max(320, Math.round(container.clientWidth) || 420), H = o.height ?? 190, L = 48, R = 10, T = 10, B = 34;
   const svg = canvas(container, W, H);
   const ok = (y: number): boolean => Number.isFinite(y) && (!o.logY || y > 0);
   let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;

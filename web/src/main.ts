@@ -121,7 +121,7 @@ function clearViews(): void {
   ema = 0;
   ui.step.textContent = '0';
   ui.loss.textContent = '–';
-  delete ui.loss.dataset.train; delete ui.loss.dataset.val;
+  for (const k of ['train', 'val', 'first', 'steps']) delete ui.loss.dataset[k];
   ui.gradNorm.textContent = '–';
   ui.radius.textContent = '–';
   ui.speed.textContent = '–';
@@ -147,22 +147,28 @@ function draw(): void {
     { name: 'train (raw)', x: raw.x, y: raw.y, color: '#9db8d9', width: 1, opacity: 0.6 },
     { name: 'train', x: sm.x, y: sm.y, color: '#1f5fa8', width: 2 },
     { name: 'validation', x: val.step, y: val.bits, color: '#d0632a', dots: true, width: 1.5 },
-  ], { xLabel: 'step', yLabel: 'bits/char' });
+  ], { xLabel: 'step', yLabel: 'bits/char', height: 230 });
   drawLines(ui.gradChart, [{ name: '‖g‖', x: g.x, y: g.y, color: '#6b4fa8', width: 1.2 }], { xLabel: 'step', yLabel: '‖g‖', logY: true });
   drawLines(ui.radiusChart, [{ name: 'ρ', x: rho.step, y: rho.value, color: '#2a8a57', width: 2, dots: rho.step.length < 40 }], { xLabel: 'step', yLabel: 'ρ', refY: 1 });
   drawLines(ui.gradflow, [{ name: '‖∂L/∂h_t‖', x: gradflow.map((_, t) => t), y: gradflow, color: '#b03a5b', width: 2 }], { xLabel: 't (the loss is at the last step)', yLabel: '‖∂L/∂h_t‖', logY: true });
 }
 
+/** Charts are redrawn at most a few times a second: progress arrives ~25 times a second. */
+const DRAW_EVERY_MS = 250;
+let lastDraw = 0;
 function scheduleDraw(): void {
   if (dirty) return;
   dirty = true;
-  requestAnimationFrame(draw);
+  const wait = Math.max(0, lastDraw + DRAW_EVERY_MS - performance.now());
+  setTimeout(() => requestAnimationFrame(() => { lastDraw = performance.now(); draw(); }), wait);
 }
 
 function lossReadout(): void {
   const tr = hist.smooth[hist.smooth.length - 1], v = val.bits[val.bits.length - 1];
   if (tr === undefined) return;
   ui.loss.dataset.train = String(tr);
+  ui.loss.dataset.first = String(hist.loss[0]);
+  ui.loss.dataset.steps = String(hist.step[hist.step.length - 1]);
   if (v !== undefined) ui.loss.dataset.val = String(v);
   ui.loss.textContent = `train ${tr.toFixed(3)}${v !== undefined ? ` · val ${v.toFixed(3)}` : ''} bits/char`;
 }
@@ -345,5 +351,6 @@ ui.upload.addEventListener('change', () => {
   }).catch((err: unknown) => showError(`${file.name}: ${err instanceof Error ? err.message : String(err)}`));
 });
 
+window.addEventListener('resize', scheduleDraw);
 syncButtons();
 draw();

@@ -36,6 +36,8 @@ export interface WasmBackendOptions {
   platform?: WasmPlatform;
   /** Upper bound of the shared memory in MiB (default 4096, the wasm32 limit). */
   maxMemoryMB?: number;
+  /** Share the memory (default: wherever SharedArrayBuffer works). false: a fixed-size memory, one thread. */
+  sharedMemory?: boolean;
   /** Size of the fixed, non-shared memory used without SharedArrayBuffer, in MiB (default 512). */
   unsharedMemoryMB?: number;
 }
@@ -59,7 +61,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
     platform.enableRelaxedSimd?.();
     relaxed = relaxedSimdSupported();
   }
-  const shared = sharedMemorySupported();
+  const shared = opts.sharedMemory ?? sharedMemorySupported();
   let bytes = toBytes(await platform.readWasm(relaxed ? WASM_FILES.relaxed : WASM_FILES.simd));
   if (!shared) bytes = unshareMemoryImport(bytes);
   const module = await WebAssembly.compile(bytes);

@@ -97,7 +97,7 @@ export class ThreadPool {
     const stallAt = performance.now() + STALL_MS;
     while ((done = Atomics.load(ctl, CTL.DONE)) < count) {
       if (this.blocking) Atomics.wait(ctl, CTL.DONE, done, SLICE_MS);
-      if (performance.now() > stallAt) throw new Error('wasm backend: a worker did not finish its part within 60 s');
+      if (performance.now() > stallAt) throw new Error(`wasm backend: a worker did not finish its part of ${SHARED_KERNELS[ctl[CTL.KERNEL]]} within 60 s`);
     }
   }
 

@@ -22,20 +22,21 @@ export function serveKernels(init: WorkerInit, port: WorkerPort): void {
     port.postMessage({ type: 'error', message: String(err) });
     return;
   }
+  const ctl = new Int32Array(init.memory.buffer, init.ctl, CTL.BYTES >> 2);
+  // read the sequence number before saying ready: the first call may be issued the moment 'ready' arrives
+  const seen = Atomics.load(ctl, CTL.SEQ);
   port.postMessage({ type: 'ready' });
-  loop(init, fns);
+  loop(init, ctl, seen, fns);
 }
 
 function abortHook(): never {
   throw new Error('wasm abort');
 }
 
-function loop(init: WorkerInit, fns: ReturnType<typeof kernelTable>): void {
-  const ctl = new Int32Array(init.memory.buffer, init.ctl, CTL.BYTES >> 2);
+function loop(init: WorkerInit, ctl: Int32Array, seen: number, fns: ReturnType<typeof kernelTable>): void {
   const args = new Float64Array(init.memory.buffer, init.ctl + CTL.ARGS_BYTE, CTL.MAX_ARGS);
   const call: number[] = [];
   const part = init.index + 1;
-  let seen = Atomics.load(ctl, CTL.SEQ);
   for (;;) {
     seen = awaitChange(ctl, seen);
     if (Atomics.load(ctl, CTL.QUIT)) return;

@@ -151,7 +151,7 @@ export function gruBackward(B: i32, H: i32, hPrev: usize, cache: usize, dh: usiz
   for (let b = partStart(B, part, nparts, 1); b < b1; b++) {
     const x = at(dxg, b * 3 * H), hh = at(dhg, b * 3 * H), k = at(cache, b * 4 * H), o = b * H;
     if (held(mask, b)) {
-      copyRow(at(dhPrev, o), at(dh, o), H);
+      addRow(at(dhPrev, o), at(dh, o), H);
       zeroRow(x, 3 * H); zeroRow(hh, 3 * H);
       continue;
     }
@@ -165,7 +165,8 @@ export function gruBackward(B: i32, H: i32, hPrev: usize, cache: usize, dh: usiz
       const dr = f32x4.mul(f32x4.mul(f32x4.mul(dn, hn), rg), f32x4.sub(one, rg));
       st(at(x, j), dr, r); st(at(x, H + j), dz, r); st(at(x, 2 * H + j), dn, r);
       st(at(hh, j), dr, r); st(at(hh, H + j), dz, r); st(at(hh, 2 * H + j), f32x4.mul(dn, rg), r);
-      st(at(dhPrev, o + j), f32x4.mul(g, z), r);
+      const pp = at(dhPrev, o + j);
+      st(pp, f32x4.add(ld(pp, r), f32x4.mul(g, z)), r); // accumulates: dhPrev += z ⊙ dh
     }
   }
 }

@@ -1,0 +1,378 @@
+// GEMM for one instruction set; included by kernels_impl.h inside its namespace (see there).
+//
+// C = alpha·op(A)·op(B) + beta·C, row-major. Three kernels, chosen by layout and shape only (never
+// by thread count, so results are thread-independent):
+//
+//  1. Broadcast form (NN, TN; NT/TT with many rows, m > 4·VW): a tile of MR rows × 2 vectors of C
+//     lives in registers; each step p broadcasts one element of op(A) per row and multiplies it by
+//     a row of B. op(A) is packed per (KC × MC) block into MR-wide panels (cost m·k, 1/n of the
+//     flops); B is read in place when its rows run along n (NN, TN), and packed once per call when
+//     B is stored [n×k] (cost n·k, at most 1/(4·VW) of the flops there).
+//
+//  2. Transposed broadcast (NT with VW ≤ m ≤ 4·VW: the recurrent step h·W_hhᵀ, the RNN shape
+//     32×2048×512): computes Cᵀ = B·op(A)ᵀ. Broadcasting from B's rows means the weight, stored
+//     [out, in] as PyTorch stores it, is read in place, exactly once, with no packing: its layout
+//     already is the packed layout this kernel wants. Only h (m×k, tiny) is transposed per call.
+//
+//  3. Dot form (NT with m < VW: sampling with batch 1): each output is a dot product of two
+//     contiguous rows; DR×DC dot products run along k in vector lanes and are reduced together by a
+//     transposing shuffle tree.
+//
+// Why not OpenBLAS: it repacks B on every call, which at the RNN shape (B = a 4 MB weight,
+// m = 32) costs as much as the product (the issue measured ~94 GFLOP/s there against ~160 on square
+// sizes). Kernel 2 needs no packing of the weight at all, which is what "weights packed once per
+// optimizer step" buys, at zero cost and with no cache to invalidate. bench/native-gemm.ts measures
+// every path against OpenBLAS; the numbers are in the header comment there.
+
+#if RECUR_VW == 16
+constexpr int MR = 8, DR = 4, DC = 4;
+constexpr int TRMAX[5] = {0, 16, 12, 8, 6};  // kernel 2: rows of B per tile, by vectors of m
+#elif RECUR_VW == 8
+constexpr int MR = 6, DR = 2, DC = 4;
+constexpr int TRMAX[5] = {0, 12, 6, 4, 3};
+#else
+constexpr int MR = 4, DR = 2, DC = 2;
+constexpr int TRMAX[5] = {0, 12, 6, 4, 3};
+#endif
+constexpr int NB = 2 * VW;  // columns of a broadcast tile
+constexpr long KC = 256;    // depth of a packed block (A panel + B micro-panel fit L1)
+constexpr long MC = 16 * MR;  // rows of a packed A block (fits L2)
+
+// ---------------------------------------------------------------- 1. broadcast form
+
+// acc = Σ_{p<kc} Ap[p·MR + r] · B[p, 0:cols] for r < R; C = (readC ? bmul·C : 0) + alpha·acc.
+// NVt vectors per row; when MASK, the last one holds only `last` lanes.
+template <int R, int NVt, bool MASK>
+void bkernel(long kc, const float* Ap, const float* B, long ldb, float* C, long ldc, int last, float alpha, float bmul,
+             bool readC) {
+  vf acc[R][NVt];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NVt; v++) acc[r][v] = vf{};
+  for (long p = 0; p < kc; p++) {
+    const float* b = B + p * ldb;
+    vf bv[NVt];
+#pragma GCC unroll 4
+    for (int v = 0; v < NVt; v++) bv[v] = (MASK && v == NVt - 1) ? loadn(b + v * VW, last) : load(b + v * VW);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; r++) {
+      vf a = splat(Ap[p * MR + r]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NVt; v++) acc[r][v] += a * bv[v];
+    }
+  }
+  vf va = splat(alpha), vb = splat(bmul);
+  for (int r = 0; r < R; r++)
+    for (int v = 0; v < NVt; v++) {
+      float* c = C + r * ldc + v * VW;
+      bool part = MASK && v == NVt - 1;
+      vf res = va * acc[r][v];
+      if (readC) res = vb * (part ? loadn(c, last) : load(c)) + res;
+      if (part) storen(c, res, last);
+      else store(c, res);
+    }
+}
+
+typedef void (*BKernel)(long, const float*, const float*, long, float*, long, int, float, float, bool);
+
+template <int R>
+void fill_btable(BKernel (*t)[2][2]) {
+  t[R][0][0] = bkernel<R, 1, false>;
+  t[R][0][1] = bkernel<R, 1, true>;
+  t[R][1][0] = bkernel<R, 2, false>;
+  t[R][1][1] = bkernel<R, 2, true>;
+  if constexpr (R > 1) fill_btable<R - 1>(t);
+}
+struct BTable {
+  BKernel k[MR + 1][2][2];
+  BTable() { fill_btable<MR>(k); }
+};
+
+// Packs rows [i0, i0+mc) × depth [p0, p0+kc) of op(A) into MR-wide panels: panel t holds rows
+// i0 + t·MR … as kc rows of MR floats (rows past m are zero).
+template <bool TA>
+void pack_a(const float* A, long lda, long m, long i0, long mc, long p0, long kc, float* P) {
+  for (long t = 0; t * MR < mc; t++) {
+    float* dst = P + t * kc * MR;
+    long r0 = i0 + t * MR, R = lmin(MR, m - r0);
+    if (TA) {
+      for (long p = 0; p < kc; p++) {
+        const float* src = A + (p0 + p) * lda + r0;
+        for (long r = 0; r < R; r++) dst[p * MR + r] = src[r];
+        for (long r = R; r < MR; r++) dst[p * MR + r] = 0;
+      }
+    } else {
+      for (long r = 0; r < MR; r++) {
+        if (r >= R) {
+          for (long p = 0; p < kc; p++) dst[p * MR + r] = 0;
+          continue;
+        }
+        const float* src = A + (r0 + r) * lda + p0;
+        for (long p = 0; p < kc; p++) dst[p * MR + r] = src[p];
+      }
+    }
+  }
+}
+
+// B is either the caller's [k×n] matrix (packed = false) or panels from pack_bt (packed = true:
+// panel jt holds columns [jt·NB, jt·NB+NB) as k rows of NB floats).
+template <bool TA>
+void gemm_bcast(int th, long m, long n, long k, float alpha, const float* A, long lda, const float* B, long ldb,
+                bool packed, float beta, float* C, long ldc) {
+  static const BTable table;
+  long nib = cdiv(m, MC), ntj = cdiv(n, NB);
+  int t = threads_for(th, m * n * k, kParGemm);
+  // Tasks: row blocks × column groups, a few per thread; wide column groups keep the cost of
+  // packing A (once per task) small.
+  long jg = 1;
+  if (t > 1 && nib < 4L * t) jg = lmin(ntj, cdiv(4L * t, nib));
+  long per = cdiv(ntj, jg);
+  jg = cdiv(ntj, per);
+  parallel_for(t, nib * jg, [&](long task) {
+    long ib = task / jg, g = task % jg;
+    long i0 = ib * MC, mc = lmin(MC, m - i0);
+    long jt0 = g * per, jt1 = lmin(ntj, jt0 + per);
+    float* Ap = scratch(3, (size_t)(MC * KC));  // this thread's own
+    for (long p0 = 0; p0 < k; p0 += KC) {
+      long kc = lmin(KC, k - p0);
+      bool readC = p0 > 0 || beta != 0;
+      float bmul = p0 > 0 ? 1.0f : beta;
+      pack_a<TA>(A, lda, m, i0, mc, p0, kc, Ap);
+      for (long jt = jt0; jt < jt1; jt++) {
+        long j0 = jt * NB;
+        int cols = (int)lmin(NB, n - j0);
+        int nvt = cols > VW ? 2 : 1, last = cols - (nvt - 1) * VW;
+        BKernel const* row = &table.k[0][nvt - 1][last != VW];
+        const float* Bp = packed ? B + jt * k * NB + p0 * NB : B + p0 * ldb + j0;
+        long ldbp = packed ? NB : ldb;
+        for (long it = 0; it * MR < mc; it++) {
+          int R = (int)lmin(MR, mc - it * MR);
+          row[R * 4](kc, Ap + it * kc * MR, Bp, ldbp, C + (i0 + it * MR) * ldc + j0, ldc, last, alpha, bmul, readC);
+        }
+      }
+    }
+  });
+}
+
+// Packs Bᵀ (B stored [n×k]) into NB-wide panels for gemm_bcast; columns past n are zero.
+float* pack_bt(int th, long n, long k, const float* B, long ldb) {
+  long ntj = cdiv(n, NB);
+  float* P = scratch(0, (size_t)(ntj * k * NB));
+  parallel_for(threads_for(th, n * k, 4 * kParElems), ntj, [&](long jt) {
+    float* dst = P + jt * k * NB;
+    long j0 = jt * NB, cols = lmin(NB, n - j0);
+    for (long p0 = 0; p0 < k; p0 += 64) {
+      long p1 = lmin(k, p0 + 64);
+      for (long q = 0; q < cols; q++) {
+        const float* src = B + (j0 + q) * ldb;
+        for (long p = p0; p < p1; p++) dst[p * NB + q] = src[p];
+      }
+      for (long q = cols; q < NB; q++)
+        for (long p = p0; p < p1; p++) dst[p * NB + q] = 0;
+    }
+  });
+  return P;
+}
+
+// ---------------------------------------------------------------- 2. transposed broadcast
+
+// For R rows of B (= R columns of C): acc[r] = Σ_p B[r, p] · hT[p, 0:NVt·VW]; then
+// C[j, r] = alpha·acc[r][j] (+ beta·C[j, r]) for the m valid rows j.
+template <int R, int NVt>
+void tkernel(long k, const float* B, long ldb, const float* hT, long m, float* C, long ldc, float alpha, float beta) {
+  vf acc[R][NVt];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NVt; v++) acc[r][v] = vf{};
+  for (long p = 0; p < k; p++) {
+    vf h[NVt];
+#pragma GCC unroll 4
+    for (int v = 0; v < NVt; v++) h[v] = load(hT + p * (NVt * VW) + v * VW);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; r++) {
+      vf w = splat(B[r * ldb + p]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NVt; v++) acc[r][v] += w * h[v];
+    }
+  }
+  // Transposed store through a small buffer: column r of this tile is row r of acc.
+  alignas(64) float out[R][NVt * VW];
+  for (int r = 0; r < R; r++)
+    for (int v = 0; v < NVt; v++) store(&out[r][v * VW], splat(alpha) * acc[r][v]);
+  for (long j = 0; j < m; j++) {
+    float* c = C + j * ldc;
+    if (beta == 0)
+      for (int r = 0; r < R; r++) c[r] = out[r][j];
+    else
+      for (int r = 0; r < R; r++) c[r] = beta * c[r] + out[r][j];
+  }
+}
+
+typedef void (*TKernel)(long, const float*, long, const float*, long, float*, long, float, float);
+
+template <int NVt, int R>
+void fill_ttable(TKernel* t) {
+  t[R] = tkernel<R, NVt>;
+  if constexpr (R > 1) fill_ttable<NVt, R - 1>(t);
+}
+struct TTable {
+  TKernel k[5][17] = {};
+  TTable() {
+    fill_ttable<1, TRMAX[1]>(k[1]);
+    fill_ttable<2, TRMAX[2]>(k[2]);
+    fill_ttable<3, TRMAX[3]>(k[3]);
+    fill_ttable<4, TRMAX[4]>(k[4]);
+  }
+};
+
+void gemm_nt_small(int th, long m, long n, long k, float alpha, const float* A, long lda, const float* B, long ldb,
+                   float beta, float* C, long ldc) {
+  static const TTable table;
+  int nv = (int)cdiv(m, VW);
+  long mp = nv * VW;
+  // hT[p, i] = A[i, p], zero-padded to mp columns.
+  float* hT = scratch(0, (size_t)(k * mp));
+  for (long p0 = 0; p0 < k; p0 += 64) {
+    long p1 = lmin(k, p0 + 64);
+    for (long i = 0; i < mp; i++) {
+      if (i >= m) {
+        for (long p = p0; p < p1; p++) hT[p * mp + i] = 0;
+        continue;
+      }
+      const float* src = A + i * lda;
+      for (long p = p0; p < p1; p++) hT[p * mp + i] = src[p];
+    }
+  }
+  int R = TRMAX[nv];
+  long tiles = cdiv(n, R);
+  int t = threads_for(th, m * n * k, kParGemm);
+  long ntasks = t <= 1 ? 1 : lmin(tiles, 4L * t), per = cdiv(tiles, ntasks);
+  ntasks = cdiv(tiles, per);
+  parallel_for(t, ntasks, [&](long task) {
+    for (long tt = task * per, te = lmin(tiles, (task + 1) * per); tt < te; tt++) {
+      long j0 = tt * R;
+      int r = (int)lmin(R, n - j0);
+      table.k[nv][r](k, B + j0 * ldb, ldb, hT, m, C + j0, ldc, alpha, beta);
+    }
+  });
+}
+
+// ---------------------------------------------------------------- 3. dot form
+
+// One level of the transposing reduction: x and y hold VW/S accumulators each, as blocks of S
+// partial sums; the result holds all of them as blocks of S/2 (x's first), each partial sum the
+// pair (o, o + S/2) of its block added.
+constexpr int fold_index(int S, int l, int second) {
+  return (l < VW / 2 ? 0 : VW) + ((l % (VW / 2)) / (S / 2)) * S + (l % (VW / 2)) % (S / 2) + second * (S / 2);
+}
+template <int S, int... L>
+inline vf fold(vf x, vf y, std::integer_sequence<int, L...>) {
+  return __builtin_shufflevector(x, y, fold_index(S, L, 0)...) + __builtin_shufflevector(x, y, fold_index(S, L, 1)...);
+}
+template <int S>
+inline void reduce_level(vf* a) {
+#pragma GCC unroll 16
+  for (int i = 0; i < S / 2; i++) a[i] = fold<S>(a[2 * i], a[2 * i + 1], std::make_integer_sequence<int, VW>{});
+  if constexpr (S > 2) reduce_level<S / 2>(a);
+}
+// Lane q of the result = the sum of the lanes of a[q]; every element through the same tree.
+inline vf reduce_all(vf* a) {
+  reduce_level<VW>(a);
+  return a[0];
+}
+
+// C[r, c] = alpha·⟨A row r, B row c⟩ + beta·C[r, c] for r < R, c < CC (accumulator r·CM + c).
+template <int R, int CC, int CM>
+void dkernel(long k, const float* A, long lda, const float* B, long ldb, float* C, long ldc, float alpha, float beta) {
+  vf acc[VW];
+#pragma GCC unroll 16
+  for (int i = 0; i < VW; i++) acc[i] = vf{};
+  long p = 0;
+  for (; p + VW <= k; p += VW) {
+    vf a[R], b[CC];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; r++) a[r] = load(A + r * lda + p);
+#pragma GCC unroll 16
+    for (int c = 0; c < CC; c++) b[c] = load(B + c * ldb + p);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 16
+      for (int c = 0; c < CC; c++) acc[r * CM + c] += a[r] * b[c];
+  }
+  if (p < k) {
+    int rem = (int)(k - p);
+    vf a[R], b[CC];
+    for (int r = 0; r < R; r++) a[r] = loadn(A + r * lda + p, rem);
+    for (int c = 0; c < CC; c++) b[c] = loadn(B + c * ldb + p, rem);
+    for (int r = 0; r < R; r++)
+      for (int c = 0; c < CC; c++) acc[r * CM + c] += a[r] * b[c];
+  }
+  vf s = reduce_all(acc);
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < CC; c++) {
+      float* cp = C + r * ldc + c;
+      float v = alpha * s[r * CM + c];
+      *cp = beta == 0 ? v : beta * *cp + v;
+    }
+}
+
+typedef void (*DKernel)(long, const float*, long, const float*, long, float*, long, float, float);
+
+template <int CC>
+void fill_dtable(DKernel* t) {
+  t[CC] = dkernel<1, CC, VW>;
+  if constexpr (CC > 1) fill_dtable<CC - 1>(t);
+}
+struct DTable {
+  DKernel k[VW + 1];
+  DTable() { fill_dtable<VW>(k); }
+};
+
+// Rows of A one at a time against VW rows of B per tile (all VW accumulators busy): at m < VW the
+// product is a few matrix-vector products, bound by reading B, which each row streams from cache.
+void gemm_dot(int th, long m, long n, long k, float alpha, const float* A, long lda, const float* B, long ldb,
+              float beta, float* C, long ldc) {
+  static const DTable table;
+  long ntj = cdiv(n, VW);
+  int t = threads_for(th, m * n * k, kParGemm);
+  long jg = t <= 1 ? 1 : lmin(ntj, 4L * t), per = cdiv(ntj, jg);
+  jg = cdiv(ntj, per);
+  parallel_for(t, jg, [&](long g) {
+    for (long jt = g * per, je = lmin(ntj, (g + 1) * per); jt < je; jt++) {
+      long j0 = jt * VW;
+      int cc = (int)lmin(VW, n - j0);
+      for (long i = 0; i < m; i++)
+        table.k[cc](k, A + i * lda, lda, B + j0 * ldb, ldb, C + i * ldc + j0, ldc, alpha, beta);
+    }
+  });
+}
+
+// ---------------------------------------------------------------- dispatch
+
+void gemm(int th, bool ta, bool tb, long m, long n, long k, float alpha, const float* A, long lda, const float* B,
+          long ldb, float beta, float* C, long ldc) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == 0) {
+    for (long i = 0; i < m; i++) {
+      float* c = C + i * ldc;
+      if (beta == 0) std::memset(c, 0, n * sizeof(float));
+      else if (beta != 1)
+        for (long j = 0; j < n; j++) c[j] *= beta;
+    }
+    return;
+  }
+  if (!tb) {
+    if (ta) gemm_bcast<true>(th, m, n, k, alpha, A, lda, B, ldb, false, beta, C, ldc);
+    else gemm_bcast<false>(th, m, n, k, alpha, A, lda, B, ldb, false, beta, C, ldc);
+  } else if (!ta && m < VW) {
+    gemm_dot(th, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+  } else if (!ta && m <= 4 * VW) {
+    gemm_nt_small(th, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+  } else {
+    const float* P = pack_bt(th, n, k, B, ldb);
+    if (ta) gemm_bcast<true>(th, m, n, k, alpha, A, lda, P, NB, true, beta, C, ldc);
+    else gemm_bcast<false>(th, m, n, k, alpha, A, lda, P, NB, true, beta, C, ldc);
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The playground's training session, in Node (no browser): it is the same code the Web Worker runs,
+ * so training, probes and model files are checked here fast and the browser tests can stay few.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { JsBackend } from '../../src/kernels/js.js';
+import { ModelFileError } from '../../src/io/safetensors.js';
+import type { CellType } from '../../src/nn/config.js';
+import { mobyDick } from '../../src/node/corpora.js';
+import { decodeLm } from '../../src/tasks/lm-file.js';
+import { customText, namesText } from '../../web/src/corpus.js';
+import type { Settings } from '../../web/src/protocol.js';
+import { INSPECT_MAX, Session } from '../../web/src/session.js';
+
+const be = new JsBackend('f32');
+const text = mobyDick().slice(0, 20_000);
+const settings = (over: Partial<Settings> = {}): Settings => ({
+  cell: 'elman', activation: 'tanh', hidden: 16, layers: 1, h0: 'zero', seed: 3,
+  seq: 20, batch: 8, lr: 0.01, optimizer: 'adam', clipNorm: 5, clipValue: 0, ...over,
+});
+
+test('training lowers the training and the validation loss (bits per character)', () => {
+  const s = Session.create(text, 'test', settings(), be);
+  const val0 = s.validate()!;
+  const first = s.trainStep();
+  assert.ok(first.loss > 0 && Number.isFinite(first.gradNorm));
+  let last = 0;
+  for (let i = 0; i < 80; i++) last = s.trainStep().loss;
+  const val1 = s.validate()!;
+  assert.equal(s.step, 81);
+  assert.ok(last < first.loss - 1, `train loss ${first.loss} → ${last}`);
+  assert.ok(val1 < val0 - 1, `validation loss ${val0} → ${val1}`);
+});
+
+for (const cell of ['elman', 'jordan', 'elman+jordan', 'lstm', 'gru'] as CellType[]) {
+  test(`${cell}: trains, samples, and every probe answers in the right shape`, () => {
+    const H = 12, s = Session.create(text, 'test', settings({ cell, hidden: H, layers: cell === 'gru' ? 2 : 1, h0: cell === 'lstm' ? 'learned' : 'zero' }), be);
+    for (let i = 0; i < 3; i++) assert.ok(Number.isFinite(s.trainStep().loss));
+    const sample = s.sample(0.8, 120);
+    assert.equal([...sample].length, 120);
+    for (const ch of sample) assert.ok(s.vocab.index(ch) >= 0, `sampled ${JSON.stringify(ch)} is outside the vocabulary`);
+
+    const mats = s.matrices();
+    assert.ok(mats.length > 0);
+    if (cell === 'jordan') assert.deepEqual(mats.map((m) => m.id), ['jordan-loop']);
+    if (cell === 'lstm') assert.equal(mats[0].id, 'rnn.weight_hh_l0#g');
+    if (cell === 'gru') assert.equal(mats.length, 6); // r, z, n of two layers
+    for (const m of mats) {
+      const sp = s.spectrum(m.id);
+      assert.equal(sp.eigs.length, H);
+      assert.ok(sp.radius > 0 && Number.isFinite(sp.radius), `${m.id}: radius ${sp.radius}`);
+    }
+
+    const g = s.gradFlow()!;
+    assert.equal(g.norms.length, 64);
+    assert.ok(g.norms.every((v) => Number.isFinite(v) && v >= 0));
+    assert.ok(g.norms[63] > 0);
+
+    const ins = s.inspect(null, 5);
+    assert.equal(ins.layer, s.model.config.layers - 1); // clamped to the top layer
+    const T = ins.chars.length;
+    assert.ok(T > 100 && T <= INSPECT_MAX);
+    assert.equal(ins.acts.length, T * H);
+    assert.equal(ins.topChars.length, T * ins.k);
+    for (let t = 0; t < T; t++) {
+      let sum = 0;
+      for (let j = 0; j < ins.k; j++) {
+        sum += ins.topProbs[t * ins.k + j];
+        if (j > 0) assert.ok(ins.topProbs[t * ins.k + j] <= ins.topProbs[t * ins.k + j - 1]);
+      }
+      assert.ok(sum > 0 && sum <= 1 + 1e-5);
+    }
+  });
+}
+
+test('the inspector leaves out characters the model does not know, and says how many', () => {
+  const s = Session.create('abcabcabd '.repeat(30), 'test', settings({ seq: 10 }), be);
+  const ins = s.inspect('abc€€d', 0);
+  assert.deepEqual(ins.chars, ['a', 'b', 'c', 'd']);
+  assert.equal(ins.dropped, 2);
+});
+
+test('the model file round-trips through the library loader (the one the CLI uses)', () => {
+  const s = Session.create(text, 'playground: test', settings({ cell: 'gru', hidden: 10 }), be);
+  for (let i = 0; i < 3; i++) s.trainStep();
+  const bytes = s.encode();
+  const lm = decodeLm(bytes, be);
+  assert.equal(lm.model.config.cell, 'gru');
+  assert.deepEqual([...lm.vocab.chars], [...s.vocab.chars]);
+  assert.deepEqual(lm.task, { kind: 'lm', mode: 'stream', source: 'playground: test' });
+  assert.deepEqual([...lm.model.params.data], [...s.model.params.data]);
+
+  const back = Session.load(bytes, be, settings(), 1);
+  assert.equal(back.hasCorpus, false);
+  assert.throws(() => back.trainStep(), /no text/);
+  back.attach(text);
+  assert.ok(Number.isFinite(back.trainStep().loss));
+  assert.throws(() => back.attach('text with ☃ in it'), /cannot read the corpus: character "☃"/);
+});
+
+test('a corrupt or foreign model file is refused with one line', () => {
+  const s = Session.create(text, 'test', settings(), be);
+  const good = s.encode();
+  const cases: [string, Uint8Array][] = [
+    ['garbage', Uint8Array.from({ length: 300 }, (_, i) => (i * 37) & 255)],
+    ['truncated', good.subarray(0, good.length - 10)],
+    ['empty', new Uint8Array(0)],
+  ];
+  for (const [what, bytes] of cases) {
+    assert.throws(() => Session.load(bytes, be, settings(), 1), (e: unknown) => {
+      assert.ok(e instanceof ModelFileError, `${what}: ${String(e)}`);
+      assert.ok(!e.message.includes('\n'), `${what}: multi-line message`);
+      return true;
+    });
+  }
+});
+
+test('training settings apply to a running session; a short text gets fewer streams or a clear error', () => {
+  const s = Session.create(text, 'test', settings(), be);
+  s.trainStep();
+  s.setTrainSettings({ seq: 7, batch: 3, lr: 0.002, optimizer: 'rmsprop', clipNorm: 0, clipValue: 1 });
+  assert.equal(s.batch, 3);
+  assert.ok(Number.isFinite(s.trainStep().loss));
+  const short = Session.create('hello world, hello moon. ', 'test', settings({ seq: 10, batch: 16 }), be);
+  assert.equal(short.batch, 2); // 25 characters: two streams of 10 steps fit, not 16
+  assert.throws(() => Session.create('abcab', 'test', settings({ seq: 10 }), be), /too short: 5 training characters for sequences of 10/);
+  assert.throws(() => Session.create('aaaa', 'test', settings(), be), /single character/);
+});
+
+test('corpora: names are shuffled by seed, user text is normalised and bounded', () => {
+  const names = ['Ann', 'Bob', 'Cy', 'Dee', 'Eve'];
+  const a = namesText(names, 1), b = namesText(names, 1), c = namesText(names, 2);
+  assert.equal(a, b);
+  assert.deepEqual(a.trimEnd().split('\n').sort(), names);
+  assert.ok(a.endsWith('\n'));
+  assert.notEqual(a, c);
+  assert.equal(customText('a\r\nb\rc'), 'a\nb\nc');
+  assert.throws(() => customText('  \n '), /empty/);
+});
