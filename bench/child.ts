@@ -53,7 +53,7 @@ export function emit(result: ChildResult | Record<string, unknown>, code = 0): n
 
 /** Run a child's main: any failure becomes a JSON line with `error` (one line, no stack) and exit 1. */
 export async function childMain(peer: string, body: (args: ChildArgs) => Promise<ChildResult>): Promise<void> {
-  let workload: WorkloadId = 'W1', threads = 1;
+  let workload: WorkloadId | 'G1' = 'W1', threads = 1;
   try {
     const args = parseChildArgs();
     workload = args.spec.id; threads = args.threads;

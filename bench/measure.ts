@@ -14,6 +14,8 @@ export interface Timing {
   warmupSeconds: number;
   /** Mean of the step results over the measured steps (training loss; NaN where steps return none). */
   meanLoss: number;
+  /** True when the only step was also the warm-up (see timeSteps). */
+  cold: boolean;
 }
 
 /**
@@ -33,12 +35,21 @@ export async function timeSteps(step: () => number | Promise<number>, charsPerSt
     return { steps, seconds: elapsed, loss: loss / steps };
   };
   const warm = await phase(w.warmupSeconds, w.warmupSteps);
-  const run = await phase(w.measureSeconds, 1);
+  // A first step that alone outlasts the cap is timed by itself: a second one would double a cell that
+  // already takes minutes, and JIT or allocation warm-up is noise next to a step that long.
+  const cold = warm.steps === 1 && warm.seconds >= w.capSeconds;
+  const run = cold ? warm : await phase(w.measureSeconds, 1);
   return {
     charsPerSec: (run.steps * charsPerStep) / run.seconds, steps: run.steps, seconds: run.seconds,
-    warmupSteps: warm.steps, warmupSeconds: warm.seconds, meanLoss: run.loss,
+    warmupSteps: cold ? 0 : warm.steps, warmupSeconds: cold ? 0 : warm.seconds, meanLoss: run.loss, cold,
   };
 }
+
+/** The timing fields of a child's result line. */
+export const timingFields = (t: Timing) => ({
+  charsPerSec: t.charsPerSec, steps: t.steps, seconds: t.seconds, warmupSteps: t.warmupSteps, warmupSeconds: t.warmupSeconds,
+  ...(t.cold ? { cold: true } : {}),
+});
 
 /** Peak resident memory of this process, in MB (what `/usr/bin/time -v` calls maximum resident set size). */
 export const peakRssMB = (): number => Math.round(process.resourceUsage().maxRSS / 1024);

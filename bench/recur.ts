@@ -22,8 +22,8 @@ import { Rng } from '../src/util/rng.js';
 import { VERSION } from '../src/version.js';
 import { childMain, emit, isMain, type ChildArgs } from './child.js';
 import { loadCorpus, type Corpus } from './corpus.js';
-import { peakRssMB, timeSteps } from './measure.js';
-import type { ChildResult, SampleSpec, TrainSpec } from './workloads.js';
+import { peakRssMB, timeSteps, timingFields } from './measure.js';
+import type { ChildResult, GemmSpec, SampleSpec, TrainSpec, Window } from './workloads.js';
 
 function buildModel(spec: TrainSpec, V: number, be: Backend, seed: number): ModelT {
   return new Model({
@@ -92,6 +92,7 @@ export async function runRecur(args: ChildArgs, corpus: Corpus = loadCorpus()): 
   if (!BACKEND_NAMES.includes(backendName)) throw new Error(`unknown backend '${args.backend}' (expected ${BACKEND_NAMES.join(', ')})`);
   const be = await createBackend({ backend: backendName, threads });
   const base = { peer: 'recur', workload: spec.id, threads, backend: be.name, versions: { recur: VERSION, node: process.version } };
+  if (spec.kind === 'gemm') return { ...base, ...(await gemmBench(spec, be, window)), peakRssMB: peakRssMB() };
   if (spec.kind === 'sample') return { ...base, ...(await sampleBench(spec, corpus, be, args)), peakRssMB: peakRssMB() };
 
   // --quality is its own run (the driver asks for it separately): a fresh model, 60 s, then validation.
@@ -99,8 +100,7 @@ export async function runRecur(args: ChildArgs, corpus: Corpus = loadCorpus()): 
   const { step } = trainingLoop(spec, corpus, be, seed);
   const t = await timeSteps(step, spec.batch * spec.seq, window);
   return {
-    ...base, charsPerSec: t.charsPerSec, steps: t.steps, seconds: t.seconds, warmupSteps: t.warmupSteps,
-    warmupSeconds: t.warmupSeconds, trainLoss: t.meanLoss, peakRssMB: peakRssMB(),
+    ...base, ...timingFields(t), trainLoss: t.meanLoss, peakRssMB: peakRssMB(),
   };
 }
 
@@ -109,7 +109,19 @@ async function sampleBench(spec: SampleSpec, corpus: Corpus, be: Backend, args: 
   const model = buildModel(spec.model, V, be, args.seed);
   const generate = sampler(model, be, V, spec.temperature, rng);
   const t = await timeSteps(() => { generate(spec.length, 0); return NaN; }, spec.length, args.window);
-  return { charsPerSec: t.charsPerSec, steps: t.steps, seconds: t.seconds, warmupSteps: t.warmupSteps, warmupSeconds: t.warmupSeconds };
+  return timingFields(t);
+}
+
+/** G1: C = A·Bᵀ (the layout of every x·Wᵀ product in a cell) on random operands, GFLOP/s. */
+async function gemmBench(spec: GemmSpec, be: Backend, window: Window): Promise<Partial<ChildResult>> {
+  const { m, n, k } = spec, rng = new Rng(1);
+  const A = be.alloc(m * k), B = be.alloc(n * k), C = be.alloc(m * n);
+  for (let i = 0; i < A.length; i++) A[i] = rng.normal();
+  for (let i = 0; i < B.length; i++) B[i] = rng.normal();
+  // Several products per timed step, so the timer's own cost stays out of the figure.
+  const reps = 8;
+  const t = await timeSteps(() => { for (let r = 0; r < reps; r++) be.gemm(false, true, m, n, k, 1, A, 0, k, B, 0, k, 0, C, 0, n); return NaN; }, reps * 2 * m * n * k, window);
+  return { ...timingFields(t), charsPerSec: undefined, gflops: t.charsPerSec / 1e9 };
 }
 
 /** A fresh model trained for `seconds` of wall time, then its validation loss. */

@@ -35,7 +35,14 @@ export interface SampleSpec {
   temperature: number;
 }
 
-export type Spec = TrainSpec | SampleSpec;
+/**
+ * G1, not a WORKLOADS.md workload: the kernel figure the issue sets a floor on (GFLOP/s of one
+ * m×k · k×n product), for each recur backend and for torch.mm on the same machine.
+ */
+export interface GemmSpec { id: 'G1'; kind: 'gemm'; title: string; m: number; n: number; k: number }
+export const GEMM: GemmSpec = { id: 'G1', kind: 'gemm', title: 'GEMM 512×512×512 (float32)', m: 512, n: 512, k: 512 };
+
+export type Spec = TrainSpec | SampleSpec | GemmSpec;
 
 const adam = { optimizer: 'adam', lr: 2e-3, clipValue: 0, clipNorm: 5 } as const;
 
@@ -56,7 +63,7 @@ export const WORKLOADS: Record<WorkloadId, Spec> = {
 export const WORKLOAD_IDS = Object.keys(WORKLOADS) as WorkloadId[];
 
 /** Characters one training step consumes (batch · seq), or one generation produces. */
-export const charsPerUnit = (s: Spec): number => (s.kind === 'train' ? s.batch * s.seq : s.length);
+export const charsPerUnit = (s: TrainSpec | SampleSpec): number => (s.kind === 'train' ? s.batch * s.seq : s.length);
 
 /**
  * How long to warm up and to measure, in the terms of WORKLOADS.md: warm up for at least
@@ -87,7 +94,7 @@ export const QUALITY_WORKLOADS: WorkloadId[] = ['W1', 'W2'];
 /** The result line every child prints (one JSON object on stdout). */
 export interface ChildResult {
   peer: string;
-  workload: WorkloadId;
+  workload: WorkloadId | 'G1';
   /** Threads the peer was asked to use (1 for single-threaded peers). */
   threads: number;
   /** Threads the framework reports using, where it says (torch.get_num_threads()). */
@@ -96,10 +103,14 @@ export interface ChildResult {
   backend?: string;
   /** Training characters per second (batch·seq per step / step time), or generated chars/s for S1. */
   charsPerSec?: number;
+  /** G1: billions of floating-point operations per second. */
+  gflops?: number;
   steps?: number;
   seconds?: number;
   warmupSteps?: number;
   warmupSeconds?: number;
+  /** The figure comes from a single step that was also the warm-up (it outlasted the cap by itself). */
+  cold?: boolean;
   /** Mean training loss (nats/char) over the measured steps: a sanity check that it learned something. */
   trainLoss?: number;
   /** Validation loss (nats/char) after QUALITY_SECONDS of training (--quality). */

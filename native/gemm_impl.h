@@ -40,11 +40,12 @@ constexpr long MC = 16 * MR;  // rows of a packed A block (fits L2)
 
 // ---------------------------------------------------------------- 1. broadcast form
 
-// acc = Σ_{p<kc} Ap[p·MR + r] · B[p, 0:cols] for r < R; C = (readC ? bmul·C : 0) + alpha·acc.
+// acc = Σ_{p<kc} a(r, p) · B[p, 0:cols] for r < R, where a(r, p) = A[r·lda + p] (DIRECT: op(A) = A
+// read in place) or A[p·MR + r] (a packed panel); then C = (readC ? bmul·C : 0) + alpha·acc.
 // NVt vectors per row; when MASK, the last one holds only `last` lanes.
-template <int R, int NVt, bool MASK>
-void bkernel(long kc, const float* Ap, const float* B, long ldb, float* C, long ldc, int last, float alpha, float bmul,
-             bool readC) {
+template <int R, int NVt, bool MASK, bool DIRECT>
+void bkernel(long kc, const float* A, long lda, const float* B, long ldb, float* C, long ldc, int last, float alpha,
+             float bmul, bool readC) {
   vf acc[R][NVt];
 #pragma GCC unroll 16
   for (int r = 0; r < R; r++)
@@ -57,7 +58,7 @@ void bkernel(long kc, const float* Ap, const float* B, long ldb, float* C, long 
     for (int v = 0; v < NVt; v++) bv[v] = (MASK && v == NVt - 1) ? loadn(b + v * VW, last) : load(b + v * VW);
 #pragma GCC unroll 16
     for (int r = 0; r < R; r++) {
-      vf a = splat(Ap[p * MR + r]);
+      vf a = splat(DIRECT ? A[r * lda + p] : A[p * MR + r]);
 #pragma GCC unroll 4
       for (int v = 0; v < NVt; v++) acc[r][v] += a * bv[v];
     }
@@ -74,105 +75,120 @@ void bkernel(long kc, const float* Ap, const float* B, long ldb, float* C, long 
     }
 }
 
-typedef void (*BKernel)(long, const float*, const float*, long, float*, long, int, float, float, bool);
+typedef void (*BKernel)(long, const float*, long, const float*, long, float*, long, int, float, float, bool);
 
 template <int R>
-void fill_btable(BKernel (*t)[2][2]) {
-  t[R][0][0] = bkernel<R, 1, false>;
-  t[R][0][1] = bkernel<R, 1, true>;
-  t[R][1][0] = bkernel<R, 2, false>;
-  t[R][1][1] = bkernel<R, 2, true>;
+void fill_btable(BKernel (*t)[2][2][2]) {
+  t[R][0][0][0] = bkernel<R, 1, false, false>;
+  t[R][0][1][0] = bkernel<R, 1, true, false>;
+  t[R][1][0][0] = bkernel<R, 2, false, false>;
+  t[R][1][1][0] = bkernel<R, 2, true, false>;
+  t[R][0][0][1] = bkernel<R, 1, false, true>;
+  t[R][0][1][1] = bkernel<R, 1, true, true>;
+  t[R][1][0][1] = bkernel<R, 2, false, true>;
+  t[R][1][1][1] = bkernel<R, 2, true, true>;
   if constexpr (R > 1) fill_btable<R - 1>(t);
 }
 struct BTable {
-  BKernel k[MR + 1][2][2];
+  BKernel k[MR + 1][2][2][2];  // [rows][vectors − 1][masked][direct A]
   BTable() { fill_btable<MR>(k); }
 };
 
-// Packs rows [i0, i0+mc) × depth [p0, p0+kc) of op(A) into MR-wide panels: panel t holds rows
-// i0 + t·MR … as kc rows of MR floats (rows past m are zero).
-template <bool TA>
-void pack_a(const float* A, long lda, long m, long i0, long mc, long p0, long kc, float* P) {
+// Packs rows [i0, i0+mc) × depth [p0, p0+kc) of Aᵀ (A stored [k×m]) into MR-wide panels: panel t
+// holds rows i0 + t·MR … as kc rows of MR floats (rows past m are zero).
+void pack_at(const float* A, long lda, long m, long i0, long mc, long p0, long kc, float* P) {
   for (long t = 0; t * MR < mc; t++) {
     float* dst = P + t * kc * MR;
     long r0 = i0 + t * MR, R = lmin(MR, m - r0);
-    if (TA) {
-      for (long p = 0; p < kc; p++) {
-        const float* src = A + (p0 + p) * lda + r0;
+    for (long p = 0; p < kc; p++) {
+      const float* src = A + (p0 + p) * lda + r0;
+      if (R == MR) std::memcpy(dst + p * MR, src, MR * sizeof(float));
+      else {
         for (long r = 0; r < R; r++) dst[p * MR + r] = src[r];
         for (long r = R; r < MR; r++) dst[p * MR + r] = 0;
-      }
-    } else {
-      for (long r = 0; r < MR; r++) {
-        if (r >= R) {
-          for (long p = 0; p < kc; p++) dst[p * MR + r] = 0;
-          continue;
-        }
-        const float* src = A + (r0 + r) * lda + p0;
-        for (long p = 0; p < kc; p++) dst[p * MR + r] = src[p];
       }
     }
   }
 }
 
-// B is either the caller's [k×n] matrix (packed = false) or panels from pack_bt (packed = true:
-// panel jt holds columns [jt·NB, jt·NB+NB) as k rows of NB floats).
-template <bool TA>
+// Packs depth [p0, p0+kc) × columns [j0, j0+nc) of op(B) into NB-wide panels of kc rows (columns
+// past nc are zero). TB: B is stored [n×k] and is transposed on the way.
+template <bool TB>
+void pack_b(const float* B, long ldb, long j0, long nc, long p0, long kc, float* P) {
+  for (long jt = 0; jt * NB < nc; jt++) {
+    float* dst = P + jt * kc * NB;
+    long c0 = j0 + jt * NB, cols = lmin(NB, nc - jt * NB);
+    if (!TB) {
+      for (long p = 0; p < kc; p++) {
+        const float* src = B + (p0 + p) * ldb + c0;
+        if (cols == NB) std::memcpy(dst + p * NB, src, NB * sizeof(float));
+        else {
+          for (long q = 0; q < cols; q++) dst[p * NB + q] = src[q];
+          for (long q = cols; q < NB; q++) dst[p * NB + q] = 0;
+        }
+      }
+    } else {
+      for (long q = 0; q < NB; q++) {
+        if (q >= cols) {
+          for (long p = 0; p < kc; p++) dst[p * NB + q] = 0;
+          continue;
+        }
+        const float* src = B + (c0 + q) * ldb + p0;
+        for (long p = 0; p < kc; p++) dst[p * NB + q] = src[p];
+      }
+    }
+  }
+}
+
+// Kernel 1 driver. op(A) is packed when it is Aᵀ, else read in place; B is packed per depth block
+// when it must be transposed (TB) or when there are enough rows to amortise it (m > 4·VW: packed
+// panels are contiguous, so they stay in L1 whatever B's leading dimension).
+template <bool TA, bool TB>
 void gemm_bcast(int th, long m, long n, long k, float alpha, const float* A, long lda, const float* B, long ldb,
-                bool packed, float beta, float* C, long ldc) {
+                float beta, float* C, long ldc) {
   static const BTable table;
+  const bool packB = TB || m > 4 * VW;
   long nib = cdiv(m, MC), ntj = cdiv(n, NB);
   int t = threads_for(th, m * n * k, kParGemm);
-  // Tasks: row blocks × column groups, a few per thread; wide column groups keep the cost of
-  // packing A (once per task) small.
-  long jg = 1;
-  if (t > 1 && nib < 4L * t) jg = lmin(ntj, cdiv(4L * t, nib));
-  long per = cdiv(ntj, jg);
-  jg = cdiv(ntj, per);
-  parallel_for(t, nib * jg, [&](long task) {
-    long ib = task / jg, g = task % jg;
-    long i0 = ib * MC, mc = lmin(MC, m - i0);
-    long jt0 = g * per, jt1 = lmin(ntj, jt0 + per);
-    float* Ap = scratch(3, (size_t)(MC * KC));  // this thread's own
+  // Tasks: groups of row blocks × groups of column tiles, a few per thread. Each task packs the
+  // parts of A and B it needs, so splitting the larger dimension keeps repacking rare.
+  long gi = 1, gj = 1;
+  if (t > 1) {
+    if (nib >= 2L * t) gi = lmin(nib, 4L * t);
+    else gj = lmin(ntj, cdiv(4L * t, nib)), gi = nib;
+  }
+  long perI = cdiv(nib, gi), perJ = cdiv(ntj, gj);
+  gi = cdiv(nib, perI);
+  gj = cdiv(ntj, perJ);
+  parallel_for(t, gi * gj, [&](long task) {
+    long ib0 = (task / gj) * perI, ib1 = lmin(nib, ib0 + perI);
+    long jt0 = (task % gj) * perJ, jt1 = lmin(ntj, jt0 + perJ);
+    float* Ap = TA ? scratch(3, (size_t)(MC * KC)) : nullptr;  // this thread's own
+    float* Bp = packB ? scratch(0, (size_t)(KC * (jt1 - jt0) * NB)) : nullptr;
     for (long p0 = 0; p0 < k; p0 += KC) {
       long kc = lmin(KC, k - p0);
       bool readC = p0 > 0 || beta != 0;
       float bmul = p0 > 0 ? 1.0f : beta;
-      pack_a<TA>(A, lda, m, i0, mc, p0, kc, Ap);
-      for (long jt = jt0; jt < jt1; jt++) {
-        long j0 = jt * NB;
-        int cols = (int)lmin(NB, n - j0);
-        int nvt = cols > VW ? 2 : 1, last = cols - (nvt - 1) * VW;
-        BKernel const* row = &table.k[0][nvt - 1][last != VW];
-        const float* Bp = packed ? B + jt * k * NB + p0 * NB : B + p0 * ldb + j0;
-        long ldbp = packed ? NB : ldb;
-        for (long it = 0; it * MR < mc; it++) {
-          int R = (int)lmin(MR, mc - it * MR);
-          row[R * 4](kc, Ap + it * kc * MR, Bp, ldbp, C + (i0 + it * MR) * ldc + j0, ldc, last, alpha, bmul, readC);
+      if (packB) pack_b<TB>(B, ldb, jt0 * NB, lmin(n, jt1 * NB) - jt0 * NB, p0, kc, Bp);
+      for (long ib = ib0; ib < ib1; ib++) {
+        long i0 = ib * MC, mc = lmin(MC, m - i0);
+        if (TA) pack_at(A, lda, m, i0, mc, p0, kc, Ap);
+        for (long jt = jt0; jt < jt1; jt++) {
+          long j0 = jt * NB;
+          int cols = (int)lmin(NB, n - j0);
+          int nvt = cols > VW ? 2 : 1, last = cols - (nvt - 1) * VW;
+          const float* Bt = packB ? Bp + (jt - jt0) * kc * NB : B + p0 * ldb + j0;
+          long ldbt = packB ? NB : ldb;
+          for (long it = 0; it * MR < mc; it++) {
+            int R = (int)lmin(MR, mc - it * MR);
+            const float* At = TA ? Ap + it * kc * MR : A + (i0 + it * MR) * lda + p0;
+            table.k[R][nvt - 1][last != VW][!TA](kc, At, lda, Bt, ldbt, C + (i0 + it * MR) * ldc + j0, ldc, last, alpha,
+                                                bmul, readC);
+          }
         }
       }
     }
   });
-}
-
-// Packs Bᵀ (B stored [n×k]) into NB-wide panels for gemm_bcast; columns past n are zero.
-float* pack_bt(int th, long n, long k, const float* B, long ldb) {
-  long ntj = cdiv(n, NB);
-  float* P = scratch(0, (size_t)(ntj * k * NB));
-  parallel_for(threads_for(th, n * k, 4 * kParElems), ntj, [&](long jt) {
-    float* dst = P + jt * k * NB;
-    long j0 = jt * NB, cols = lmin(NB, n - j0);
-    for (long p0 = 0; p0 < k; p0 += 64) {
-      long p1 = lmin(k, p0 + 64);
-      for (long q = 0; q < cols; q++) {
-        const float* src = B + (j0 + q) * ldb;
-        for (long p = p0; p < p1; p++) dst[p * NB + q] = src[p];
-      }
-      for (long q = cols; q < NB; q++)
-        for (long p = p0; p < p1; p++) dst[p * NB + q] = 0;
-    }
-  });
-  return P;
 }
 
 // ---------------------------------------------------------------- 2. transposed broadcast
@@ -363,16 +379,10 @@ void gemm(int th, bool ta, bool tb, long m, long n, long k, float alpha, const f
     }
     return;
   }
-  if (!tb) {
-    if (ta) gemm_bcast<true>(th, m, n, k, alpha, A, lda, B, ldb, false, beta, C, ldc);
-    else gemm_bcast<false>(th, m, n, k, alpha, A, lda, B, ldb, false, beta, C, ldc);
-  } else if (!ta && m < VW) {
-    gemm_dot(th, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
-  } else if (!ta && m <= 4 * VW) {
-    gemm_nt_small(th, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
-  } else {
-    const float* P = pack_bt(th, n, k, B, ldb);
-    if (ta) gemm_bcast<true>(th, m, n, k, alpha, A, lda, P, NB, true, beta, C, ldc);
-    else gemm_bcast<false>(th, m, n, k, alpha, A, lda, P, NB, true, beta, C, ldc);
-  }
+  if (tb && !ta && m < VW) gemm_dot(th, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+  else if (tb && !ta && m <= 4 * VW) gemm_nt_small(th, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+  else if (ta && tb) gemm_bcast<true, true>(th, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+  else if (ta) gemm_bcast<true, false>(th, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+  else if (tb) gemm_bcast<false, true>(th, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+  else gemm_bcast<false, false>(th, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }

@@ -27,17 +27,18 @@ typedef float vfu __attribute__((vector_size(VW * 4), aligned(4), may_alias));
 
 static inline vf load(const float* p) { return *reinterpret_cast<const vfu*>(p); }
 static inline void store(float* p, vf v) { *reinterpret_cast<vfu*>(p) = v; }
-static inline vf splat(float s) { return vf{} + s; }
 
 // Loads lanes [0, n) and zeros the rest; stores lanes [0, n) only (0 <= n <= VW). Never touches
 // memory past p + n, so row tails need no padding.
 #if RECUR_VW == 16
+static inline vf splat(float s) { return (vf)_mm512_set1_ps(s); }
 static inline vf loadn(const float* p, int n) {
   return (vf)_mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p);
 }
 static inline void storen(float* p, vf v, int n) { _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), (__m512)v); }
 static inline vf vsqrt(vf v) { return (vf)_mm512_sqrt_ps((__m512)v); }
 #elif RECUR_VW == 8
+static inline vf splat(float s) { return (vf)_mm256_set1_ps(s); }
 static inline __m256i tail_mask(int n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
@@ -45,6 +46,7 @@ static inline vf loadn(const float* p, int n) { return (vf)_mm256_maskload_ps(p,
 static inline void storen(float* p, vf v, int n) { _mm256_maskstore_ps(p, tail_mask(n), (__m256)v); }
 static inline vf vsqrt(vf v) { return (vf)_mm256_sqrt_ps((__m256)v); }
 #else
+static inline vf splat(float s) { return (vf)_mm_set1_ps(s); }
 static inline vf loadn(const float* p, int n) {
   vf v = {};
   for (int i = 0; i < n; i++) v[i] = p[i];

@@ -15,7 +15,7 @@
 import { createRequire } from 'node:module';
 import { childMain, isMain, type ChildArgs } from '../child.js';
 import { loadCorpus, type Corpus } from '../corpus.js';
-import { peakRssMB, timeSteps } from '../measure.js';
+import { peakRssMB, timeSteps, timingFields } from '../measure.js';
 import type { ChildResult, TrainSpec } from '../workloads.js';
 
 const require = createRequire(import.meta.url);
@@ -70,6 +70,7 @@ export async function runBrain(args: ChildArgs, corpus: Corpus = loadCorpus()): 
   const brainVersion = (require('brain.js/package.json') as { version: string }).version;
   const base: ChildResult = { peer: 'brain.js', workload: spec.id, threads: 1, threadsUsed: 1, backend: 'js', versions: { 'brain.js': brainVersion, node: process.version } };
   if (args.quality > 0) return { ...base, unsupported: 'no quality run for brain.js (recur and PyTorch only)' };
+  if (spec.kind === 'gemm') return { ...base, unsupported: 'G1 is a recur/PyTorch kernel figure' };
   const V = corpus.vocab.size;
   if (spec.kind === 'sample') {
     const net = makeNet(spec.model, V);
@@ -81,8 +82,7 @@ export async function runBrain(args: ChildArgs, corpus: Corpus = loadCorpus()): 
     const t = await timeSteps(() => { produced = net.run([], true, spec.temperature)?.length ?? 0; return NaN; }, spec.length, window);
     const scale = produced / spec.length; // in case brain stopped early after all
     return {
-      ...base, charsPerSec: t.charsPerSec * scale, steps: t.steps, seconds: t.seconds, warmupSteps: t.warmupSteps,
-      warmupSeconds: t.warmupSeconds, peakRssMB: peakRssMB(), deviations: ['end token disabled so each generation has the full length'],
+      ...base, ...timingFields(t), charsPerSec: t.charsPerSec * scale, peakRssMB: peakRssMB(), deviations: ['end token disabled so each generation has the full length'],
     };
   }
   const net = makeNet(spec, V);
@@ -97,8 +97,7 @@ export async function runBrain(args: ChildArgs, corpus: Corpus = loadCorpus()): 
   // Throughput counts the T characters of each pattern (batch 1), so units match the other peers'.
   const t = await timeSteps(step, T, window);
   return {
-    ...base, charsPerSec: t.charsPerSec, steps: t.steps, seconds: t.seconds, warmupSteps: t.warmupSteps, warmupSeconds: t.warmupSeconds,
-    peakRssMB: peakRssMB(),
+    ...base, ...timingFields(t), peakRssMB: peakRssMB(),
     deviations: [...DEVIATIONS, ...(spec.cell === 'lstm' ? ['brain.js LSTM has no separate cell state'] : []), ...(spec.cell === 'elman' ? ['tanh equation (brain RNN default is ReLU)'] : [])],
   };
 }

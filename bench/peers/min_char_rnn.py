@@ -153,10 +153,11 @@ def main():
             result['valLoss'] = validation_loss()
             result['qualitySteps'] = steps
         else:
-            ws, wt, _ = phase(w['warmupSeconds'], w['warmupSteps'])
-            s, t, l = phase(w['measureSeconds'], 1)
-            result.update({'charsPerSec': s * seq_length / t, 'steps': s, 'seconds': t,
-                           'warmupSteps': ws, 'warmupSeconds': wt, 'trainLoss': l})
+            ws, wt, wl = phase(w['warmupSeconds'], w['warmupSteps'])
+            cold = ws == 1 and wt >= w['capSeconds']  # the rule of bench/measure.ts
+            s, t, l = (ws, wt, wl) if cold else phase(w['measureSeconds'], 1)
+            result.update({'charsPerSec': s * seq_length / t, 'steps': s, 'seconds': t, 'cold': cold,
+                           'warmupSteps': 0 if cold else ws, 'warmupSeconds': 0 if cold else wt, 'trainLoss': l})
         result['deviations'] = ['float64 (numpy default), one-hot column vectors, one sequence']
         result['peakRssMB'] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         print(json.dumps(result), flush=True)

@@ -17,7 +17,7 @@ import { dirname } from 'node:path';
 import { StreamBatcher } from '../../src/data/text.js';
 import { childMain, isMain, type ChildArgs } from '../child.js';
 import { loadCorpus, type Corpus } from '../corpus.js';
-import { peakRssMB, timeSteps } from '../measure.js';
+import { peakRssMB, timeSteps, timingFields } from '../measure.js';
 import type { ChildResult, SampleSpec, TrainSpec } from '../workloads.js';
 
 type Tf = typeof import('@tensorflow/tfjs');
@@ -143,15 +143,15 @@ export async function runTfjs(args: ChildArgs, corpus: Corpus = loadCorpus()): P
     deviations: ['one-hot inputs (tf.oneHot)', 'carried state as initialState (stateful-RNN equivalent)'],
   };
   if (args.quality > 0) return { ...base, unsupported: 'no quality run for tfjs (recur and PyTorch only)' };
+  if (spec.kind === 'gemm') return { ...base, unsupported: 'G1 is a recur/PyTorch kernel figure' };
   if (spec.kind === 'sample') {
     const generate = sampler(tf, spec, corpus.vocab.size, args.seed);
     const t = await timeSteps(() => { generate(spec.length); return NaN; }, spec.length, window);
-    return { ...base, charsPerSec: t.charsPerSec, steps: t.steps, seconds: t.seconds, warmupSteps: t.warmupSteps, warmupSeconds: t.warmupSeconds, peakRssMB: peakRssMB() };
+    return { ...base, ...timingFields(t), peakRssMB: peakRssMB() };
   }
   const t = await timeSteps(trainingLoop(tf, spec, corpus), spec.batch * spec.seq, window);
   return {
-    ...base, charsPerSec: t.charsPerSec, steps: t.steps, seconds: t.seconds, warmupSteps: t.warmupSteps,
-    warmupSeconds: t.warmupSeconds, trainLoss: t.meanLoss, peakRssMB: peakRssMB(),
+    ...base, ...timingFields(t), trainLoss: t.meanLoss, peakRssMB: peakRssMB(),
   };
 }
 

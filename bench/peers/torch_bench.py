@@ -138,10 +138,11 @@ def time_steps(step, chars_per_step, w):
             elapsed = time.perf_counter() - t0
             if elapsed >= w['capSeconds'] or (elapsed >= min_seconds and steps >= min_steps):
                 return steps, elapsed, loss / steps
-    ws, wt, _ = phase(w['warmupSeconds'], w['warmupSteps'])
-    s, t, l = phase(w['measureSeconds'], 1)
-    return {'charsPerSec': s * chars_per_step / t, 'steps': s, 'seconds': t,
-            'warmupSteps': ws, 'warmupSeconds': wt, 'trainLoss': l}
+    ws, wt, wl = phase(w['warmupSeconds'], w['warmupSteps'])
+    cold = ws == 1 and wt >= w['capSeconds']  # one step longer than the cap: timed by itself
+    s, t, l = (ws, wt, wl) if cold else phase(w['measureSeconds'], 1)
+    return {'charsPerSec': s * chars_per_step / t, 'steps': s, 'seconds': t, 'cold': cold,
+            'warmupSteps': 0 if cold else ws, 'warmupSeconds': 0 if cold else wt, 'trainLoss': l}
 
 
 def sampler(torch, spec, V, seed):
@@ -202,8 +203,22 @@ def main():
         result['versions'] = {'torch': torch.__version__, 'numpy': numpy.__version__,
                               'python': sys.version.split()[0], **blas_info(torch)}
         result['deviations'] = ['one-hot inputs (F.one_hot) into nn.%s' % {'lstm': 'LSTM', 'gru': 'GRU', 'elman': 'RNN'}[
-            (spec['model'] if spec['kind'] == 'sample' else spec)['cell']]]
-        if spec['kind'] == 'sample':
+            (spec['model'] if spec['kind'] == 'sample' else spec).get('cell', 'lstm')]]
+        if spec['kind'] == 'gemm':  # G1: the kernel reference, C = A·Bᵀ as in bench/recur.ts
+            result['deviations'] = []
+            m, n, k = spec['m'], spec['n'], spec['k']
+            a, b, c = torch.randn(m, k), torch.randn(n, k), torch.empty(m, n)
+            bt = b.t()
+
+            def gemm_step():
+                for _ in range(8):
+                    torch.mm(a, bt, out=c)
+                return float('nan')
+            t = time_steps(gemm_step, 8 * 2 * m * n * k, w)
+            t['gflops'] = t.pop('charsPerSec') / 1e9
+            t.pop('trainLoss', None)
+            result.update(t)
+        elif spec['kind'] == 'sample':
             generate = sampler(torch, spec, V, args.seed)
             result.update(time_steps(lambda: generate(spec['length'], 0), spec['length'], w))
             result.pop('trainLoss', None)

@@ -18,12 +18,14 @@ import { BACKEND_NAMES, createBackend, type BackendName } from '../node/backend.
 import { atomicWriteFile, readFileLimited } from '../node/files.js';
 import { svgToPng } from '../node/png.js';
 import {
-  ADDING_BASELINE_MSE, copyBaseline, DEFAULT_GATE, GATE_NAMES, LAB_CELLS, LAB_DEFAULTS, labBatch, labModelConfig,
+  ADDING_BASELINE_MSE, DEFAULT_GATE, DEFAULT_LR, GATE_NAMES, LAB_CELLS, LAB_DEFAULTS, labBatch, labModelConfig,
   recurrentBlock, trainLab, type LabCell, type LabResult, type LabTask,
 } from '../tasks/lab.js';
 import { OPTIMIZERS, type OptimizerName } from '../train/optim.js';
 import { Rng } from '../util/rng.js';
 import { choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
+
+const LR_TEXT = LAB_CELLS.map((c) => `${c} ${DEFAULT_LR[c]}`).join(', ');
 
 interface CommonOpts { seed: number; threads?: number; backend: BackendName; json?: boolean }
 
@@ -90,7 +92,7 @@ function trainCommand(parent: Command, task: LabTask): void {
   cmd
     .option('--hidden <n>', 'hidden units', intArg(1, 4096), LAB_DEFAULTS.hidden)
     .option('--batch <n>', 'sequences per update', intArg(1, 100000), LAB_DEFAULTS.batch)
-    .option('--lr <x>', 'learning rate (default: elman 1e-3, lstm/gru 1e-2, irnn 1e-4)', numArg(0, Infinity, { exclusiveMin: true }))
+    .option('--lr <x>', `learning rate (default: ${LR_TEXT})`, numArg(0, Infinity, { exclusiveMin: true }))
     .addOption(new Option('--optimizer <name>', 'optimizer').argParser(choiceArg(OPTIMIZERS)).default(LAB_DEFAULTS.optimizer))
     .option('--clip-norm <x>', 'clip the gradient to this global norm (0 = off)', numArg(0), LAB_DEFAULTS.clipNorm)
     .option('--steps <n>', 'stop after n updates', intArg(1))
@@ -400,7 +402,7 @@ async function buildReport(results: LabResult[], flows: { T: number; list: { nam
     text: `The adding problem (Hochreiter & Schmidhuber 1997; Le, Jaitly & Hinton 2015): two channels, numbers in [0, 1) and two markers, `
       + `one in each half of the sequence; the target is the sum of the two marked numbers, read at the last step. `
       + `Predicting the mean gives MSE ${fmt(ADDING_BASELINE_MSE, 3)}; a run "solves" the task below 0.01.\n\n`
-      + `Every run: ${info.hidden} hidden units, batch ${info.batch}, Adam (lr: elman 1e-3, lstm/gru 1e-2, irnn 1e-4), budget ${info.budget} per run, `
+      + `Every run: ${info.hidden} hidden units, batch ${info.batch}, Adam (lr: ${LR_TEXT}), budget ${info.budget} per run, `
       + `seed ${info.seed}, ${info.backend} backend. IRNN = ReLU Elman with W_hh = I (Le et al. 2015). `
       + `ρ is the spectral radius of W_hh (LSTM: its g block, GRU: its n block).`,
   }, {

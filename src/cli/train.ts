@@ -3,7 +3,7 @@
  * (names). With no flags: an LSTM on the built-in Moby Dick for a bounded time, then a sample.
  */
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { CellType, H0Mode, InitScheme } from '../nn/config.js';
 import type { Activation } from '../kernels/backend.js';
 import { OPTIMIZERS, type OptimizerName } from '../train/optim.js';
@@ -85,9 +85,9 @@ export function register(program: Command): void {
     .option('--resume', 'continue the run saved in --out exactly where it stopped')
     .option('--out <file>', 'model file to write', 'model.safetensors')
     .option('--json', 'print one JSON object per line instead of a progress bar; the last one is a summary')
-    .option('--log-every <n|Ns>', 'log every n steps or every N seconds', everyArg, { seconds: 2 } as Every)
-    .option('--val-every <n|Ns>', 'validate (and save) every n steps or N seconds; 0 = only at the end', everyArg, { seconds: 30 } as Every)
-    .option('--save-every <n|Ns>', 'save every n steps or N seconds (besides every validation and the end); 0 = not otherwise', everyArg, { seconds: 30 } as Every)
+    .addOption(new Option('--log-every <n|Ns>', 'log every n steps or every N seconds').argParser(everyArg).default({ seconds: 2 }, '2s'))
+    .addOption(new Option('--val-every <n|Ns>', 'validate (and save) every n steps or N seconds; 0 = only at the end').argParser(everyArg).default({ seconds: 30 }, '30s'))
+    .addOption(new Option('--save-every <n|Ns>', 'save every n steps or N seconds (besides every validation and the end); 0 = not otherwise').argParser(everyArg).default({ seconds: 30 }, '30s'))
     .option('--sample-every <n|Ns>', 'print a short sample every n steps or N seconds (default: with each validation)', everyArg)
     .option('--sample-length <n>', 'characters in the final sample (0 = none)', intArg(0, 1_000_000), 500)
     .option('--temperature <x>', 'temperature of the samples printed during training', numArg(0, 100), 0.8);
@@ -174,23 +174,22 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
   const onSigint = (): void => { stop = true; process.removeListener('SIGINT', onSigint); };
   process.on('SIGINT', onSigint);
   let lastSaved = resumed ? job.step : -1;
-  let lastLog: LmLog | null = null;
   const cadence: LmCadence = {
     ...DEFAULT_CADENCE,
     log: never(opts.logEvery) ?? { steps: Number.MAX_SAFE_INTEGER }, val: never(opts.valEvery), save: never(opts.saveEvery),
     sample: never(opts.sampleEvery ?? opts.valEvery), spectrum: json ? never(opts.valEvery) : null, finalSampleLength: opts.sampleLength, temperature: opts.temperature,
   };
+  /** What the bar and the log lines show: the smoothed recent loss and speed (a log line: its interval's means). */
   const fields = (log: LmLog | null) => {
     const perStep = job.step > 0 ? job.elapsed / job.step : null;
     const eta = s.steps !== null ? (perStep === null ? null : (s.steps - job.step) * perStep) : Math.max(0, s.time! - job.elapsed);
-    return { step: job.step, loss: log?.loss ?? null, bpc: log?.bpc ?? null, charsPerS: log?.chars_per_s ?? 0, eta };
+    const loss = log?.loss ?? job.recent?.loss ?? null;
+    return { step: job.step, loss, bpc: loss === null ? null : loss / Math.LN2, charsPerS: log?.chars_per_s ?? job.recent?.charsPerS ?? 0, eta };
   };
-
   let summary;
   try {
     summary = await job.run({
       onLog: (log) => {
-        lastLog = log;
         if (json) { jsonLine({ ...log }); return; }
         progress!.logLine(fields(log));
         if (log.val_loss !== undefined) progress!.message(`step ${log.step}: validation loss ${log.val_loss.toFixed(4)} nats/char (${log.val_bpc!.toFixed(3)} bits/char)`);
@@ -199,7 +198,7 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
       onSave: (bytes, step) => { atomicWriteFile(opts.out, bytes); lastSaved = step; },
       shouldStop: () => stop,
       tick: async () => {
-        progress?.update(s.steps !== null ? job.step : job.elapsed, fields(lastLog));
+        progress?.update(s.steps !== null ? job.step : job.elapsed, fields(null));
         await new Promise<void>((r) => setImmediate(r));
       },
     }, cadence);
@@ -213,7 +212,7 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
-  progress?.update(s.steps !== null ? job.step : job.elapsed, fields(lastLog));
+  progress?.update(s.steps !== null ? job.step : job.elapsed, fields(null));
   progress?.stop();
   if (json) jsonLine({ summary: true, ...summary, model: opts.out });
   else {

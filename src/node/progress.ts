@@ -36,7 +36,7 @@ export function formatDuration(s: number | null): string {
 const num = (v: number | null, digits: number): string => (v === null || !Number.isFinite(v) ? '-' : v.toFixed(digits));
 const describe = (f: ProgressFields): Record<string, string> => ({
   step: String(f.step), loss: num(f.loss, 3), bpc: num(f.bpc, 3),
-  cps: Math.round(f.charsPerS).toLocaleString('en-US'), eta: formatDuration(f.eta),
+  cps: Math.round(f.charsPerS).toLocaleString('en-US'), left: formatDuration(f.eta),
 });
 
 export function createProgress(opts: { total: number; stream?: NodeJS.WriteStream; tty?: boolean }): Progress {
@@ -47,15 +47,15 @@ export function createProgress(opts: { total: number; stream?: NodeJS.WriteStrea
       update() {},
       logLine(f) {
         const d = describe(f);
-        stream.write(`step ${d.step} | loss ${d.loss} | ${d.bpc} bpc | ${d.cps} chars/s | ETA ${d.eta}\n`);
+        stream.write(`step ${d.step} | loss ${d.loss} | ${d.bpc} bpc | ${d.cps} chars/s | ETA ${d.left}\n`);
       },
       message(text) { stream.write(text.endsWith('\n') ? text : `${text}\n`); },
       stop() {},
     };
   }
   const multi = new cliProgress.MultiBar({
-    stream, hideCursor: true, clearOnComplete: false, barsize: 24, fps: 5,
-    format: ` {bar} {percentage}% | step {step} | loss {loss} | {bpc} bpc | {cps} chars/s | ETA {eta}`,
+    stream, hideCursor: true, clearOnComplete: false, barsize: 16, fps: 5,
+    format: ` {bar} {percentage}% | step {step} | loss {loss} | {bpc} bpc | {cps} char/s | ETA {left}`,
   }, cliProgress.Presets.shades_classic);
   const total = Math.max(1e-9, opts.total);
   const bar = multi.create(total, 0, describe({ step: 0, loss: null, bpc: null, charsPerS: 0, eta: null }));

@@ -180,7 +180,7 @@ export interface LabOptions {
 }
 
 export const LAB_DEFAULTS: Omit<LabOptions, 'task' | 'cell' | 'length'> = {
-  hidden: 128, batch: 50, optimizer: 'adam', clipNorm: 1, steps: 0, seconds: 120, logEvery: 50, testSize: 1000, seed: 1,
+  hidden: 32, batch: 50, optimizer: 'adam', clipNorm: 1, steps: 0, seconds: 120, logEvery: 50, testSize: 1000, seed: 1,
 };
 
 export interface LabLog {

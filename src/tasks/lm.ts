@@ -327,6 +327,8 @@ export class LmJob {
   step = 0;
   /** Seconds of training (counting those before a resume). */
   elapsed = 0;
+  /** Smoothed training loss and speed of the recent steps (for a live display), null before the first step. */
+  recent: { loss: number; charsPerS: number } | null = null;
   /** Training and validation sizes in characters (stream) or lines (lines). */
   readonly trainSize: number;
   readonly valSize: number;
@@ -369,13 +371,12 @@ export class LmJob {
     if (lines && lines.length === 0) throw new Error('the text has no non-empty lines');
     const known = base?.vocab;
     this.vocab = known ?? (lines ? Vocab.fromText(lines.join(''), SEQ_MARK) : Vocab.fromText(data.text));
-    if (known) {
-      try {
-        if (lines) for (const l of lines) known.encode(l);
-        else known.encode(data.text);
-      } catch (e) {
-        throw new Error(`the data has a character the model does not know: ${(e as Error).message}`);
-      }
+    // A model from a file brings its vocabulary: the text must not hold characters outside it.
+    let ids: Int32Array | null = null;
+    try {
+      if (lines) { if (known) for (const l of lines) known.encode(l); } else ids = this.vocab.encode(data.text);
+    } catch (e) {
+      throw new Error(`the data has a character the model does not know: ${(e as Error).message}`);
     }
     this.task = { kind: 'lm', mode: this.mode, source: data.source };
 
@@ -416,9 +417,7 @@ export class LmJob {
       this.trainSize = train.length;
       this.valSize = this.valLines?.length ?? 0;
     } else {
-      const ids = this.vocab.encode(data.text);
-      let split: { train: Int32Array; val: Int32Array | null };
-      try { split = splitTrainVal(ids, s.valFraction); } catch (e) { throw new Error((e as Error).message); }
+      const split = splitTrainVal(ids!, s.valFraction);
       const need = s.batch * s.seq + 1;
       if (split.train.length < need) {
         throw new Error(`the training text has ${split.train.length} characters${split.val ? ` (after holding out ${split.val.length} for validation)` : ''}, fewer than one batch needs (batch × seq + 1 = ${need}): use a smaller --batch or --seq`);
@@ -558,6 +557,8 @@ export class LmJob {
       this.elapsed += dt;
       acc.loss += r.loss; acc.grad += r.gradNorm; acc.chars += r.chars; acc.time += dt; acc.n++;
       totalChars += r.chars; totalTime += dt;
+      const rate = dt > 0 ? r.chars / dt : 0;
+      this.recent = this.recent ? { loss: 0.9 * this.recent.loss + 0.1 * r.loss, charsPerS: 0.9 * this.recent.charsPerS + 0.1 * rate } : { loss: r.loss, charsPerS: rate };
       // The parameters held for saving have just given a finite loss: write them.
       if (pending) { await events.onSave?.(pending.bytes, pending.step); pending = null; }
 

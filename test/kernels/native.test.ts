@@ -249,13 +249,14 @@ for (const isa of ISAS) {
         ['sgd', (b, p) => b.sgdStep(n, p, g, null, 0.1, 0, false, 0, true)],
         ['sgd momentum first', (b, p, v) => b.sgdStep(n, p, g, v, 0.1, 0.9, false, 0.01, true)],
         ['sgd nesterov', (b, p, v) => b.sgdStep(n, p, g, v, 0.1, 0.9, true, 0.01, false)],
-        ['adagrad', (b, p, s) => b.adagradStep(n, p, g, s, 0.1, 1e-10, 0.01)],
-        ['rmsprop', (b, p, s) => b.rmspropStep(n, p, g, s, 0.01, 0.99, 1e-8, 0.01)],
+        ['adagrad', (b, p, _m, s) => b.adagradStep(n, p, g, s, 0.1, 1e-10, 0.01)],
+        ['rmsprop', (b, p, _m, s) => b.rmspropStep(n, p, g, s, 0.01, 0.99, 1e-8, 0.01)],
         ['adam', (b, p, m, v) => b.adamStep(n, p, g, m, v, 2e-3, 0.9, 0.999, 1e-8, 0, false, 3)],
         ['adam l2', (b, p, m, v) => b.adamStep(n, p, g, m, v, 2e-3, 0.9, 0.999, 1e-8, 0.1, false, 1)],
         ['adamw', (b, p, m, v) => b.adamStep(n, p, g, m, v, 2e-3, 0.9, 0.999, 1e-8, 0.01, true, 7)],
       ];
       for (const [name, step] of opt) {
+        // Slot 2 holds squares (Adagrad's sum, RMSprop's and Adam's second moment): non-negative.
         const [pj, pn] = twin(rand(n)), [aj, an] = twin(rand(n, -1, 1)), [bj, bn] = twin(rand(n, 0, 1));
         step(js, pj, aj, bj);
         step(be, pn, an, bn);

@@ -55,6 +55,7 @@ describe('playground in Chromium', { skip: skip ?? false, timeout: 150_000 }, ()
     await fresh();
     await selectCell('elman');
     assert.equal(await page.evaluate(() => crossOriginIsolated), true, 'the page should be cross-origin isolated');
+    assert.match(await page.textContent(tid('backend')) ?? '', /^kernels: (wasm|js)/);
     await page.click(tid('train'));
     await page.waitForFunction(() => {
       const l = document.querySelector<HTMLElement>('[data-testid="loss"]')!.dataset;
@@ -97,8 +98,11 @@ describe('playground in Chromium', { skip: skip ?? false, timeout: 150_000 }, ()
     return (await page.textContent(tid('sample')))!;
   }
 
-  test('pause stops training and resume continues from the same model', async () => {
+  test('pause stops training and resume continues from the same model (JavaScript kernels)', async () => {
     await fresh();
+    await page.selectOption(tid('backend-select'), 'js');
+    await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid="backend"]')?.dataset.backend === 'js');
+    await page.waitForSelector(`${tid('train')}:not([disabled])`);
     await selectCell('gru');
     await page.click(tid('train'));
     await waitSteps(5);
@@ -205,6 +209,10 @@ describe('playground in Chromium', { skip: skip ?? false, timeout: 150_000 }, ()
     await page.waitForFunction(() => (document.querySelector('[data-testid="model-info"]')?.textContent ?? '').startsWith('lstm, 1×20 units'));
     assert.equal(await page.inputValue(tid('cell-select')), 'lstm');
     assert.equal(await page.inputValue(tid('hidden')), '20');
+    // Same text as it was trained on: the run continues where it stopped, step count included.
+    const savedStep = /step(\d+)\.safetensors$/.exec(download.suggestedFilename())![1];
+    await page.waitForFunction(() => /continues exactly/.test(document.querySelector('[data-testid="status"]')?.textContent ?? ''));
+    assert.equal(await page.textContent(tid('step')), savedStep);
     await page.waitForFunction(() => (document.querySelector('[data-testid="sample"]')?.textContent ?? '').length > 0);
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="spectrum"] [data-role="eigenvalues"] circle').length === 20);
     await page.click(tid('train'));
@@ -218,6 +226,7 @@ describe('playground in Chromium', { skip: skip ?? false, timeout: 150_000 }, ()
     await page.setInputFiles(tid('upload'), { name: 'cli.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(cliFile) });
     await page.waitForFunction(() => (document.querySelector('[data-testid="model-info"]')?.textContent ?? '').startsWith('gru, 2×9 units'));
     assert.equal(await page.inputValue(tid('layers')), '2');
+    assert.match(await page.textContent(tid('status')) ?? '', /weights loaded/);
     assert.equal(await shownError(), null);
 
     // Corrupt files: an error in the page (file name shown literally), and the loaded model stays.

@@ -8,6 +8,7 @@ import { JsBackend } from '../../src/kernels/js.js';
 import { ModelFileError } from '../../src/io/safetensors.js';
 import type { CellType } from '../../src/nn/config.js';
 import { mobyDick } from '../../src/node/corpora.js';
+import { DEFAULT_ARCH, DEFAULT_SETTINGS, LmJob } from '../../src/tasks/lm.js';
 import { decodeLm } from '../../src/tasks/lm-file.js';
 import { customText, namesText } from '../../web/src/corpus.js';
 import type { Settings } from '../../web/src/protocol.js';
@@ -97,6 +98,39 @@ test('the model file round-trips through the library loader (the one the CLI use
   back.attach(text);
   assert.ok(Number.isFinite(back.trainStep().loss));
   assert.throws(() => back.attach('text with ☃ in it'), /cannot read the corpus: character "☃"/);
+});
+
+test('a playground run continues exactly in lm.ts (what `recur train --resume` runs), and a CLI run in the playground', () => {
+  const s = Session.create(text, 'playground: test', settings({ cell: 'lstm', hidden: 10, seq: 12, batch: 4, optimizer: 'adamw', clipValue: 0.5 }), be);
+  for (let i = 0; i < 5; i++) s.trainStep();
+  const data = { mode: 'stream' as const, text, source: 'playground: test' };
+  const job = new LmJob({ resume: decodeLm(s.encode(), be), data, backend: be, settings: DEFAULT_SETTINGS });
+  assert.equal(job.step, 5);
+  for (let i = 0; i < 3; i++) {
+    const mine = s.trainStep(), theirs = job.trainStep();
+    assert.equal(mine.loss, theirs.loss / Math.LN2, `step ${i + 6}`);
+    assert.equal(mine.gradNorm, theirs.gradNorm);
+  }
+  assert.deepEqual([...job.model.params.data], [...s.model.params.data]);
+
+  // A run started by the CLI's job (constant rate: the playground has no schedule) continues here.
+  const cli = new LmJob({
+    data, backend: be, arch: { ...DEFAULT_ARCH, cell: 'gru', hidden: 8 },
+    settings: { ...DEFAULT_SETTINGS, batch: 3, seq: 9, lr: 0.01, schedule: 'constant', steps: 100, time: null, seed: 9 },
+  });
+  for (let i = 0; i < 4; i++) cli.trainStep();
+  const back = Session.load(cli.encode(), be, settings(), 1);
+  assert.equal(back.attach(text), true);
+  assert.deepEqual(back.trainSettings, { seq: 9, batch: 3, lr: 0.01, optimizer: 'adam', clipNorm: 5, clipValue: 0 });
+  assert.equal(back.step, 4);
+  for (let i = 0; i < 3; i++) assert.equal(back.trainStep().loss, cli.trainStep().loss / Math.LN2);
+  assert.deepEqual([...back.model.params.data], [...cli.model.params.data]);
+
+  // With another text, only the weights carry over.
+  const other = Session.load(cli.encode(), be, settings(), 1);
+  assert.equal(other.attach(text.slice(0, 5000)), false);
+  assert.equal(other.step, 0);
+  assert.equal(other.trainSettings.seq, 20);
 });
 
 test('a corrupt or foreign model file is refused with one line', () => {

@@ -4,7 +4,7 @@
  */
 import { drawEigenvalues, drawLines, fmt } from './charts.js';
 import { Inspector } from './inspector.js';
-import type { CorpusChoice, CorpusId, FromWorker, Settings, ToWorker, TrainSettings } from './protocol.js';
+import type { BackendChoice, CorpusChoice, CorpusId, FromWorker, Settings, ToWorker, TrainSettings } from './protocol.js';
 import { decodeUtf8Strict } from '../../src/data/text.js';
 
 /** Model files larger than this are refused before reading (the playground's models are a few MB). */
@@ -24,6 +24,7 @@ const ui = {
   layers: $<HTMLInputElement>('layers'), h0: $<HTMLSelectElement>('h0'), seed: $<HTMLInputElement>('seed'),
   seq: $<HTMLInputElement>('seq-length'), batch: $<HTMLInputElement>('batch-size'), optimizer: $<HTMLSelectElement>('optimizer'),
   lr: $<HTMLInputElement>('lr'), clipNorm: $<HTMLInputElement>('clip-norm'), clipValue: $<HTMLInputElement>('clip-value'),
+  backendSelect: $<HTMLSelectElement>('backend-select'),
   train: $<HTMLButtonElement>('train'), pause: $<HTMLButtonElement>('pause'), reset: $<HTMLButtonElement>('reset'),
   download: $<HTMLButtonElement>('download'), upload: $<HTMLInputElement>('upload'),
   step: $('step'), loss: $('loss'), gradNorm: $('grad-norm'), radius: $('spectral-radius'), speed: $('speed'), modelInfo: $('model-info'),
@@ -44,6 +45,8 @@ const send = (msg: ToWorker, transfer: Transferable[] = []): void => worker.post
 // ------------------------------------------------------------------------------------------ state
 let ready = false;
 let running = false;
+/** What the status line says after a model file was loaded. */
+let loadNote: string | null = null;
 let hasModel = false;
 /** Training history for the charts. */
 const hist = { step: [] as number[], loss: [] as number[], smooth: [] as number[], grad: [] as number[] };
@@ -179,25 +182,33 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
   switch (m.type) {
     case 'ready':
       ready = true;
-      ui.backend.textContent = `backend: ${m.backend}${m.isolated ? ' · cross-origin isolated' : ''}`;
+      ui.backend.textContent = `kernels: ${m.backend}${m.threads > 1 ? ` × ${m.threads} threads` : ''}${m.isolated ? ' · cross-origin isolated' : ''}`;
       ui.backend.dataset.backend = m.backend;
-      setStatus('Ready: choose a corpus and a cell, then press Train.');
+      if (!hasModel) setStatus(m.note ?? 'Ready: choose a corpus and a cell, then press Train.');
       break;
     case 'model': {
       hasModel = true;
       clearViews();
-      const i = m.info;
-      // A loaded model brings its own architecture: show it in the controls (without resetting).
-      ui.cell.value = i.cell; ui.hidden.value = String(i.hidden); ui.layers.value = String(i.layers); ui.h0.value = i.h0;
-      if (['tanh', 'relu', 'sigmoid'].includes(i.activation)) ui.activation.value = i.activation;
+      const i = m.info, s = m.settings;
+      // A loaded model brings its own architecture (and a resumed run its training settings): show them
+      // in the controls. Setting values fires no change event, so this does not start over.
+      ui.cell.value = s.cell; ui.hidden.value = String(s.hidden); ui.layers.value = String(s.layers); ui.h0.value = s.h0;
+      ui.activation.value = s.activation;
+      ui.seq.value = String(s.seq); ui.batch.value = String(s.batch); ui.lr.value = String(s.lr); ui.optimizer.value = s.optimizer;
+      ui.clipNorm.value = String(s.clipNorm); ui.clipValue.value = String(s.clipValue);
       ui.modelInfo.textContent = `${i.cell}, ${i.layers}×${i.hidden} units, ${i.vocab} characters, ${i.params.toLocaleString('en')} parameters`;
       ui.matrix.replaceChildren(...i.matrices.map((x) => new Option(x.label, x.id)));
       inspector.reset(i.layers);
+      loadNote = m.loaded ? `Loaded ${m.loaded.name}: ${m.loaded.resumed ? 'its run continues exactly where it stopped (same text)'
+        : m.loaded.trainable ? 'weights loaded; training on this corpus starts a fresh optimizer'
+          : 'it cannot read this corpus (unknown characters), but it can write and be inspected'}.` : null;
       break;
     }
     case 'state':
       running = m.running;
-      setStatus(running ? 'Training…' : hasModel ? `Paused at step ${m.step}.` : 'Ready.');
+      ui.step.textContent = String(m.step);
+      setStatus(running ? 'Training…' : loadNote ?? (hasModel ? `Paused at step ${m.step}.` : 'Ready.'));
+      loadNote = null;
       break;
     case 'progress':
       for (const p of m.points) {
@@ -336,6 +347,13 @@ ui.matrix.addEventListener('change', guard(() => send({ type: 'spectrum', matrix
 const inspectRequest = (): ToWorker => ({ type: 'inspect', text: ui.inspectInput.value.trim() === '' ? null : ui.inspectInput.value, layer: inspector.layer });
 ui.inspect.addEventListener('click', guard(() => send(inspectRequest())));
 $<HTMLSelectElement>('inspect-layer').addEventListener('change', guard(() => { if (hasModel) send(inspectRequest()); }));
+
+ui.backendSelect.addEventListener('change', guard(() => {
+  ready = false;
+  syncButtons();
+  send({ type: 'backend', choice: ui.backendSelect.value as BackendChoice });
+  setStatus('Starting the kernels…');
+}));
 
 ui.download.addEventListener('click', guard(() => send({ type: 'download' })));
 ui.upload.addEventListener('change', () => {

@@ -32,7 +32,10 @@ export interface Settings extends ModelSettings, TrainSettings {}
 
 export interface CorpusChoice { id: CorpusId; text?: string }
 
+export type BackendChoice = 'auto' | 'wasm' | 'js';
+
 export type ToWorker =
+  | { type: 'backend'; choice: BackendChoice }
   | { type: 'start'; corpus: CorpusChoice; settings: Settings }
   | { type: 'pause' }
   | { type: 'reset' }
@@ -74,8 +77,8 @@ export interface Inspection {
 }
 
 export type FromWorker =
-  | { type: 'ready'; backend: string; isolated: boolean }
-  | { type: 'model'; info: ModelInfo; settings: Settings }
+  | { type: 'ready'; backend: string; threads: number; isolated: boolean; note: string | null }
+  | { type: 'model'; info: ModelInfo; settings: Settings; loaded?: { name: string; resumed: boolean; trainable: boolean } }
   | { type: 'state'; running: boolean; step: number }
   | { type: 'progress'; points: StepPoint[]; stepsPerSec: number; epoch: number }
   | { type: 'val'; step: number; bits: number }

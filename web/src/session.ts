@@ -1,8 +1,15 @@
 /**
  * One playground model and everything the page shows about it, on the library's own code: Model,
- * Trainer and Optimizer for training (truncated BPTT over char-rnn streams), the Sampler for text,
- * spectrum.ts for the eigenvalues of W_hh, gradflow.ts for ‖∂L/∂h_t‖, lm-file.ts for the model file.
- * Nothing here is a second implementation; this file only wires them and packs results for the page.
+ * Trainer and Optimizer for training (truncated BPTT over char-rnn streams, as lm.ts's stream mode),
+ * lm.ts's evaluateStream for validation, the Sampler for text, spectrum.ts for the eigenvalues of
+ * W_hh, gradflow.ts for ‖∂L/∂h_t‖, lm-file.ts for the model file. Nothing here is a second
+ * implementation; this file only wires them and packs results for the page.
+ *
+ * Why not LmJob itself: its settings are fixed for a run, and the playground changes the learning
+ * rate, clipping, optimizer and chunk size while it trains. The loop here is LmJob's stream-mode step
+ * (same batcher, same state reset, same Trainer call), and the file it writes carries LmJob's
+ * `training` record, so `recur train --resume --data <the same text>` continues a playground run
+ * exactly, and a file from either side loaded here with its own text continues exactly too.
  *
  * Platform-free (no DOM, no worker API): the worker drives it, and the tests run it in Node.
  */
@@ -10,9 +17,11 @@ import type { Backend } from '../../src/kernels/backend.js';
 import { eigenvalues, spectralRadius, type Complex } from '../../src/analysis/spectrum.js';
 import { gradFlow } from '../../src/analysis/gradflow.js';
 import { splitTrainVal, StreamBatcher, Vocab } from '../../src/data/text.js';
+import { restoreOptimizer } from '../../src/io/model-file.js';
 import { gatesOf, hasJordan } from '../../src/nn/config.js';
 import { Model, type Batch, type RecurrentState } from '../../src/nn/model.js';
-import { decodeLm, encodeLm, type LmTask } from '../../src/tasks/lm-file.js';
+import { DEFAULT_SETTINGS, evaluateStream, resumeRecord, textHash, type LmSettings } from '../../src/tasks/lm.js';
+import { decodeLm, encodeLm, stateFromJson, stateToJson, type LmTask, type LoadedLm } from '../../src/tasks/lm-file.js';
 import { generate, generateLines, Sampler } from '../../src/tasks/sample.js';
 import { Optimizer } from '../../src/train/optim.js';
 import { Trainer } from '../../src/train/trainer.js';
@@ -31,10 +40,16 @@ const GATE_NAMES: Record<string, string> = {
   i: 'input gate', f: 'forget gate', g: 'cell candidate', o: 'output gate', r: 'reset gate', z: 'update gate', n: 'new state',
 };
 
-interface Corpus { train: Int32Array; val: Int32Array | null; text: string }
+/** Held out for validation when the text has at least 200 characters (below that, nothing is). */
+const VAL_FRACTION = 0.1;
+
+interface Corpus { train: Int32Array; val: Int32Array | null; valFraction: number; chars: number; hash: string }
 
 export class Session {
+  /** Training randomness only (state resets, dropout), so that a resumed run draws the same numbers. */
   readonly rng: Rng;
+  /** The probes' own randomness (random initial states): probing never changes the training run. */
+  private readonly probeRng: Rng;
   private readonly sampler: Sampler;
   private trainer!: Trainer;
   private optimizer!: Optimizer;
@@ -45,9 +60,14 @@ export class Session {
   /** Streams per batch actually used (fewer than asked when the text is short). */
   batch = 0;
   step = 0;
+  /** Seconds spent in training steps. */
+  elapsed = 0;
+  /** The loaded file, while its training record may still be resumed (until a corpus is attached). */
+  private file: LoadedLm | null = null;
 
-  private constructor(readonly model: Model, readonly vocab: Vocab, readonly task: LmTask, settings: TrainSettings, seed: number) {
+  private constructor(readonly model: Model, readonly vocab: Vocab, readonly task: LmTask, settings: TrainSettings, readonly seed: number) {
     this.rng = new Rng(seed);
+    this.probeRng = new Rng(seed + 2);
     this.sampler = new Sampler(model, vocab, new Rng(seed + 1));
     this.train = { ...settings };
     this.makeTrainer(true);
@@ -69,15 +89,22 @@ export class Session {
 
   /** A model from a recur model file (validated by the library: a bad file throws one sentence). */
   static load(bytes: Uint8Array, be: Backend, settings: TrainSettings, seed: number): Session {
-    const { model, vocab, task } = decodeLm(bytes, be, 'the model file');
-    return new Session(model, vocab, task, settings, seed);
+    const file = decodeLm(bytes, be, 'the model file');
+    const s = new Session(file.model, file.vocab, file.task, settings, seed);
+    s.file = file;
+    return s;
   }
 
   get hasCorpus(): boolean { return this.corpus !== null; }
   get epoch(): number { return this.batcher?.position.epoch ?? 0; }
+  get trainSettings(): TrainSettings { return { ...this.train }; }
 
-  /** Train on `text` from now on; every character must be in the model's vocabulary. */
-  attach(text: string): void {
+  /**
+   * Train on `text` from now on; every character must be in the model's vocabulary. A loaded file whose
+   * training record is for this very text continues exactly where it stopped (settings, optimizer
+   * moments, data position, carried state, random generator): returns true then.
+   */
+  attach(text: string): boolean {
     let ids: Int32Array;
     try {
       ids = this.vocab.encode(text);
@@ -85,9 +112,48 @@ export class Session {
       throw new Error(`this model cannot read the corpus: ${(e as Error).message}`);
     }
     // Hold out the last tenth for validation when there is enough text to make that meaningful.
-    const { train, val } = ids.length >= 200 ? splitTrainVal(ids, 0.1) : { train: ids, val: null };
-    this.corpus = { train, val, text };
+    const valFraction = ids.length >= 200 ? VAL_FRACTION : 0;
+    const { train, val } = splitTrainVal(ids, valFraction);
+    this.corpus = { train, val, valFraction, chars: text.length, hash: textHash(text) };
     this.makeBatcher();
+    const file = this.file;
+    this.file = null;
+    return file !== null && this.resume(file);
+  }
+
+  /** Continue the run recorded in `file` when it was trained on the attached text; false when it cannot. */
+  private resume(file: LoadedLm): boolean {
+    const c = this.corpus!;
+    let r: ReturnType<typeof resumeRecord>;
+    try { r = resumeRecord(file); } catch { return false; }
+    if (file.task.mode !== 'stream' || r.data.mode !== 'stream' || r.data.chars !== c.chars || r.data.hash !== c.hash) return false;
+    if (r.settings.valFraction !== c.valFraction) return false;
+    const before = { train: this.train, batch: this.batch, batcher: this.batcher, state: this.state, step: this.step, elapsed: this.elapsed };
+    const rngState = this.rng.getState();
+    try {
+      const s = r.settings;
+      this.train = { seq: s.seq, batch: s.batch, lr: s.lr, optimizer: s.optimizer, clipNorm: s.clipNorm, clipValue: s.clipValue };
+      this.optimizer = new Optimizer(this.model.be, this.model.params, { name: s.optimizer, lr: s.lr, momentum: s.momentum, weightDecay: s.weightDecay });
+      restoreOptimizer(this.optimizer, file.checkpoint);
+      const optStep = r.optimizer.step;
+      if (!(Number.isSafeInteger(optStep) && (optStep as number) >= 0)) throw new Error('bad optimizer step');
+      this.optimizer.step = optStep as number;
+      this.makeTrainer(false);
+      this.makeBatcher();
+      if (this.batch !== s.batch) throw new Error('the batch does not fit');
+      this.batcher!.position = r.position;
+      this.rng.setState(r.rng);
+      stateFromJson(r.state, this.state!);
+      this.step = r.step;
+      this.elapsed = r.elapsed;
+      return true;
+    } catch {
+      // Not resumable after all: keep the weights, train on from a fresh optimizer and the start of the text.
+      Object.assign(this, before);
+      this.rng.setState(rngState);
+      this.makeTrainer(true);
+      return false;
+    }
   }
 
   /** New training hyper-parameters: lr and clipping apply at once, a new optimizer restarts its moments. */
@@ -123,28 +189,18 @@ export class Session {
     const b = this.batcher.next();
     if (b.reset) this.model.resetState(this.state, null, this.rng);
     const batch: Batch = { T: this.train.seq, B: this.batch, tokens: b.inputs, targets: b.targets };
+    const t0 = performance.now();
     const s = this.trainer.step(batch, this.state, this.train.lr);
+    this.elapsed += (performance.now() - t0) / 1000;
     this.step++;
     return { step: this.step, loss: s.loss / LN2, gradNorm: s.gradNorm };
   }
 
-  /** Mean validation loss in bits per character (null without validation text). */
+  /** Validation loss in bits per character on the start of the held-out text (null without one), as `recur train` measures it. */
   validate(): number | null {
     const val = this.corpus?.val;
     if (!val) return null;
-    const ids = val.subarray(0, Math.min(val.length, VAL_CHARS + 1));
-    let seq = this.train.seq;
-    let B = Math.min(VAL_STREAMS, Math.floor((ids.length - 1) / seq));
-    if (B < 1) { B = 1; seq = ids.length - 1; }
-    const batcher = new StreamBatcher(ids, B, seq);
-    const state = this.model.newState(B, this.rng);
-    let sum = 0, count = 0;
-    for (let i = 0; i < batcher.batchesPerEpoch; i++) {
-      const b = batcher.next();
-      const r = this.trainer.evaluate({ T: seq, B, tokens: b.inputs, targets: b.targets }, state);
-      sum += r.loss * r.count; count += r.count;
-    }
-    return count ? sum / count / LN2 : null;
+    return evaluateStream(this.model, val.subarray(0, Math.min(val.length, VAL_CHARS)), { streams: VAL_STREAMS, chunk: this.train.seq }).bpc;
   }
 
   /** New text from the model: a stream of characters, or lines for a one-name-per-line model. */
@@ -213,7 +269,7 @@ export class Session {
       tokens[t * B + b] = src[b * stride + t];
       targets[t * B + b] = src[b * stride + t + 1];
     }
-    const g = gradFlow(this.model, { T, B, tokens, targets }, { state: this.model.newState(B, this.rng), rng: this.rng });
+    const g = gradFlow(this.model, { T, B, tokens, targets }, { state: this.model.newState(B, this.probeRng), rng: this.probeRng });
     return { norms: g.grad_norms, perStep: g.per_step, layer: g.layer };
   }
 
@@ -235,7 +291,7 @@ export class Session {
     if (chars.length === 0) { source = this.sample(0.8, 200); chars.push(...source); }
     const T = chars.length;
     const tokens = Int32Array.from(chars, (ch) => this.vocab.index(ch));
-    this.model.forward({ T, B: 1, tokens }, this.model.newState(1, this.rng), { train: false, carry: false });
+    this.model.forward({ T, B: 1, tokens }, this.model.newState(1, this.probeRng), { train: false, carry: false });
     const lay = this.model.layers[l][0];
     const acts = new Float32Array(T * H);
     for (let t = 0; t < T; t++) acts.set(lay.hs.subarray(lay.hOff(lay.step(t)), lay.hOff(lay.step(t)) + H), t * H);
@@ -256,7 +312,7 @@ export class Session {
   private defaultInspectText(): string {
     const c = this.corpus;
     if (!c) return '';
-    const ids = c.val ?? c.train;
+    const ids = c.val && c.val.length > 100 ? c.val : c.train;
     // Start after a line break when there is one near, so the text begins at the start of a line.
     const head = ids.subarray(0, Math.min(ids.length, INSPECT_MAX + 200));
     const nl = this.vocab.index('\n');
@@ -265,9 +321,27 @@ export class Session {
     return this.vocab.decode(head.subarray(from, from + INSPECT_MAX));
   }
 
-  /** The recur model file (the same one `recur train` writes and `recur sample` reads). */
+  /**
+   * The recur model file (the same one `recur train` writes and `recur sample` reads), with the
+   * optimizer moments and LmJob's training record when there is a run to continue.
+   */
   encode(): Uint8Array {
-    return encodeLm(this.model, this.vocab, this.task, null, null);
+    if (!this.corpus || !this.batcher || !this.state) return encodeLm(this.model, this.vocab, this.task, this.file?.checkpoint.training ?? null, null);
+    return encodeLm(this.model, this.vocab, this.task, this.trainingRecord(), this.optimizer);
+  }
+
+  /** What `recur train --resume` reads (lm.ts resumeRecord): this run as an LmJob with a constant learning rate. */
+  private trainingRecord(): Record<string, unknown> {
+    const t = this.train, o = this.optimizer.opts, c = this.corpus!;
+    const settings: LmSettings = {
+      ...DEFAULT_SETTINGS, batch: this.batch, seq: t.seq, lr: t.lr, lrMin: t.lr, schedule: 'constant', warmup: 0,
+      optimizer: t.optimizer, momentum: o.momentum, weightDecay: o.weightDecay, clipNorm: t.clipNorm, clipValue: t.clipValue,
+      valFraction: c.valFraction, steps: null, time: Math.max(1, Math.ceil(this.elapsed)), seed: this.seed,
+    };
+    return {
+      step: this.step, elapsed: this.elapsed, seed: this.seed, settings, position: this.batcher!.position, rng: this.rng.getState(),
+      optimizer: this.optimizer.toJSON(), state: stateToJson(this.state!), data: { mode: 'stream', chars: c.chars, hash: c.hash },
+    };
   }
 
   info(): ModelInfo {

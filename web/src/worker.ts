@@ -6,9 +6,9 @@
  */
 import { mobyDick, names } from 'virtual:recur-corpora';
 import type { Backend } from '../../src/kernels/backend.js';
-import { pickBackend } from './backend.js';
+import { pickBackend, releaseBackend, threadsOf } from './backend.js';
 import { customText, namesText } from './corpus.js';
-import type { CorpusChoice, FromWorker, Settings, StepPoint, ToWorker, TrainSettings } from './protocol.js';
+import type { BackendChoice, CorpusChoice, FromWorker, Settings, StepPoint, ToWorker, TrainSettings } from './protocol.js';
 import { Session } from './session.js';
 
 const scope = self as unknown as {
@@ -23,6 +23,9 @@ const SLICE_MS = 40;
 
 interface Probe { period: number; next: number; run: () => void }
 
+let choice: BackendChoice = 'auto';
+/** A backend made ahead for the next model (at startup, so that the page can say which it is), and the current model's. */
+let spare: Backend | null = null;
 let backend: Backend | null = null;
 let session: Session | null = null;
 let corpusKey = '';
@@ -69,7 +72,7 @@ function sendInspect(): void {
 const probes: Probe[] = [
   { period: 700, next: 0, run: sendSample },
   { period: 1500, next: 0, run: sendVal },
-  { period: 1000, next: 0, run: sendSpectrum },
+  { period: 600, next: 0, run: sendSpectrum },
   { period: 1200, next: 0, run: sendGradFlow },
   { period: 2500, next: 0, run: sendInspect },
 ];
@@ -114,24 +117,61 @@ function loop(): void {
   setTimeout(loop, 0);
 }
 
-function announce(settings: Settings): void {
-  const info = session!.info();
+/** Tell the page about the model; its settings are the page's, overridden by what the model itself is. */
+function announce(page: Settings, loaded?: { name: string; resumed: boolean; trainable: boolean }): void {
+  const s = session!, info = s.info(), c = s.model.config;
   if (!info.matrices.some((m) => m.id === spectrumMatrix)) spectrumMatrix = info.matrices[0]?.id ?? '';
-  post({ type: 'model', info, settings });
+  const settings: Settings = {
+    ...page, ...s.trainSettings, cell: c.cell, hidden: c.hidden, layers: c.layers, h0: c.h0,
+    activation: (['tanh', 'relu', 'sigmoid'].includes(c.activation) ? c.activation : page.activation) as Settings['activation'],
+  };
+  post({ type: 'model', info, settings, ...(loaded ? { loaded } : {}) });
 }
 
-function start(corpus: CorpusChoice, settings: Settings): void {
-  if (!backend) throw new Error('the backend is still starting');
+/** Make the spare backend and tell the page what it is. */
+async function prepare(): Promise<void> {
+  const { backend: be, note } = await pickBackend(choice);
+  releaseBackend(spare);
+  spare = be;
+  post({ type: 'ready', backend: be.name, threads: threadsOf(be), isolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true, note });
+}
+
+/** A backend for a new model: the spare one, or a new one when that is taken. */
+async function takeBackend(): Promise<Backend> {
+  if (!spare) await prepare();
+  const be = spare!;
+  spare = null;
+  return be;
+}
+
+/** Drop the current model and its backend. */
+function discard(): void {
+  running = false;
+  session = null;
+  corpusKey = '';
+  releaseBackend(backend);
+  backend = null;
+}
+
+async function start(corpus: CorpusChoice, settings: Settings): Promise<void> {
   const k = key(corpus);
   if (!session) {
     const { text, source } = corpusText(corpus, settings.seed);
-    session = Session.create(text, source, settings, backend);
+    const be = await takeBackend();
+    try {
+      session = Session.create(text, source, settings, be);
+    } catch (e) {
+      spare = be; // unused: keep it for the next try
+      throw e;
+    }
+    backend = be;
     corpusKey = k;
     announce(settings);
   } else if (!session.hasCorpus || corpusKey !== k) {
-    // A loaded model trains on the chosen corpus if it can read every character of it.
-    session.attach(corpusText(corpus, settings.seed).text);
-    session.setTrainSettings(settings);
+    // A loaded model trains on the chosen corpus if it can read every character of it (and continues
+    // its recorded run exactly when that was on this very text).
+    if (session.attach(corpusText(corpus, settings.seed).text)) announce(settings);
+    else session.setTrainSettings(settings);
     corpusKey = k;
   }
   running = true;
@@ -142,19 +182,24 @@ function start(corpus: CorpusChoice, settings: Settings): void {
   setTimeout(loop, 0);
 }
 
-function handle(msg: ToWorker): void {
+async function handle(msg: ToWorker): Promise<void> {
   switch (msg.type) {
+    case 'backend':
+      discard();
+      choice = msg.choice;
+      post({ type: 'cleared' });
+      post({ type: 'state', running, step: 0 });
+      await prepare();
+      return;
     case 'start':
-      if (!running) start(msg.corpus, msg.settings);
+      if (!running) await start(msg.corpus, msg.settings);
       return;
     case 'pause':
       running = false;
       if (session) { post({ type: 'state', running, step: session.step }); refreshAll(); }
       return;
     case 'reset':
-      running = false;
-      session = null;
-      corpusKey = '';
+      discard();
       post({ type: 'cleared' });
       post({ type: 'state', running, step: 0 });
       return;
@@ -181,39 +226,34 @@ function handle(msg: ToWorker): void {
       return;
     }
     case 'load': {
-      if (!backend) throw new Error('the backend is still starting');
       // Validate and build first: a bad file leaves the current model untouched.
+      const be = await takeBackend();
       let loaded: Session;
       try {
-        loaded = Session.load(new Uint8Array(msg.bytes), backend, msg.settings, msg.settings.seed);
+        loaded = Session.load(new Uint8Array(msg.bytes), be, msg.settings, msg.settings.seed);
       } catch (e) {
+        spare = be;
         throw new Error(`${msg.name}: ${message(e)}`);
       }
-      running = false;
+      discard();
       session = loaded;
-      corpusKey = '';
+      backend = be;
+      let resumed = false, trainable = false;
       try {
-        session.attach(corpusText(msg.corpus, msg.settings.seed).text);
+        resumed = loaded.attach(corpusText(msg.corpus, msg.settings.seed).text);
+        trainable = true;
         corpusKey = key(msg.corpus);
       } catch { /* the model's vocabulary does not cover this corpus: it can still sample and be inspected */ }
-      const c = loaded.model.config;
-      announce({ ...msg.settings, cell: c.cell, hidden: c.hidden, layers: c.layers, h0: c.h0, activation: c.activation as Settings['activation'] });
-      post({ type: 'state', running, step: 0 });
+      announce(msg.settings, { name: msg.name, resumed, trainable });
+      post({ type: 'state', running, step: loaded.step });
       refreshAll();
       return;
     }
   }
 }
 
+// Messages are handled one at a time, in order, even when one has to wait (for a backend to start).
+let queue: Promise<void> = prepare().catch((e) => post({ type: 'error', message: message(e) }));
 scope.onmessage = (e) => {
-  try {
-    handle(e.data);
-  } catch (err) {
-    post({ type: 'error', message: message(err) });
-  }
+  queue = queue.then(() => handle(e.data)).catch((err) => post({ type: 'error', message: message(err) }));
 };
-
-void pickBackend().then((be) => {
-  backend = be;
-  post({ type: 'ready', backend: be.name, isolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true });
-}, (e) => post({ type: 'error', message: `no backend: ${message(e)}` }));

@@ -24,8 +24,8 @@ import {
   browserPlatform, relaxedSimdSupported, sharedMemorySupported, unshareMemoryImport, WASM_FILES, type WasmPlatform,
 } from './platform.js';
 
-export type { WasmPlatform } from './platform.js';
-export { browserPlatform, relaxedSimdSupported, sharedMemorySupported } from './platform.js';
+export type { WasmPlatform, WebPlatformOptions } from './platform.js';
+export { browserPlatform, webPlatform, relaxedSimdSupported, sharedMemorySupported } from './platform.js';
 
 export interface WasmBackendOptions {
   /** Threads sharing each large kernel call, this one included (default 1). Needs SharedArrayBuffer and workers. */
@@ -177,11 +177,16 @@ export class WasmBackend implements Backend {
         + 'grow without detaching every buffer already handed out; pass a larger unsharedMemoryMB, or serve the page '
         + 'cross-origin isolated so that the memory can be shared and grow.');
     }
+    // grow by a quarter at least, so that many small allocations do not grow page by page
     const pages = Math.ceil((end - have) / PAGE);
     try {
       this.memory.grow(Math.max(pages, Math.ceil(have / PAGE / 4)));
     } catch {
-      this.memory.grow(pages);
+      try {
+        this.memory.grow(pages);
+      } catch {
+        throw new RangeError(`wasm backend: out of memory: ${end / MiB} MiB needed, the memory cannot grow past ${have / MiB} MiB`);
+      }
     }
     this.buffer = this.memory.buffer;
     this.refreshViews();
@@ -212,7 +217,7 @@ export class WasmBackend implements Backend {
   private ids(ids: Int32Array, off: number, n: number, limit: number, what: string): number {
     if (!(off >= 0 && off + n <= ids.length)) throw new RangeError(`wasm backend: ${n} ${what} at offset ${off} do not fit in ${ids.length}`);
     const s = this.scratch(this.intScratch, n, 4);
-    const base = s >> 2, heap = this.i32;
+    const base = s >>> 2, heap = this.i32;
     for (let i = 0; i < n; i++) {
       const id = ids[off + i];
       if (id >= limit) throw new RangeError(`wasm backend: ${what} ${id} out of range (< ${limit})`);

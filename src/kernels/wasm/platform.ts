@@ -18,26 +18,41 @@ export interface WasmPlatform {
 export const WASM_FILES = { simd: 'recur-simd.wasm', relaxed: 'recur-relaxed.wasm' } as const;
 export type WasmFile = (typeof WASM_FILES)[keyof typeof WASM_FILES];
 
-/** Fetch the files next to the package's build/ folder and start module Web Workers. */
-export const browserPlatform: WasmPlatform = {
-  async readWasm(file) {
-    const url = file === WASM_FILES.relaxed
-      ? new URL('../../../build/wasm/recur-relaxed.wasm', import.meta.url)
-      : new URL('../../../build/wasm/recur-simd.wasm', import.meta.url);
-    const res = await fetch(url);
-    if (!res.ok) throw new Error(`wasm backend: cannot fetch ${url} (${res.status}); run npm run build`);
-    return res.arrayBuffer();
-  },
-  startWorker() {
-    const w = new Worker(new URL('./worker-browser.js', import.meta.url), { type: 'module' });
-    return {
-      postMessage: (msg: WorkerInit) => w.postMessage(msg),
-      onMessage: (h: (msg: WorkerReply) => void) => { w.onmessage = (e) => h(e.data as WorkerReply); },
-      onError: (h: (err: unknown) => void) => { w.onerror = (e) => h(e); },
-      terminate: () => w.terminate(),
-    };
-  },
-};
+export interface WebPlatformOptions {
+  /** Where a .wasm file is served; default: the package's build/wasm/, relative to this module. */
+  wasmUrl?: (file: WasmFile) => string | URL;
+  /**
+   * Start a module Web Worker running worker-browser (default: the compiled worker-browser.js next to this module).
+   * Bundlers want to see the worker's own URL, e.g. with Vite:
+   * `() => new Worker(new URL('recur/src/kernels/wasm/worker-browser.ts', import.meta.url), { type: 'module' })`.
+   */
+  createWorker?: () => Worker;
+}
+
+/** A browser (or Web Worker) platform: fetch the .wasm files, start kernel workers as module Web Workers. */
+export function webPlatform(opts: WebPlatformOptions = {}): WasmPlatform {
+  const wasmUrl = opts.wasmUrl ?? ((file: WasmFile) => new URL(`../../../build/wasm/${file}`, import.meta.url));
+  const createWorker = opts.createWorker ?? (() => new Worker(new URL('./worker-browser.js', import.meta.url), { type: 'module' }));
+  return {
+    async readWasm(file) {
+      const url = wasmUrl(file);
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`wasm backend: cannot fetch ${String(url)} (${res.status}); run npm run build`);
+      return res.arrayBuffer();
+    },
+    startWorker() {
+      const w = createWorker();
+      return {
+        postMessage: (msg: WorkerInit) => w.postMessage(msg),
+        onMessage: (h: (msg: WorkerReply) => void) => { w.onmessage = (e) => h(e.data as WorkerReply); },
+        onError: (h: (err: unknown) => void) => { w.onerror = (e) => h(e); },
+        terminate: () => w.terminate(),
+      };
+    },
+  };
+}
+
+export const browserPlatform: WasmPlatform = webPlatform();
 
 /** A module with one f32x4.relaxed_madd: validates only where relaxed SIMD is enabled. */
 const RELAXED_PROBE = new Uint8Array([

@@ -34,7 +34,7 @@ export class ThreadPool {
   private readonly blocking: boolean;
   private disposed = false;
 
-  private constructor(memory: WebAssembly.Memory, private readonly ctlPtr: number, ex: WasmExports,
+  private constructor(memory: WebAssembly.Memory, ctlPtr: number, ex: WasmExports,
     private readonly workers: KernelWorker[]) {
     this.ctl = new Int32Array(memory.buffer, ctlPtr, CTL.BYTES >> 2);
     this.args = new Float64Array(memory.buffer, ctlPtr + CTL.ARGS_BYTE, CTL.MAX_ARGS);
@@ -110,7 +110,4 @@ export class ThreadPool {
     Atomics.notify(this.ctl, CTL.SEQ);
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
-
-  /** Byte address of the control block (for diagnostics). */
-  get controlBlock(): number { return this.ctlPtr; }
 }

@@ -31,11 +31,11 @@ export function gatherRows(table: usize, dim: i32, ids: usize, n: i32, dst: usiz
   for (let i = 0; i < n; i++) {
     const id = load<i32>(ids + (<usize>i << 2));
     const d = at(dst, i * ldd);
-    const t = at(table, id < 0 ? 0 : id * dim);
     for (let j = 0; j < dim; j += 4) {
       const r = dim - j;
-      const prev = beta == 0 ? splat(0) : f32x4.mul(ld(at(d, j), r), splat(beta));
-      st(at(d, j), id < 0 ? prev : f32x4.add(prev, ld(at(t, j), r)), r);
+      let v = beta == 0 ? splat(0) : f32x4.mul(ld(at(d, j), r), splat(beta));
+      if (id >= 0) v = f32x4.add(v, ld(at(table, id * dim + j), r));
+      st(at(d, j), v, r);
     }
   }
 }
@@ -60,8 +60,9 @@ export function gatherCols(W: usize, rows: i32, cols: i32, ids: usize, n: i32, d
     const d = at(dst, i * ldd);
     for (let r = 0; r < rows; r++) {
       const p = at(d, r);
-      const prev: f32 = beta == 0 ? 0 : beta * load<f32>(p);
-      store<f32>(p, id < 0 ? prev : prev + load<f32>(at(W, r * cols + id)));
+      let v: f32 = beta == 0 ? 0 : beta * load<f32>(p);
+      if (id >= 0) v += load<f32>(at(W, r * cols + id));
+      store<f32>(p, v);
     }
   }
 }
