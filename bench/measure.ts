@@ -23,6 +23,7 @@ export interface Timing {
  * measured phase. Steps may be async (tfjs backends that initialise lazily).
  */
 export async function timeSteps(step: () => number | Promise<number>, charsPerStep: number, w: Window): Promise<Timing> {
+  const progress = progressReporter();
   const phase = async (minSeconds: number, minSteps: number): Promise<{ steps: number; seconds: number; loss: number }> => {
     const t0 = performance.now();
     let steps = 0, loss = 0, elapsed = 0;
@@ -31,6 +32,7 @@ export async function timeSteps(step: () => number | Promise<number>, charsPerSt
       loss += await step();
       steps++;
       elapsed = (performance.now() - t0) / 1000;
+      progress();
     } while (elapsed < w.capSeconds && (elapsed < minSeconds || steps < minSteps));
     return { steps, seconds: elapsed, loss: loss / steps };
   };
@@ -42,6 +44,24 @@ export async function timeSteps(step: () => number | Promise<number>, charsPerSt
   return {
     charsPerSec: (run.steps * charsPerStep) / run.seconds, steps: run.steps, seconds: run.seconds,
     warmupSteps: cold ? 0 : warm.steps, warmupSeconds: cold ? 0 : warm.seconds, meanLoss: run.loss, cold,
+  };
+}
+
+/**
+ * Progress on stderr, at most once a second: `@bench <steps> <seconds>` counted from the first step's
+ * start (and `@bench 0 0` then). When the driver has to kill a child that ran out of time, these
+ * lines still say how far it got: a partial figure, or a bound when not even one step finished.
+ */
+export function progressReporter(): () => void {
+  const t0 = performance.now();
+  let steps = 0, last = t0;
+  process.stderr.write('@bench 0 0\n');
+  return () => {
+    steps++;
+    const now = performance.now();
+    if (now - last < 1000) return;
+    last = now;
+    process.stderr.write(`@bench ${steps} ${((now - t0) / 1000).toFixed(3)}\n`);
   };
 }
 

@@ -13,8 +13,10 @@ export interface CellResult extends Cell {
   result?: ChildResult;
   /** Why it failed or was skipped (one line). */
   message?: string;
-  /** Timeout: no step finished, so the throughput is below this. */
+  /** Timeout before any step finished: the throughput is below this. */
   upperBound?: number;
+  /** Timeout after some steps: throughput from the child's last progress line (warm-up included). */
+  partial?: number;
   wallSeconds: number;
   /** 1-minute load average when the cell started (others' work on the machine shows here). */
   load1: number;
@@ -53,7 +55,10 @@ function rateCell(r: CellResult | undefined, notes: Notes): string {
   if (!r) return '';
   if (r.status === 'skipped') return `— ${notes.add(r.message ?? 'skipped')}`;
   if (r.status === 'unsupported') return `n/a ${notes.add(r.message ?? 'cannot express this workload')}`;
-  if (r.status === 'timeout') return `< ${fmtRate(r.upperBound ?? 0)} ${notes.add(r.message ?? 'timed out')}`;
+  if (r.status === 'timeout') {
+    const v = r.partial !== undefined ? `~${fmtRate(r.partial)}` : r.upperBound !== undefined ? `< ${fmtRate(r.upperBound)}` : 'timeout';
+    return `${v} ${notes.add(r.message ?? 'timed out')}`;
+  }
   if (r.status === 'error') return `error ${notes.add(r.message ?? 'failed')}`;
   const res = r.result!;
   const v = res.gflops ?? res.charsPerSec ?? NaN;

@@ -4,7 +4,7 @@
  * Each measurement runs in its own child process, one after another (never two at once: they would
  * share the cores), and prints one JSON line; this driver collects them, computes recur/peer ratios
  * from figures of this run only, prints a Markdown report and writes it to bench/results/latest.md,
- * with every raw figure in bench/results/<date>.json.
+ * with every raw figure in bench/results/<date>.json (--out elsewhere puts latest.md beside it).
  *
  *   node --import tsx bench/run.ts [--only W2,S1] [--peers recur,torch,...] [--backends js,wasm]
  *                                  [--threads 1,2] [--quick] [--quality] [--no-gemm] [--out file.json]
@@ -63,7 +63,7 @@ function options() {
     backends: values.backends === undefined ? undefined : listArg(values.backends, ['js', 'wasm', 'native'] as const, 'backend'),
     threads: [...new Set(threads)].sort((a, b) => a - b),
     quick: values.quick!, quality: values.quality!, gemm: !values['no-gemm'],
-    out: values.out, coretype: values['openblas-coretype']!,
+    out: values.out, coretype: values['openblas-coretype']!, explicit: values.only !== undefined || values.peers !== undefined,
   };
 }
 
@@ -72,18 +72,26 @@ const USAGE = `usage: npm run bench -- [--only W1,W2,W3,W4,W5,S1] [--peers recur
                       [--out bench/results/<date>.json] [--openblas-coretype SkylakeX]`;
 
 // ------------------------------------------------------------------ children
-interface Spawned { code: number | null; stdout: string; stderr: string; timedOut: boolean; seconds: number }
+interface Spawned {
+  code: number | null; stdout: string; stderr: string; timedOut: boolean; seconds: number;
+  /** Seconds from spawn to the child's first `@bench 0 0` (its first timed step starting). */
+  readyAt?: number;
+}
 
 function runChild(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutSeconds: number): Promise<Spawned> {
   return new Promise((done) => {
     const t0 = Date.now();
     const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '', timedOut = false;
+    let stdout = '', stderr = '', timedOut = false, readyAt: number | undefined;
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-20000); });
+    child.stderr.on('data', (d: Buffer) => {
+      const text = d.toString();
+      if (readyAt === undefined && text.includes('@bench 0 0')) readyAt = (Date.now() - t0) / 1000;
+      stderr = (stderr + text).slice(-20000);
+    });
     const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutSeconds * 1000);
     child.on('error', (e) => { stderr += `\n${e.message}`; });
-    child.on('close', (code) => { clearTimeout(timer); done({ code, stdout, stderr, timedOut, seconds: (Date.now() - t0) / 1000 }); });
+    child.on('close', (code) => { clearTimeout(timer); done({ code, stdout, stderr, timedOut, seconds: (Date.now() - t0) / 1000, readyAt }); });
   });
 }
 
@@ -97,7 +105,13 @@ function lastJson(stdout: string): Record<string, unknown> | undefined {
   return undefined;
 }
 
-const lastLine = (s: string): string => s.trim().split('\n').filter((l) => l.trim() && !/^\s*at /.test(l)).pop()?.slice(0, 300) ?? '';
+const lastLine = (s: string): string => s.trim().split('\n').filter((l) => l.trim() && !/^\s*at /.test(l) && !l.startsWith('@bench')).pop()?.slice(0, 300) ?? '';
+
+/** The last `@bench <steps> <seconds>` progress line of a child's stderr. */
+function lastProgress(stderr: string): { steps: number; seconds: number } | undefined {
+  const m = [...stderr.matchAll(/^@bench (\d+) ([\d.]+)$/gm)].pop();
+  return m ? { steps: Number(m[1]), seconds: Number(m[2]) } : undefined;
+}
 
 function command(cell: Cell, coretype: string): { cmd: string; args: string[]; env: NodeJS.ProcessEnv } {
   const spec = cell.workload === 'G1' ? GEMM : WORKLOADS[cell.workload];
@@ -128,8 +142,16 @@ async function runCell(cell: Cell, coretype: string): Promise<CellResult> {
   const json = lastJson(r.stdout) as ChildResult | undefined;
   const base = { ...cell, wallSeconds: Number(r.seconds.toFixed(1)), load1 };
   if (r.timedOut) {
-    const units = cell.workload === 'G1' ? 0 : charsPerUnit(WORKLOADS[cell.workload] as TrainSpec | SampleSpec);
-    return { ...base, status: 'timeout', upperBound: units / cell.timeoutSeconds, message: `no step finished within the ${cell.timeoutSeconds} s limit of a cell` };
+    const units = cell.workload === 'G1' ? 2 * GEMM.m * GEMM.n * GEMM.k / 1e9 : charsPerUnit(WORKLOADS[cell.workload] as TrainSpec | SampleSpec);
+    const p = lastProgress(r.stderr), limit = `the ${cell.timeoutSeconds} s limit of a cell`;
+    if (p && p.steps > 0) {
+      return { ...base, status: 'timeout', partial: (p.steps * units) / p.seconds, message: `stopped at ${limit}; rough figure from its progress (${p.steps} steps in ${p.seconds.toFixed(0)} s, warm-up included)` };
+    }
+    if (r.readyAt !== undefined) {
+      const waited = r.seconds - r.readyAt;
+      return { ...base, status: 'timeout', upperBound: units / waited, message: `not one step finished in ${waited.toFixed(0)} s (stopped at ${limit})` };
+    }
+    return { ...base, status: 'timeout', message: `did not get to its first step within ${limit}` };
   }
   if (json?.unsupported) return { ...base, status: 'unsupported', result: json, message: json.unsupported };
   if (json && !json.error && r.code === 0) return { ...base, status: 'ok', result: json };
@@ -206,10 +228,13 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const info = machine();
   const probe = o.peers.includes('recur') ? await probeRecur() : { available: [], missing: {} };
-  const recurBackends = o.backends ? probe.available.filter((b) => o.backends!.includes(b as 'js')) : probe.available;
+  // Without --backends: every backend that loads, except the JS reference when a compiled one loads
+  // (it is 10-50× slower and would take a third of the run; --backends js,wasm,native includes it).
+  const compiled = probe.available.filter((b) => b !== 'js');
+  const recurBackends = o.backends ? probe.available.filter((b) => o.backends!.includes(b as 'js')) : compiled.length ? compiled : probe.available;
   for (const b of o.backends ?? []) if (!probe.available.includes(b)) process.stderr.write(`bench: recur backend ${b} is not available here: ${probe.missing[b] ?? 'unknown reason'}\n`);
   const { unavailable, versions } = await probePeers(o.peers);
-  const cells = planCells({ workloads: o.workloads, peers: o.peers, recurBackends, threads: o.threads, quick: o.quick, quality: o.quality, gemm: o.gemm, unavailable });
+  const cells = planCells({ workloads: o.workloads, peers: o.peers, recurBackends, threads: o.threads, quick: o.quick, quality: o.quality, gemm: o.gemm, unavailable, explicit: o.explicit });
   const toRun = cells.filter((c) => !c.skip).length;
   process.stderr.write(`bench: ${toRun} measurements (${cells.length - toRun} skipped), recur backends: ${recurBackends.join(', ') || 'none'}\n`);
 
@@ -225,7 +250,7 @@ async function main(): Promise<void> {
   // Versions the children reported (PyTorch's BLAS, tfjs-backend-wasm, ...) complete the probe's.
   for (const r of results) for (const [k, v] of Object.entries(r.result?.versions ?? {})) {
     const key = k === 'torch' ? 'PyTorch' : k;
-    if (['python', 'blasLibraries', 'openblasConfig'].includes(k)) continue;
+    if (['python', 'blasLibraries', 'openblasConfig', 'openblasCore'].includes(k)) continue;
     versions[key] ??= v;
   }
   const openblas = results.find((r) => r.result?.versions?.openblasConfig)?.result?.versions;
@@ -241,10 +266,10 @@ async function main(): Promise<void> {
     minutes: (Date.now() - t0) / 60000,
   };
   const md = markdownReport(runInfo, results);
-  const resultsDir = join(HERE, 'results');
+  // The Markdown goes next to the JSON: bench/results/latest.md by default.
+  const out = o.out ? resolve(o.out) : join(HERE, 'results', `${date.slice(0, 16).replace(/[:T]/g, '-')}.json`);
+  const resultsDir = dirname(out);
   mkdirSync(resultsDir, { recursive: true });
-  const out = o.out ? resolve(o.out) : join(resultsDir, `${date.slice(0, 16).replace(/[:T]/g, '-')}.json`);
-  mkdirSync(dirname(out), { recursive: true });
   const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
   atomicWriteFile(out, utf8(`${JSON.stringify({ ...runInfo, results }, null, 1)}\n`));
   atomicWriteFile(join(resultsDir, 'latest.md'), utf8(md));

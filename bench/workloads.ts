@@ -80,12 +80,14 @@ export interface Window {
 
 export const FULL_WINDOW: Window = { warmupSeconds: 20, warmupSteps: 20, measureSeconds: 20, capSeconds: 90 };
 /** --quick: a smoke run of the whole matrix in a few minutes; figures are rough. */
-export const QUICK_WINDOW: Window = { warmupSeconds: 3, warmupSteps: 2, measureSeconds: 5, capSeconds: 12 };
+export const QUICK_WINDOW: Window = { warmupSeconds: 1, warmupSteps: 1, measureSeconds: 2, capSeconds: 5 };
 /**
  * Sampling is cheap per unit and its figures settle fast: a shorter window keeps the default run
  * within its time budget without hurting the measurement (a generation is ~2000 steps of batch 1).
  */
-export const SAMPLE_WINDOW: Window = { warmupSeconds: 5, warmupSteps: 1, measureSeconds: 15, capSeconds: 60 };
+export const SAMPLE_WINDOW: Window = { warmupSeconds: 5, warmupSteps: 1, measureSeconds: 10, capSeconds: 60 };
+/** G1 (one 512³ product per step, milliseconds each) settles within seconds. */
+export const GEMM_WINDOW: Window = { warmupSeconds: 2, warmupSteps: 5, measureSeconds: 5, capSeconds: 30 };
 
 /** Training seconds before the validation loss is read, for --quality (WORKLOADS.md: 60 s, 2 threads). */
 export const QUALITY_SECONDS = 60;

@@ -25,7 +25,7 @@
 // every path against OpenBLAS; the numbers are in the header comment there.
 
 #if RECUR_VW == 16
-constexpr int MR = 8, DR = 4, DC = 4;
+constexpr int MR = 12, DR = 4, DC = 4;
 constexpr int TRMAX[5] = {0, 16, 12, 8, 6};  // kernel 2: rows of B per tile, by vectors of m
 #elif RECUR_VW == 8
 constexpr int MR = 6, DR = 2, DC = 4;
@@ -46,6 +46,13 @@ constexpr long MC = 16 * MR;  // rows of a packed A block (fits L2)
 template <int R, int NVt, bool MASK, bool DIRECT>
 void bkernel(long kc, const float* A, long lda, const float* B, long ldb, float* C, long ldc, int last, float alpha,
              float bmul, bool readC) {
+  // The C tile is read after the loop; fetching it now hides the miss (C of a big product lives
+  // in memory, and its rows, ldc apart, often share L1 sets).
+  if (readC)
+    for (int r = 0; r < R; r++) {
+      __builtin_prefetch(C + r * ldc);
+      __builtin_prefetch(C + r * ldc + NVt * VW - 1);
+    }
   vf acc[R][NVt];
 #pragma GCC unroll 16
   for (int r = 0; r < R; r++)

@@ -49,8 +49,8 @@ try {
   // 1. The whole page while an LSTM learns Moby Dick.
   await page.goto(b.server.url);
   await set(page, { 'cell-select': 'lstm', hidden: '128', 'seq-length': '64', 'batch-size': '32', lr: '0.004' });
-  await train(page, 75);
-  await page.hover(`${tid('inspect-text')} span >> nth=40`);
+  await train(page, 90);
+  await page.evaluate(() => window.scrollTo(0, 0));
   await shot(page, 'playground.png', null, { x: 0, y: 0, width: 1280, height: 900 });
 
   // 2. Inside the network: the unit the page picks (the most varied) over a paragraph, with predictions.
@@ -68,15 +68,12 @@ try {
   await page.goto(b.server.url);
   await set(page, { 'cell-select': 'elman', hidden: '64', 'seq-length': '50', 'batch-size': '32', lr: '0.002' });
   await train(page, 30);
-  const spectrum = await page.locator(`.card:has(${tid('spectrum')})`).boundingBox();
-  const flow = await page.locator(`.card:has(${tid('gradflow')})`).boundingBox();
+  // The two cards side by side: scroll them into view, then clip the viewport around both.
   await page.locator(tid('spectrum')).scrollIntoViewIfNeeded();
-  const s2 = (await page.locator(`.card:has(${tid('spectrum')})`).boundingBox())!;
-  const f2 = (await page.locator(`.card:has(${tid('gradflow')})`).boundingBox())!;
-  if (spectrum && flow) {
-    const x = Math.min(s2.x, f2.x), y = Math.min(s2.y, f2.y);
-    await shot(page, 'spectrum-gradflow.png', null, { x, y, width: Math.max(s2.x + s2.width, f2.x + f2.width) - x, height: Math.max(s2.height, f2.height) });
-  }
+  const s = (await page.locator(`.card:has(${tid('spectrum')})`).boundingBox())!;
+  const f = (await page.locator(`.card:has(${tid('gradflow')})`).boundingBox())!;
+  const x = Math.min(s.x, f.x), y = Math.min(s.y, f.y);
+  await shot(page, 'spectrum-gradflow.png', null, { x, y, width: Math.max(s.x + s.width, f.x + f.width) - x, height: Math.max(s.height, f.height) });
 } finally {
   await b.close();
 }

@@ -119,12 +119,29 @@ def main():
         st['n'] += 1  # iteration counter
         return loss / seq_length
 
+    progress = {'t0': None, 'last': 0.0, 'steps': 0}
+
+    def tick():  # `@bench <steps> <seconds>` on stderr at most once a second (bench/measure.ts)
+        now = time.perf_counter()
+        if progress['t0'] is None:
+            progress['t0'] = progress['last'] = now
+            sys.stderr.write('@bench 0 0\n')
+            return
+        progress['steps'] += 1
+        if now - progress['last'] >= 1.0:
+            progress['last'] = now
+            sys.stderr.write('@bench %d %.3f\n' % (progress['steps'], now - progress['t0']))
+            sys.stderr.flush()
+
     def phase(min_seconds, min_steps):
         t0 = time.perf_counter()
         steps, loss = 0, 0.0
+        if progress['t0'] is None:
+            tick()
         while True:
             loss += step()
             steps += 1
+            tick()
             elapsed = time.perf_counter() - t0
             if elapsed >= w['capSeconds'] or (elapsed >= min_seconds and steps >= min_steps):
                 return steps, elapsed, loss / steps

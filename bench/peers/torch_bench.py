@@ -127,14 +127,35 @@ def validation_loss(torch, rnn, decoder, V, val_ids, batch, seq):
     return total / count
 
 
+class Progress:
+    """`@bench <steps> <seconds>` on stderr at most once a second (see progressReporter in bench/measure.ts)."""
+
+    def __init__(self):
+        self.t0 = self.last = time.perf_counter()
+        self.steps = 0
+        sys.stderr.write('@bench 0 0\n')
+        sys.stderr.flush()
+
+    def tick(self):
+        self.steps += 1
+        now = time.perf_counter()
+        if now - self.last >= 1.0:
+            self.last = now
+            sys.stderr.write('@bench %d %.3f\n' % (self.steps, now - self.t0))
+            sys.stderr.flush()
+
+
 def time_steps(step, chars_per_step, w):
     """The timing rule of bench/measure.ts: warm up, then time whole steps."""
+    progress = Progress()
+
     def phase(min_seconds, min_steps):
         t0 = time.perf_counter()
         steps, loss = 0, 0.0
         while True:
             loss += step()
             steps += 1
+            progress.tick()
             elapsed = time.perf_counter() - t0
             if elapsed >= w['capSeconds'] or (elapsed >= min_seconds and steps >= min_steps):
                 return steps, elapsed, loss / steps
@@ -211,10 +232,9 @@ def main():
             bt = b.t()
 
             def gemm_step():
-                for _ in range(8):
-                    torch.mm(a, bt, out=c)
+                torch.mm(a, bt, out=c)
                 return float('nan')
-            t = time_steps(gemm_step, 8 * 2 * m * n * k, w)
+            t = time_steps(gemm_step, 2 * m * n * k, w)
             t['gflops'] = t.pop('charsPerSec') / 1e9
             t.pop('trainLoss', None)
             result.update(t)

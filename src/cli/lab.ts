@@ -201,10 +201,16 @@ function probeBatch(src: ModelSource, o: GradflowOpts, rng: Rng): Batch {
       if (id === undefined) throw new UsageError(`--text: the character ${JSON.stringify(ch)} is not in the model's vocabulary`);
       return id;
     });
-    // Inputs are every character but the last; the last one is the target of the final prediction.
-    T = ids.length - 1;
-    tokens = Int32Array.from(ids.slice(0, T));
-    last = ids[T];
+    if (every) {
+      // Inputs are every character but the last; the last one is the target of the final prediction.
+      T = ids.length - 1;
+      tokens = Int32Array.from(ids.slice(0, T));
+      last = ids[T];
+    } else {
+      // A model with one output at the end (a classifier) reads the whole text; its class is drawn at random.
+      T = ids.length;
+      tokens = Int32Array.from(ids);
+    }
   } else if (c.inputKind === 'tokens') {
     tokens = new Int32Array(T * B);
     for (let i = 0; i < tokens.length; i++) tokens[i] = rng.int(c.inputSize);

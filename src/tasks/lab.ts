@@ -41,11 +41,12 @@ export function labCellConfig(cell: LabCell): Partial<ModelConfig> {
 }
 
 /**
- * Learning rates that train each cell stably with Adam on these tasks. The IRNN's identity recurrence
- * sits at the edge of explosion (ρ = 1 with unbounded ReLUs), so it takes much smaller steps, as in
- * Le et al. (who also clipped the gradient).
+ * Adam learning rates measured to work on the adding problem with 32 units (lab adding defaults).
+ * The gated cells take large steps (1e-2: solved T = 100 within ~1000 updates); the Elman cells 1e-3.
+ * The IRNN's identity recurrence sits at the edge of explosion (ρ = 1 with unbounded ReLUs): 1e-3
+ * with the default clipping solved T = 50, 1e-4 was still far from it after 20k updates.
  */
-export const DEFAULT_LR: Record<LabCell, number> = { elman: 1e-3, lstm: 1e-2, gru: 1e-2, irnn: 1e-4 };
+export const DEFAULT_LR: Record<LabCell, number> = { elman: 1e-3, lstm: 1e-2, gru: 1e-2, irnn: 1e-3 };
 
 // ------------------------------------------------------------------------------ generators
 

@@ -17,110 +17,22 @@
  *
  * Platform-free: time comes from `performance.now()` (or the caller's clock), files from the caller.
  */
-import type { Activation, Backend } from '../kernels/backend.js';
-import type { CellType, H0Mode, InitScheme, ModelConfig } from '../nn/config.js';
+import type { Backend } from '../kernels/backend.js';
+import type { ModelConfig } from '../nn/config.js';
 import { Model, type RecurrentState } from '../nn/model.js';
-import { Optimizer, OPTIMIZERS, type OptimizerName } from '../train/optim.js';
+import { Optimizer } from '../train/optim.js';
 import { DivergedError, Trainer } from '../train/trainer.js';
 import { restoreOptimizer } from '../io/model-file.js';
 import { ModelFileError } from '../io/safetensors.js';
 import { SEQ_MARK, SequenceBatcher, StreamBatcher, splitTrainVal, Vocab, type StreamPosition } from '../data/text.js';
-import { eigenvalues, spectralRadius } from '../analysis/spectrum.js';
 import { Rng } from '../util/rng.js';
 import { encodeLm, lmConfigProblem, stateFromJson, stateToJson, type LmMode, type LmTask, type LoadedLm } from './lm-file.js';
+import { bitsPerChar, evaluateLines, evaluateStream, recurrentSpectrum, type EvalResult } from './lm-eval.js';
+import { DEFAULT_ARCH, DEFAULT_SETTINGS, isInt, isNum, settingsProblem, type LmArch, type LmSettings } from './lm-settings.js';
 import { generate, generateLines, Sampler } from './sample.js';
 
-export const LN2 = Math.LN2;
-export const bitsPerChar = (nats: number): number => nats / LN2;
-
-// ------------------------------------------------------------------------------ settings
-
-/** The architecture of a fresh model (the rest of its config follows from the vocabulary). */
-export interface LmArch {
-  cell: CellType;
-  activation: Activation;
-  hidden: number;
-  layers: number;
-  /** Embedding width; 0 = one-hot input. */
-  embed: number;
-  lags: number[];
-  h0: H0Mode;
-  dropout: number;
-  init: InitScheme;
-  forgetBias: number | null;
-  bidirectional: boolean;
-}
-
-export type Schedule = 'constant' | 'cosine' | 'linear';
-export const SCHEDULES: Schedule[] = ['constant', 'cosine', 'linear'];
-
-/** Training hyper-parameters; stored in the model file so that --resume continues with the same ones. */
-export interface LmSettings {
-  batch: number;
-  /** Characters per chunk (stream mode). */
-  seq: number;
-  lr: number;
-  /** Learning rate at the end of the budget for the cosine and linear schedules. */
-  lrMin: number;
-  schedule: Schedule;
-  /** Linear warm-up over this many steps (0 = none). */
-  warmup: number;
-  optimizer: OptimizerName;
-  momentum: number;
-  weightDecay: number;
-  clipNorm: number;
-  clipValue: number;
-  valFraction: number;
-  /** Validate on at most this many characters of the held-out text (0 = all of it). */
-  valChars: number;
-  /** Budget: a number of steps, or seconds of training (validation, samples and saving not counted). */
-  steps: number | null;
-  time: number | null;
-  seed: number;
-}
-
-/**
- * Defaults: the char-rnn LSTM of ../shared/WORKLOADS.md W2 (256 units, batch 32 × 64 characters, Adam
- * 2e-3, global-norm clip 5, one-hot input), with a cosine decay to a tenth of the rate over the budget.
- */
-export const DEFAULT_ARCH: LmArch = {
-  cell: 'lstm', activation: 'tanh', hidden: 256, layers: 1, embed: 0, lags: [], h0: 'zero', dropout: 0,
-  init: 'pytorch', forgetBias: null, bidirectional: false,
-};
-export const DEFAULT_TIME_S = 180;
-export const DEFAULT_SETTINGS: LmSettings = {
-  batch: 32, seq: 64, lr: 2e-3, lrMin: 2e-4, schedule: 'cosine', warmup: 0, optimizer: 'adam', momentum: 0,
-  weightDecay: 0, clipNorm: 5, clipValue: 0, valFraction: 0.1, valChars: 50_000, steps: null, time: DEFAULT_TIME_S, seed: 1,
-};
-
-const isInt = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
-const isNum = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isFinite(v) && v >= min;
-
-/** A value from a file, shown as JSON so that an object or an empty string is visible. */
-const show = (v: unknown): string => (typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v));
-
-/** Why a settings object is unusable (one sentence), or null. Used for programmatic callers and saved files. */
-export function settingsProblem(s: LmSettings): string | null {
-  if (!isInt(s.batch, 1)) return `batch must be a positive integer, got ${show(s.batch)}`;
-  if (!isInt(s.seq, 1)) return `seq must be a positive integer, got ${show(s.seq)}`;
-  if (s.batch * s.seq > 1 << 24) return `batch × seq = ${s.batch * s.seq} is too large`;
-  if (!(isNum(s.lr, 0) && s.lr > 0)) return `lr must be a positive number, got ${show(s.lr)}`;
-  if (!isNum(s.lrMin, 0)) return `lrMin must be a non-negative number, got ${show(s.lrMin)}`;
-  if (!SCHEDULES.includes(s.schedule)) return `schedule must be one of ${SCHEDULES.join(', ')}, got ${show(s.schedule)}`;
-  if (!isInt(s.warmup, 0)) return `warmup must be a non-negative integer, got ${show(s.warmup)}`;
-  if (!OPTIMIZERS.includes(s.optimizer)) return `optimizer must be one of ${OPTIMIZERS.join(', ')}, got ${show(s.optimizer)}`;
-  if (!(isNum(s.momentum, 0) && s.momentum < 1)) return `momentum must be in [0, 1), got ${show(s.momentum)}`;
-  if (!isNum(s.weightDecay, 0)) return `weight decay must be a non-negative number, got ${show(s.weightDecay)}`;
-  if (!isNum(s.clipNorm, 0)) return `clip-norm must be a non-negative number, got ${show(s.clipNorm)}`;
-  if (!isNum(s.clipValue, 0)) return `clip-value must be a non-negative number, got ${show(s.clipValue)}`;
-  if (!(isNum(s.valFraction, 0) && s.valFraction < 1)) return `the validation fraction must be in [0, 1), got ${show(s.valFraction)}`;
-  if (!isInt(s.valChars, 0)) return `valChars must be a non-negative integer, got ${show(s.valChars)}`;
-  if (s.steps !== null && !isInt(s.steps, 0)) return `steps must be a non-negative integer, got ${show(s.steps)}`;
-  if (s.time !== null && !(isNum(s.time, 0) && s.time > 0)) return `time must be a positive number of seconds, got ${show(s.time)}`;
-  if (s.steps === null && s.time === null) return 'a budget is needed: steps or time';
-  if (!isInt(s.seed, 0) || s.seed > 0xffffffff) return `seed must be an integer in 0…4294967295, got ${show(s.seed)}`;
-  return null;
-}
+export * from './lm-settings.js';
+export * from './lm-eval.js';
 
 // ------------------------------------------------------------------------------ data
 
@@ -151,73 +63,6 @@ function shuffleLines(lines: string[]): string[] {
     [out[i], out[j]] = [out[j], out[i]];
   }
   return out;
-}
-
-// ------------------------------------------------------------------------------ evaluation
-
-export interface EvalResult { loss: number; bpc: number; chars: number }
-
-/**
- * Mean next-character loss of a text (ids) under the model. With one stream (the default) it is the
- * whole text read from the model's initial state, each character predicted from all those before it.
- * With B streams the text is cut into B contiguous pieces read side by side (faster; each piece starts
- * from the initial state; up to B−1 characters at the end are not scored).
- */
-export function evaluateStream(model: Model, ids: Int32Array, opts: { streams?: number; chunk?: number; onProgress?: (done: number, total: number) => void } = {}): EvalResult {
-  if (ids.length < 2) throw new Error(`a text of ${ids.length} character${ids.length === 1 ? '' : 's'} has nothing to predict; it needs at least 2`);
-  const chunk = Math.max(1, opts.chunk ?? 256);
-  const B = Math.max(1, Math.min(opts.streams ?? 1, ids.length - 1));
-  const L = Math.floor((ids.length - 1) / B);
-  const state = model.newState(B, new Rng(0));
-  const T0 = Math.min(chunk, L);
-  const tokens = new Int32Array(T0 * B), targets = new Int32Array(T0 * B);
-  let sum = 0, count = 0;
-  for (let t0 = 0; t0 < L; t0 += chunk) {
-    const T = Math.min(chunk, L - t0);
-    let tk: Int32Array, tg: Int32Array;
-    if (B === 1) { tk = ids.subarray(t0, t0 + T); tg = ids.subarray(t0 + 1, t0 + T + 1); }
-    else {
-      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) {
-        tokens[t * B + b] = ids[b * L + t0 + t];
-        targets[t * B + b] = ids[b * L + t0 + t + 1];
-      }
-      tk = tokens.subarray(0, T * B); tg = targets.subarray(0, T * B);
-    }
-    const l = model.forward({ T, B, tokens: tk, targets: tg }, state, { train: false })!;
-    sum += l.sum; count += l.count;
-    opts.onProgress?.(t0 + T, L);
-  }
-  const loss = sum / count;
-  return { loss, bpc: bitsPerChar(loss), chars: count };
-}
-
-/** Mean loss per predicted character over sequences (each read from the initial state, ending with the marker). */
-export function evaluateLines(model: Model, vocab: Vocab, lines: readonly string[], batch = 32): EvalResult {
-  if (lines.length === 0) throw new Error('no lines to evaluate');
-  const batcher = new SequenceBatcher(lines, { batch: Math.min(batch, lines.length), seed: 0, vocab });
-  let sum = 0, count = 0;
-  for (let i = 0; i < batcher.batchesPerEpoch; i++) {
-    const b = batcher.next();
-    const state = model.newState(b.batch, new Rng(0));
-    const l = model.forward({ T: b.steps, B: b.batch, tokens: b.inputs, targets: b.targets, lengths: b.lengths }, state, { train: false })!;
-    sum += l.sum; count += l.count;
-  }
-  const loss = sum / count;
-  return { loss, bpc: bitsPerChar(loss), chars: count };
-}
-
-/**
- * Spectral radius of layer 0's recurrent matrix: of W_hh [H×H] for Elman cells; for LSTM and GRU, of
- * each gate's [H×H] block of W_hh (PyTorch order i,f,g,o or r,z,n), reporting the largest. Costs O(H³)
- * per block. Null for a pure Jordan cell (no W_hh).
- */
-export function recurrentSpectrum(model: Model): { radius: number; gates: number[] } | null {
-  const name = 'rnn.weight_hh_l0';
-  if (!model.params.has(name)) return null;
-  const H = model.config.hidden, W = model.params.get(name), G = W.length / (H * H);
-  const gates: number[] = [];
-  for (let g = 0; g < G; g++) gates.push(spectralRadius(eigenvalues(Float64Array.from(W.subarray(g * H * H, (g + 1) * H * H)), H)));
-  return { radius: Math.max(...gates), gates };
 }
 
 // ------------------------------------------------------------------------------ the job

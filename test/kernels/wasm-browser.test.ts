@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
@@ -71,8 +71,7 @@ test('wasm backend in Chromium: threads when cross-origin isolated, one thread a
   const dir = mkdtempSync(join(tmpdir(), 'recur-wasm-web-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   await bundle(dir);
-  const { writeFileSync } = await import('node:fs');
-  writeFileSync(join(dir, 'out/page.js'), `import './backend.js';\n${PAGE}`);
+  writeFileSync(join(dir, 'out/page.js'), PAGE);
   const browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',

@@ -34,7 +34,7 @@ function newest(paths: string[]): number {
 /** Build web/dist with Vite unless it exists and is newer than everything it is built from. */
 export async function ensureBuilt(): Promise<void> {
   const index = join(DIST, 'index.html');
-  const sources = newest([join(ROOT, 'web', 'src'), join(ROOT, 'web', 'index.html'), join(ROOT, 'web', 'vite.config.ts'), join(ROOT, 'src')]);
+  const sources = newest([join(ROOT, 'web', 'src'), join(ROOT, 'web', 'index.html'), join(ROOT, 'web', 'vite.config.ts'), join(ROOT, 'src'), join(ROOT, 'build', 'wasm')]);
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
   const { build } = await import('vite');
   await build({ configFile: join(ROOT, 'web', 'vite.config.ts'), logLevel: 'warn' });

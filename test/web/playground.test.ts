@@ -156,6 +156,9 @@ describe('playground in Chromium', { skip: skip ?? false, timeout: 150_000 }, ()
     await page.click(tid('pause'));
 
     // Literal text, and not a single element made from it.
+    await page.fill(tid('temperature'), '0.3');
+    const sample = await nextSample();
+    assert.ok(sample.includes('<'), `the sample should contain markup characters: ${sample.slice(0, 80)}`);
     assert.equal(await page.$eval(tid('sample'), (e) => e.children.length), 0);
     for (const tag of ['script', 'img', 'b']) {
       assert.equal(await page.locator(`${tid('inspect-text')} ${tag}, ${tid('sample')} ${tag}, ${tid('predictions')} ${tag}`).count(), 0, tag);
@@ -175,6 +178,12 @@ describe('playground in Chromium', { skip: skip ?? false, timeout: 150_000 }, ()
     await page.click(tid('inspect'));
     await page.waitForFunction(() => (document.querySelector('[data-testid="inspect-text"]')?.textContent ?? '').startsWith('<b>x</b><script>'));
     assert.equal(await page.locator(`${tid('inspect-text')} b, ${tid('inspect-text')} script`).count(), 0);
+
+    // A text file opened from disk goes into the text box as text; one that is not UTF-8 is refused.
+    await page.setInputFiles(tid('corpus-file'), { name: 'page.html', mimeType: 'text/html', buffer: Buffer.from(`<p>${HOSTILE}</p>`) });
+    await page.waitForFunction((h) => (document.querySelector<HTMLTextAreaElement>('[data-testid="corpus-input"]')?.value ?? '') === `<p>${h}</p>`, HOSTILE);
+    await page.setInputFiles(tid('corpus-file'), { name: 'latin1.txt', mimeType: 'text/plain', buffer: Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]) });
+    await page.waitForFunction(() => (document.querySelector('[data-testid="error"]')?.textContent ?? '') === 'latin1.txt: invalid UTF-8 at byte 3');
 
     assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
     assert.equal(dialogs, 0);
