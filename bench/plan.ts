@@ -81,7 +81,7 @@ export function planCells(o: PlanOptions): Cell[] {
       for (const b of ['cpu', 'wasm']) {
         // tfjs-cpu is plain JavaScript: a W2 step takes ~40 s, W5 many minutes; W2 shows where it stands.
         const skip = b === 'cpu' && ['W3', 'W4', 'W5'].includes(id)
-          ? trim(`tfjs cpu takes minutes per step here (W2 shows where it stands); --only ${id} --peers tfjs runs it`) : undefined;
+          ? trim('tfjs cpu takes minutes per step on these (W2 shows where it stands); --only W3,W4,W5 --peers tfjs runs them') : undefined;
         add({ peer: 'tfjs', workload: id, threads: 1, backend: b, window: w, skip });
       }
     }

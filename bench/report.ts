@@ -115,6 +115,11 @@ export function markdownReport(info: RunInfo, results: CellResult[]): string {
   out.push(`recur backends: ${info.recurBackends.available.join(', ') || 'none'}` +
     (Object.keys(info.recurBackends.missing).length ? ` (not available: ${Object.entries(info.recurBackends.missing).map(([k, v]) => `${k}: ${v}`).join('; ')})` : '') + '.');
   out.push(`Mode: ${info.mode}. Command: \`${info.command}\`. Took ${info.minutes.toFixed(1)} min.`, '');
+  if (Number(m.loadMax) > Number(m.cores)) {
+    out.push(`**The machine was shared during this run** (1-minute load up to ${m.loadMax} on ${m.cores} cores): every figure is low, ` +
+      'and figures with 2 threads are not meaningful (a thread pool that waits for a descheduled thread stalls). Compare ratios of ' +
+      '1-thread figures, and rerun on a quiet machine for absolute numbers.', '');
+  }
 
   const tput = results.filter((r) => !r.quality && r.workload !== 'G1');
   const workloads = [...new Set(tput.map((r) => r.workload))] as WorkloadId[];
@@ -130,13 +135,15 @@ export function markdownReport(info: RunInfo, results: CellResult[]): string {
     out.push('## recur / peer (same run)', '');
     out.push('Each cell: recur\'s best figure using at most as many threads as the peer ÷ the peer\'s figure (recur backend and threads in parentheses).', '');
     out.push(`| peer | ${workloads.join(' | ')} |`, `|---|${workloads.map(() => '---:').join('|')}|`);
+    const ratio = (w: string, p: number | undefined, maxThreads: number, mark = ''): string => {
+      const rb = recurBest(results, w, maxThreads);
+      return p === undefined || !rb ? '' : `${(rb.v / p).toFixed(2)}× (${rb.label})${mark}`;
+    };
     for (const row of rows.filter((r) => r.peer !== 'recur')) {
-      const cells = workloads.map((w) => {
-        const p = value(find(row, w)), rb = recurBest(results, w, row.threads);
-        if (p === undefined || !rb) return '';
-        return `${(rb.v / p).toFixed(2)}× (${rb.label})${row.peer === 'brain' && w !== 'S1' ? ' †' : ''}`;
-      });
-      out.push(`| ${rowLabel(row)} | ${cells.join(' | ')} |`);
+      out.push(`| ${rowLabel(row)} | ${workloads.map((w) => ratio(w, value(find(row, w)), row.threads, row.peer === 'brain' && w !== 'S1' ? ' †' : '')).join(' | ')} |`);
+    }
+    if (rows.some((r) => r.peer === 'torch')) {
+      out.push(`| PyTorch CPU, best of its thread counts (recur: best of all) | ${workloads.map((w) => ratio(w, peerFigure(results, w, 'torch', 'cpu'), Infinity)).join(' | ')} |`);
     }
     out.push('');
     const floors = floorLines(results);
@@ -180,7 +187,8 @@ export function markdownReport(info: RunInfo, results: CellResult[]): string {
   }
 
   out.push('Marks: † brain.js trains one sequence at a time (batch 1, no carried state, its own RMSprop), so its figure is not the same work; ' +
-    '‡ one step outlasted the 90 s cap by itself and is timed alone (no separate warm-up).');
+    '‡ one step outlasted the measurement cap by itself and is timed alone (no separate warm-up); ' +
+    '~ a rough figure from the progress of a child stopped at its time limit; < an upper bound (not one step finished).');
   const devs = new Set<string>();
   for (const r of results) for (const d of r.result?.deviations ?? []) devs.add(`${PEER_NAMES[r.peer]}: ${d}`);
   if (devs.size) out.push('', 'How peers differ from the spec: ' + [...devs].join('; ') + '.');

@@ -41,7 +41,8 @@ const FLAGS = {
   only: { type: 'string' }, peers: { type: 'string' }, backends: { type: 'string' }, threads: { type: 'string' },
   quick: { type: 'boolean', default: false }, quality: { type: 'boolean', default: false },
   'no-gemm': { type: 'boolean', default: false }, out: { type: 'string' },
-  'openblas-coretype': { type: 'string', default: 'SkylakeX' }, help: { type: 'boolean', default: false },
+  'openblas-coretype': { type: 'string', default: 'SkylakeX' }, 'omp-wait-policy': { type: 'string' },
+  help: { type: 'boolean', default: false },
 } as const;
 
 function parseFlags() {
@@ -63,13 +64,21 @@ function options() {
     backends: values.backends === undefined ? undefined : listArg(values.backends, ['js', 'wasm', 'native'] as const, 'backend'),
     threads: [...new Set(threads)].sort((a, b) => a - b),
     quick: values.quick!, quality: values.quality!, gemm: !values['no-gemm'],
-    out: values.out, coretype: values['openblas-coretype']!, explicit: values.only !== undefined || values.peers !== undefined,
+    out: values.out, coretype: values['openblas-coretype']!, ompWait: ompWaitArg(values['omp-wait-policy']), explicit: values.only !== undefined || values.peers !== undefined,
   };
+}
+
+function ompWaitArg(v: string | undefined): 'ACTIVE' | 'PASSIVE' | undefined {
+  if (v === undefined) return undefined;
+  const u = v.toUpperCase();
+  if (u !== 'ACTIVE' && u !== 'PASSIVE') throw new UsageError(`--omp-wait-policy takes ACTIVE or PASSIVE, got '${v}'`);
+  return u;
 }
 
 const USAGE = `usage: npm run bench -- [--only W1,W2,W3,W4,W5,S1] [--peers recur,torch,numpy,tfjs,brain]
                       [--backends js,wasm,native] [--threads 1,2] [--quick] [--quality] [--no-gemm]
-                      [--out bench/results/<date>.json] [--openblas-coretype SkylakeX]`;
+                      [--out bench/results/<date>.json] [--openblas-coretype SkylakeX]
+                      [--omp-wait-policy ACTIVE|PASSIVE]`;
 
 // ------------------------------------------------------------------ children
 interface Spawned {
@@ -113,7 +122,9 @@ function lastProgress(stderr: string): { steps: number; seconds: number } | unde
   return m ? { steps: Number(m[1]), seconds: Number(m[2]) } : undefined;
 }
 
-function command(cell: Cell, coretype: string): { cmd: string; args: string[]; env: NodeJS.ProcessEnv } {
+interface PeerEnv { coretype: string; ompWait?: 'ACTIVE' | 'PASSIVE' }
+
+function command(cell: Cell, pe: PeerEnv): { cmd: string; args: string[]; env: NodeJS.ProcessEnv } {
   const spec = cell.workload === 'G1' ? GEMM : WORKLOADS[cell.workload];
   const common = ['--spec', JSON.stringify(spec), '--window', JSON.stringify(cell.window), '--threads', String(cell.threads),
     '--backend', cell.backend, '--quality', String(cell.quality ? QUALITY_SECONDS : 0)];
@@ -127,29 +138,31 @@ function command(cell: Cell, coretype: string): { cmd: string; args: string[]; e
     case 'brain': return node('peers/brain.ts');
     case 'torch': case 'numpy':
       // OpenBLAS 0.3.21 does not know recent CPUs; without the core type it may run SSE3 kernels.
+      // OMP_WAIT_POLICY=PASSIVE keeps PyTorch's OpenMP threads from spinning, which on a shared
+      // machine stalls them badly (left to PyTorch's default unless --omp-wait-policy is given).
       return {
         cmd: PYTHON, args: [join(HERE, 'peers', cell.peer === 'torch' ? 'torch_bench.py' : 'min_char_rnn.py'), ...common, '--corpus', corpusPath()],
-        env: { ...env, OPENBLAS_CORETYPE: coretype },
+        env: { ...env, OPENBLAS_CORETYPE: pe.coretype, ...(pe.ompWait ? { OMP_WAIT_POLICY: pe.ompWait } : {}) },
       };
   }
 }
 
-async function runCell(cell: Cell, coretype: string): Promise<CellResult> {
+async function runCell(cell: Cell, pe: PeerEnv): Promise<CellResult> {
   const load1 = Number(loadavg()[0].toFixed(2));
   if (cell.skip) return { ...cell, status: 'skipped', message: cell.skip, wallSeconds: 0, load1 };
-  const { cmd, args, env } = command(cell, coretype);
+  const { cmd, args, env } = command(cell, pe);
   const r = await runChild(cmd, args, env, cell.timeoutSeconds);
   const json = lastJson(r.stdout) as ChildResult | undefined;
   const base = { ...cell, wallSeconds: Number(r.seconds.toFixed(1)), load1 };
   if (r.timedOut) {
     const units = cell.workload === 'G1' ? 2 * GEMM.m * GEMM.n * GEMM.k / 1e9 : charsPerUnit(WORKLOADS[cell.workload] as TrainSpec | SampleSpec);
+    // Messages name only the limit, so that the report's footnotes group the cells that hit it.
     const p = lastProgress(r.stderr), limit = `the ${cell.timeoutSeconds} s limit of a cell`;
     if (p && p.steps > 0) {
-      return { ...base, status: 'timeout', partial: (p.steps * units) / p.seconds, message: `stopped at ${limit}; rough figure from its progress (${p.steps} steps in ${p.seconds.toFixed(0)} s, warm-up included)` };
+      return { ...base, status: 'timeout', partial: (p.steps * units) / p.seconds, message: `stopped at ${limit}; figure from its progress, warm-up included` };
     }
     if (r.readyAt !== undefined) {
-      const waited = r.seconds - r.readyAt;
-      return { ...base, status: 'timeout', upperBound: units / waited, message: `not one step finished in ${waited.toFixed(0)} s (stopped at ${limit})` };
+      return { ...base, status: 'timeout', upperBound: units / (r.seconds - r.readyAt), message: `not one step finished before ${limit}` };
     }
     return { ...base, status: 'timeout', message: `did not get to its first step within ${limit}` };
   }
@@ -242,7 +255,7 @@ async function main(): Promise<void> {
   let i = 0;
   for (const cell of cells) {
     if (!cell.skip) process.stderr.write(`[${++i}/${toRun}] ${describe(cell)} ... `);
-    const r = await runCell(cell, o.coretype);
+    const r = await runCell(cell, { coretype: o.coretype, ompWait: o.ompWait });
     results.push(r);
     if (!cell.skip) process.stderr.write(`${summary(r)}  [${r.wallSeconds} s, load ${r.load1}]\n`);
   }
@@ -256,6 +269,7 @@ async function main(): Promise<void> {
   const openblas = results.find((r) => r.result?.versions?.openblasConfig)?.result?.versions;
   if (openblas) versions.OpenBLAS = `${openblas.openblasConfig} (core ${openblas.openblasCore}, OPENBLAS_CORETYPE=${o.coretype})`;
   versions.node = process.version;
+  if (o.ompWait) versions.PyTorch += ` (OMP_WAIT_POLICY=${o.ompWait})`;
   info.loadMax = Math.max(0, ...results.map((r) => r.load1)).toFixed(2);
 
   const date = new Date().toISOString();

@@ -3,40 +3,86 @@
 // C = alpha·op(A)·op(B) + beta·C, row-major. Three kernels, chosen by layout and shape only (never
 // by thread count, so results are thread-independent):
 //
-//  1. Broadcast form (NN, TN; NT/TT with many rows, m > 4·VW): a tile of MR rows × 2 vectors of C
-//     lives in registers; each step p broadcasts one element of op(A) per row and multiplies it by
-//     a row of B. op(A) is packed per (KC × MC) block into MR-wide panels (cost m·k, 1/n of the
-//     flops); B is read in place when its rows run along n (NN, TN), and packed once per call when
-//     B is stored [n×k] (cost n·k, at most 1/(4·VW) of the flops there).
+//  1. Broadcast form (NN, TN, and NT/TT with m > 2·VW): a tile of MR rows × 2 vectors of C lives in
+//     registers; each step p broadcasts one element of op(A) per row and multiplies it by a row of
+//     B. Aᵀ is packed per (KC × MC) block into MR-wide panels (A itself is read in place). B is
+//     packed per KC-deep block into contiguous NB-wide panels when m > 2·VW (cost n·k against
+//     m·n·k multiply-adds; contiguous panels stay in L1 whatever B's leading dimension); with few
+//     rows (the backward step dh += dg·W_hh, m = batch) it is read in place, where the weight's
+//     rows already run along n.
 //
-//  2. Transposed broadcast (NT with VW ≤ m ≤ 4·VW: the recurrent step h·W_hhᵀ, the RNN shape
-//     32×2048×512): computes Cᵀ = B·op(A)ᵀ. Broadcasting from B's rows means the weight, stored
-//     [out, in] as PyTorch stores it, is read in place, exactly once, with no packing: its layout
-//     already is the packed layout this kernel wants. Only h (m×k, tiny) is transposed per call.
+//  2. Transposed broadcast (NT with VW ≤ m ≤ 2·VW: the recurrent step h·W_hhᵀ at batch 16–32,
+//     the issue's RNN shape 32×2048×512): computes Cᵀ = B·op(A)ᵀ, broadcasting from B's rows, so
+//     the weight, stored [out, in] as PyTorch stores it, is read in place exactly once, with no
+//     packing: its layout already is the packed layout this kernel wants. Only h (m×k, small) is
+//     transposed per call.
 //
 //  3. Dot form (NT with m < VW: sampling with batch 1): each output is a dot product of two
-//     contiguous rows; DR×DC dot products run along k in vector lanes and are reduced together by a
+//     contiguous rows; VW of them run along k in vector lanes and are reduced together by a
 //     transposing shuffle tree.
 //
-// Why not OpenBLAS: it repacks B on every call, which at the RNN shape (B = a 4 MB weight,
+// Why not OpenBLAS: it repacks B on every call, which at the recurrent shape (B = a 4 MB weight,
 // m = 32) costs as much as the product (the issue measured ~94 GFLOP/s there against ~160 on square
 // sizes). Kernel 2 needs no packing of the weight at all, which is what "weights packed once per
-// optimizer step" buys, at zero cost and with no cache to invalidate. bench/native-gemm.ts measures
-// every path against OpenBLAS; the numbers are in the header comment there.
+// optimizer step" would buy, at zero cost and with no packed copy to keep in sync with the
+// weights. Measured on this machine (Zen 5, one core, CPU time; bench/native-gemm.ts): ~180 vs
+// ~110 GFLOP/s at 32×2048×512, ~185 vs ~190 at 512³ (OpenBLAS 0.3.21, SkylakeX kernels).
 
 #if RECUR_VW == 16
-constexpr int MR = 12, DR = 4, DC = 4;
-constexpr int TRMAX[5] = {0, 16, 12, 8, 6};  // kernel 2: rows of B per tile, by vectors of m
+constexpr int MR = 12;
+constexpr int TRMAX[3] = {0, 16, 12};  // kernel 2: rows of B per tile, by vectors of m
 #elif RECUR_VW == 8
-constexpr int MR = 6, DR = 2, DC = 4;
-constexpr int TRMAX[5] = {0, 12, 6, 4, 3};
+constexpr int MR = 6;
+constexpr int TRMAX[3] = {0, 12, 6};
 #else
-constexpr int MR = 4, DR = 2, DC = 2;
-constexpr int TRMAX[5] = {0, 12, 6, 4, 3};
+constexpr int MR = 4;
+constexpr int TRMAX[3] = {0, 12, 6};
 #endif
 constexpr int NB = 2 * VW;  // columns of a broadcast tile
-constexpr long KC = 256;    // depth of a packed block (A panel + B micro-panel fit L1)
+constexpr long KC = 384;    // depth of a packed block (an A micro-panel stays in L1 while B panels stream)
 constexpr long MC = 16 * MR;  // rows of a packed A block (fits L2)
+
+// ---------------------------------------------------------------- transposing copies
+//
+// Packing a matrix stored the other way round (Bᵀ panels, hᵀ) is a transpose; done an element at a
+// time its strided stores cost more than the product at m ≈ 64, so it goes VW×VW tiles at a time
+// through registers: log2(VW) rounds of two-input shuffles (Eklundh's scheme).
+
+// Round with block size b: rows i and i + b swap their off-diagonal b-blocks.
+constexpr int tr_index(int b, int l, int second) {
+  return (l % (2 * b) < b ? 0 : VW) + (l / (2 * b)) * 2 * b + (l % b) + second * b;
+}
+template <int B, int... L>
+inline void tr_round(vf* t, std::integer_sequence<int, L...>) {
+#pragma GCC unroll 16
+  for (int i = 0; i < VW; i++) {
+    if (i & B) continue;
+    vf x = t[i], y = t[i + B];
+    t[i] = __builtin_shufflevector(x, y, tr_index(B, L, 0)...);
+    t[i + B] = __builtin_shufflevector(x, y, tr_index(B, L, 1)...);
+  }
+  if constexpr (B > 1) tr_round<B / 2>(t, std::integer_sequence<int, L...>{});
+}
+
+// dst[c·ld + r] = src[r·ls + c] for c < nc, with VW lanes per destination row (source rows
+// r ≥ nr read as zero). nr, nc ≤ VW.
+inline void transpose_tile(const float* src, long ls, int nr, int nc, float* dst, long ld) {
+  vf t[VW];
+#pragma GCC unroll 16
+  for (int r = 0; r < VW; r++) t[r] = r < nr ? (nc == VW ? load(src + r * ls) : loadn(src + r * ls, nc)) : vf{};
+  tr_round<VW / 2>(t, std::make_integer_sequence<int, VW>{});
+  for (int c = 0; c < nc; c++) store(dst + c * ld, t[c]);
+}
+
+// dst[p·ld + i] = src[i·ls + p] for i < VW·ceil(m/VW) (zero past m), p < k: an [m×k] block
+// becomes k rows of ld floats.
+inline void transpose_into(const float* src, long ls, long m, long k, float* dst, long ld) {
+  for (long i0 = 0; i0 < m; i0 += VW) {
+    int nr = (int)lmin(VW, m - i0);
+    for (long p = 0; p < k; p += VW)
+      transpose_tile(src + i0 * ls + p, ls, nr, (int)lmin(VW, k - p), dst + p * ld + i0, ld);
+  }
+}
 
 // ---------------------------------------------------------------- 1. broadcast form
 
@@ -135,26 +181,24 @@ void pack_b(const float* B, long ldb, long j0, long nc, long p0, long kc, float*
         }
       }
     } else {
-      for (long q = 0; q < NB; q++) {
-        if (q >= cols) {
-          for (long p = 0; p < kc; p++) dst[p * NB + q] = 0;
+      for (long q0 = 0; q0 < NB; q0 += VW) {
+        if (q0 >= cols) {
+          for (long p = 0; p < kc; p++) store(dst + p * NB + q0, vf{});
           continue;
         }
-        const float* src = B + (c0 + q) * ldb + p0;
-        for (long p = 0; p < kc; p++) dst[p * NB + q] = src[p];
+        transpose_into(B + (c0 + q0) * ldb + p0, ldb, lmin(VW, cols - q0), kc, dst + q0, NB);
       }
     }
   }
 }
 
 // Kernel 1 driver. op(A) is packed when it is Aᵀ, else read in place; B is packed per depth block
-// when it must be transposed (TB) or when there are enough rows to amortise it (m > 4·VW: packed
-// panels are contiguous, so they stay in L1 whatever B's leading dimension).
+// when it must be transposed (TB) or when there are enough rows to amortise it (m > 2·VW).
 template <bool TA, bool TB>
 void gemm_bcast(int th, long m, long n, long k, float alpha, const float* A, long lda, const float* B, long ldb,
                 float beta, float* C, long ldc) {
   static const BTable table;
-  const bool packB = TB || m > 4 * VW;
+  const bool packB = TB || m > 2 * VW;
   long nib = cdiv(m, MC), ntj = cdiv(n, NB);
   int t = threads_for(th, m * n * k, kParGemm);
   // Tasks: groups of row blocks × groups of column tiles, a few per thread. Each task packs the
@@ -180,15 +224,15 @@ void gemm_bcast(int th, long m, long n, long k, float alpha, const float* A, lon
       for (long ib = ib0; ib < ib1; ib++) {
         long i0 = ib * MC, mc = lmin(MC, m - i0);
         if (TA) pack_at(A, lda, m, i0, mc, p0, kc, Ap);
-        for (long jt = jt0; jt < jt1; jt++) {
-          long j0 = jt * NB;
-          int cols = (int)lmin(NB, n - j0);
-          int nvt = cols > VW ? 2 : 1, last = cols - (nvt - 1) * VW;
-          const float* Bt = packB ? Bp + (jt - jt0) * kc * NB : B + p0 * ldb + j0;
-          long ldbt = packB ? NB : ldb;
-          for (long it = 0; it * MR < mc; it++) {
-            int R = (int)lmin(MR, mc - it * MR);
-            const float* At = TA ? Ap + it * kc * MR : A + (i0 + it * MR) * lda + p0;
+        for (long it = 0; it * MR < mc; it++) {
+          int R = (int)lmin(MR, mc - it * MR);
+          const float* At = TA ? Ap + it * kc * MR : A + (i0 + it * MR) * lda + p0;
+          for (long jt = jt0; jt < jt1; jt++) {
+            long j0 = jt * NB;
+            int cols = (int)lmin(NB, n - j0);
+            int nvt = cols > VW ? 2 : 1, last = cols - (nvt - 1) * VW;
+            const float* Bt = packB ? Bp + (jt - jt0) * kc * NB : B + p0 * ldb + j0;
+            long ldbt = packB ? NB : ldb;
             table.k[R][nvt - 1][last != VW][!TA](kc, At, lda, Bt, ldbt, C + (i0 + it * MR) * ldc + j0, ldc, last, alpha,
                                                 bmul, readC);
           }
@@ -241,12 +285,10 @@ void fill_ttable(TKernel* t) {
   if constexpr (R > 1) fill_ttable<NVt, R - 1>(t);
 }
 struct TTable {
-  TKernel k[5][17] = {};
+  TKernel k[3][17] = {};
   TTable() {
     fill_ttable<1, TRMAX[1]>(k[1]);
     fill_ttable<2, TRMAX[2]>(k[2]);
-    fill_ttable<3, TRMAX[3]>(k[3]);
-    fill_ttable<4, TRMAX[4]>(k[4]);
   }
 };
 
@@ -257,17 +299,7 @@ void gemm_nt_small(int th, long m, long n, long k, float alpha, const float* A, 
   long mp = nv * VW;
   // hT[p, i] = A[i, p], zero-padded to mp columns.
   float* hT = scratch(0, (size_t)(k * mp));
-  for (long p0 = 0; p0 < k; p0 += 64) {
-    long p1 = lmin(k, p0 + 64);
-    for (long i = 0; i < mp; i++) {
-      if (i >= m) {
-        for (long p = p0; p < p1; p++) hT[p * mp + i] = 0;
-        continue;
-      }
-      const float* src = A + i * lda;
-      for (long p = p0; p < p1; p++) hT[p * mp + i] = src[p];
-    }
-  }
+  transpose_into(A, lda, m, k, hT, mp);
   int R = TRMAX[nv];
   long tiles = cdiv(n, R);
   int t = threads_for(th, m * n * k, kParGemm);
@@ -387,7 +419,7 @@ void gemm(int th, bool ta, bool tb, long m, long n, long k, float alpha, const f
     return;
   }
   if (tb && !ta && m < VW) gemm_dot(th, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
-  else if (tb && !ta && m <= 4 * VW) gemm_nt_small(th, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+  else if (tb && !ta && m <= 2 * VW) gemm_nt_small(th, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
   else if (ta && tb) gemm_bcast<true, true>(th, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
   else if (ta) gemm_bcast<true, false>(th, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
   else if (tb) gemm_bcast<false, true>(th, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);

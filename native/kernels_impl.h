@@ -158,12 +158,14 @@ void gatherCols(int th, const float* W, long nr, long cols, const int32_t* ids, 
 // W[:, ids[i]] += src[i, :]. Many ids: sum into a transposed scratch (contiguous rows), then add its
 // transpose into W; otherwise add straight into W's columns. Tasks own ranges of W's rows.
 void scatterAddCols(int th, const float* src, long lds, const int32_t* ids, long n, float* W, long nr, long cols) {
-  long tasks = cdiv(nr, 16 * VW);
   int t = threads_for(th, n * nr, kParElems);
+  // One range of W's rows per thread, in whole vectors: each source row is then read in long
+  // contiguous runs (it is a large buffer that streams from memory).
+  long per = cdiv(cdiv(nr, t), VW) * VW, tasks = cdiv(nr, per);
   if (n > 2 * cols) {
     float* WT = scratch(1, (size_t)(nr * cols));
     parallel_for(t, tasks, [&](long task) {
-      long r0 = task * 16 * VW, r1 = lmin(nr, r0 + 16 * VW), w = r1 - r0;
+      long r0 = task * per, r1 = lmin(nr, r0 + per), w = r1 - r0;
       for (long c = 0; c < cols; c++) std::memset(WT + c * nr + r0, 0, w * sizeof(float));
       for (long i = 0; i < n; i++) {
         int32_t id = ids[i];
@@ -178,7 +180,7 @@ void scatterAddCols(int th, const float* src, long lds, const int32_t* ids, long
     return;
   }
   parallel_for(t, tasks, [&](long task) {
-    long r0 = task * 16 * VW, r1 = lmin(nr, r0 + 16 * VW);
+    long r0 = task * per, r1 = lmin(nr, r0 + per);
     for (long i = 0; i < n; i++) {
       int32_t id = ids[i];
       if (id < 0) continue;
@@ -407,15 +409,17 @@ double softmaxCrossEntropy(int th, long nrows, long cols, const float* logits, c
     }
     float mx = row_max(li, cols, 1.0f);
     vf s = vf{};
+    // One exp per logit: kept in dlogits when wanted, then scaled by scale/Σ.
     vec_loop(cols, [&](long j, int w) {
-      s += pad_tail(vexp(ld(li + j, w) - splat(mx)), w, 0);
+      vf e = vexp(ld(li + j, w) - splat(mx));
+      if (di) st(di + j, e, w);
+      s += pad_tail(e, w, 0);
     });
     double sum = hsum(s);
-    double lse = mx + std::log(sum);
-    losses[r] = lse - li[t];
+    losses[r] = mx + std::log(sum) - li[t];
     if (di) {
       vf k = splat((float)(scale / sum));
-      vec_loop(cols, [&](long j, int w) { st(di + j, vexp(ld(li + j, w) - splat(mx)) * k, w); });
+      vec_loop(cols, [&](long j, int w) { st(di + j, ld(di + j, w) * k, w); });
       di[t] -= scale;
     }
   });

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -25,6 +26,7 @@ namespace recur {
 namespace {
 
 constexpr int kMaxWorkers = 63;
+constexpr uint32_t kClosed = 1u << 31;
 // How long an idle worker spins before it sleeps.
 constexpr auto kSpin = std::chrono::microseconds(200);
 
@@ -39,12 +41,26 @@ struct Pool {
   std::mutex busy;  // one job at a time
   Worker* workers[kMaxWorkers] = {};
   int count = 0;
-  // The current job (written before the workers are signalled, read-only while it runs).
+  // The current job: written by the caller before it opens the job, read-only while it is open.
   TaskFn fn = nullptr;
   void* ctx = nullptr;
   long ntasks = 0;
-  alignas(64) std::atomic<long> next{0};
-  alignas(64) std::atomic<int> active{0};
+  int parts = 1;  // participants the tasks are divided among: the caller and `parts − 1` workers
+  // Participant q owns tasks [q·ntasks/parts, (q+1)·ntasks/parts) and claims them through
+  // cursor[q]; when its range is done it steals from the others'. A repeated call of the same
+  // shape (each step of the time loop) so gives each thread the same rows of a weight matrix as
+  // last time, still in its own L2, while a participant that never shows up costs nothing.
+  struct alignas(64) Cursor {
+    std::atomic<long> next{0};
+    long end = 0;
+  };
+  Cursor cursor[kMaxWorkers + 1];
+  // kClosed, or the number of workers that joined the open job. A worker joins only while the job
+  // is open, so the caller never waits for one that has not been scheduled yet (on a busy machine
+  // it may not run for milliseconds): it does the tasks itself, closes the job, and waits only for
+  // those that joined, which are running.
+  alignas(64) std::atomic<uint32_t> state{kClosed};
+  alignas(64) std::atomic<uint32_t> left{0};
 };
 
 Pool& pool() {
@@ -54,15 +70,19 @@ Pool& pool() {
   return *p;
 }
 
-void run_tasks(Pool& p) {
-  for (;;) {
-    long t = p.next.fetch_add(1, std::memory_order_relaxed);
-    if (t >= p.ntasks) break;
-    p.fn(p.ctx, t);
+void run_tasks(Pool& p, int self) {
+  int parts = p.parts;
+  for (int k = 0; k < parts; k++) {
+    Pool::Cursor& c = p.cursor[(self + k) % parts];
+    for (;;) {
+      long t = c.next.fetch_add(1, std::memory_order_relaxed);
+      if (t >= c.end) break;
+      p.fn(p.ctx, t);
+    }
   }
 }
 
-void worker_main(Pool* p, Worker* w) {
+void worker_main(Pool* p, Worker* w, int self) {
   unsigned seen = 0;
   for (;;) {
     auto start = std::chrono::steady_clock::now();
@@ -77,8 +97,22 @@ void worker_main(Pool* p, Worker* w) {
       }
     }
     seen = w->go.load(std::memory_order_acquire);
-    run_tasks(*p);
-    p->active.fetch_sub(1, std::memory_order_release);
+    uint32_t s = p->state.load(std::memory_order_acquire);
+    while (!(s & kClosed)) {
+      if (p->state.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+        run_tasks(*p, self);
+        p->left.fetch_add(1, std::memory_order_release);
+        break;
+      }
+    }
+  }
+}
+
+// Spins, then yields the core (the thread being waited for may need it).
+void wait_for(const std::atomic<uint32_t>& v, uint32_t target) {
+  for (int i = 0; v.load(std::memory_order_acquire) < target; i++) {
+    if (i < 4096) cpu_relax();
+    else std::this_thread::yield();
   }
 }
 
@@ -97,7 +131,7 @@ void pool_run(int threads, long ntasks, TaskFn fn, void* ctx) {
   while (p.count < helpers) {
     Worker* w = new Worker();
     try {
-      std::thread(worker_main, &p, w).detach();
+      std::thread(worker_main, &p, w, p.count + 1).detach();
     } catch (...) {
       delete w;
       helpers = p.count;
@@ -108,8 +142,13 @@ void pool_run(int threads, long ntasks, TaskFn fn, void* ctx) {
   p.fn = fn;
   p.ctx = ctx;
   p.ntasks = ntasks;
-  p.next.store(0, std::memory_order_relaxed);
-  p.active.store(helpers, std::memory_order_relaxed);
+  p.parts = helpers + 1;
+  for (int q = 0; q < p.parts; q++) {
+    p.cursor[q].next.store(ntasks * q / p.parts, std::memory_order_relaxed);
+    p.cursor[q].end = ntasks * (q + 1) / p.parts;
+  }
+  p.left.store(0, std::memory_order_relaxed);
+  p.state.store(0, std::memory_order_release);  // open
   for (int i = 0; i < helpers; i++) {
     Worker* w = p.workers[i];
     w->go.fetch_add(1, std::memory_order_seq_cst);
@@ -118,8 +157,10 @@ void pool_run(int threads, long ntasks, TaskFn fn, void* ctx) {
       w->cv.notify_one();
     }
   }
-  run_tasks(p);
-  while (p.active.load(std::memory_order_acquire) != 0) cpu_relax();
+  run_tasks(p, 0);
+  // Every task has been claimed; close the job and wait for the workers still finishing theirs.
+  uint32_t joined = p.state.exchange(kClosed, std::memory_order_acq_rel);
+  wait_for(p.left, joined);
 }
 
 namespace {

@@ -60,16 +60,38 @@ static inline vf vsqrt(vf v) { return (vf)_mm_sqrt_ps((__m128)v); }
 
 static inline vf vmin(vf a, vf b) { return a < b ? a : b; }
 static inline vf vmax(vf a, vf b) { return a > b ? a : b; }
+// Horizontal sum and max by a fixed halving tree (the same order on every call).
+#if RECUR_VW == 16
+static inline float hsum(vf v) { return _mm512_reduce_add_ps((__m512)v); }
+static inline float hmax(vf v) { return _mm512_reduce_max_ps((__m512)v); }
+#else
+static inline __m128 half_sum(vf v) {
+#if RECUR_VW == 8
+  return _mm_add_ps(_mm256_castps256_ps128((__m256)v), _mm256_extractf128_ps((__m256)v, 1));
+#else
+  return (__m128)v;
+#endif
+}
+static inline __m128 half_max(vf v) {
+#if RECUR_VW == 8
+  return _mm_max_ps(_mm256_castps256_ps128((__m256)v), _mm256_extractf128_ps((__m256)v, 1));
+#else
+  return (__m128)v;
+#endif
+}
 static inline float hsum(vf v) {
-  float s = 0;
-  for (int i = 0; i < VW; i++) s += v[i];
-  return s;
+  __m128 x = half_sum(v);
+  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+  x = _mm_add_ss(x, _mm_shuffle_ps(x, x, 1));
+  return _mm_cvtss_f32(x);
 }
 static inline float hmax(vf v) {
-  float s = v[0];
-  for (int i = 1; i < VW; i++) s = s > v[i] ? s : v[i];
-  return s;
+  __m128 x = half_max(v);
+  x = _mm_max_ps(x, _mm_movehl_ps(x, x));
+  x = _mm_max_ss(x, _mm_shuffle_ps(x, x, 1));
+  return _mm_cvtss_f32(x);
 }
+#endif
 
 // exp(x), Cephes single-precision polynomial after reduction by ln 2 (about 1 ulp). Inputs below
 // −87.3 give 0 and above 88 are clamped (the callers never need larger values).

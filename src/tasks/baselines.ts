@@ -13,7 +13,7 @@
  * and for embedded tokens df is scattered back into the embedding rows that were pooled.
  * Every matrix operation is a call into the kernel interface, so the baselines run on any backend.
  */
-import type { Backend, Buf } from '../kernels/backend.js';
+import { release, type Backend, type Buf } from '../kernels/backend.js';
 import { ConfigError } from '../nn/config.js';
 import { crossEntropy, meanSquaredError, type LossValue } from '../nn/loss.js';
 import type { Batch } from '../nn/model.js';
@@ -141,12 +141,12 @@ export class Mlp {
     this.B = B; this.T = T;
     if (this.seqIds.length < T) {
       this.seqIds = new Int32Array(T);
-      be.free(this.rowsBuf);
+      release(be, [this.rowsBuf]);
       this.rowsBuf = be.alloc(c.inputKind === 'tokens' && c.pooling === 'mean' ? T * c.embed : 0);
     }
     if (B <= this.cap) return;
     this.cap = B;
-    for (const b of [this.logits, this.feat, this.dfeat, this.pre, this.hid, this.dhid, this.dlogits, this.targetVals]) be.free(b);
+    release(be, [this.logits, this.feat, this.dfeat, this.pre, this.hid, this.dhid, this.dlogits, this.targetVals]);
     this.feat = be.alloc(B * F);
     this.dfeat = be.alloc(c.inputKind === 'tokens' && c.embed > 0 ? B * F : 0);
     this.pre = be.alloc(B * Hd);

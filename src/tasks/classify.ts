@@ -48,8 +48,8 @@ export interface ClassifyOptions {
 }
 
 export const CLASSIFY_DEFAULTS: ClassifyOptions = {
-  model: 'gru', tokens: 'words', maxLen: 200, vocabSize: 20000, minCount: 2, hidden: 64, embed: 32, layers: 1,
-  bidirectional: false, window: 32, batch: 32, lr: 0.003, clipNorm: 5, seed: 1, time: 150, epochs: 0,
+  model: 'gru', tokens: 'words', maxLen: 128, vocabSize: 20000, minCount: 2, hidden: 32, embed: 32, layers: 1,
+  bidirectional: false, window: 32, batch: 32, lr: 0.01, clipNorm: 5, seed: 1, time: 150, epochs: 0,
 };
 
 /** Fractions of the stratified split: train / validation (model selection) / test (reported). */

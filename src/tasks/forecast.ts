@@ -20,6 +20,7 @@ import { Model, type Batch } from '../nn/model.js';
 import { chronologicalSplit, Scaler } from '../data/series.js';
 import { Rng } from '../util/rng.js';
 import { Mlp } from './baselines.js';
+import { addDays, HOLIDAYS, usHoliday, yearPhase } from './calendar.js';
 import { errorMetrics, type ErrorMetrics } from './metrics.js';
 import { decodeNet, encodeNet, isMlp, NetTrainer, restore, snapshot, type Net } from './net.js';
 
@@ -47,11 +48,13 @@ export interface ForecastOptions {
   steps: number;
   valFraction: number;
   testFraction: number;
+  /** With dates: also tell the model which days are US holidays. */
+  holidays: boolean;
 }
 
 export const FORECAST_DEFAULTS: ForecastOptions = {
   model: 'gru', horizon: 1, season: 7, hidden: 32, layers: 1, seqLen: 128, window: 28, batch: 32, lr: 0.005, clipNorm: 1,
-  seed: 1, time: 150, steps: 0, valFraction: 0.1, testFraction: 0.2,
+  seed: 1, time: 150, steps: 0, valFraction: 0.1, testFraction: 0.2, holidays: false,
 };
 
 export interface SeriesData {
@@ -60,39 +63,30 @@ export interface SeriesData {
   dates?: string[] | null;
 }
 
-const DAY_MS = 86400000;
-
-/** Day of the year (0-based, fractional years of 365.25 days) of an ISO date. */
-function yearPhase(date: string): number {
-  const d = Date.parse(`${date.slice(0, 10)}T00:00:00Z`);
-  if (!Number.isFinite(d)) throw new Error(`'${date}' is not a date`);
-  const y = new Date(d).getUTCFullYear();
-  return (d - Date.UTC(y, 0, 1)) / DAY_MS / 365.25;
-}
-
-/** Per-step inputs [n × F]: y_t scaled, then calendar facts of day t+1. */
+/** Per-step inputs [n × F]: y_t scaled, then calendar facts of day t+1 (the day being predicted). */
 export class Features {
   readonly F: number;
   readonly x: Float64Array;
 
-  constructor(scaled: Float64Array, readonly season: number, dates: string[] | null | undefined) {
-    const n = scaled.length, annual = dates ? 4 : 0;
-    this.F = 1 + season + annual;
-    const F = this.F, x = (this.x = new Float64Array(n * F));
-    // The day after the last one: its date is the last date + 1 day (only its calendar is used).
-    const next = (t: number): string | null => {
-      if (!dates) return null;
-      if (t + 1 < n) return dates[t + 1];
-      return new Date(Date.parse(`${dates[n - 1].slice(0, 10)}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
-    };
+  /**
+   * `dates` adds the day's place in the year (two sine/cosine pairs); `holidays` (with dates) adds a
+   * one-hot of the US holiday kinds.
+   */
+  constructor(scaled: Float64Array, readonly season: number, dates: readonly string[] | null | undefined, readonly holidays = false) {
+    const n = scaled.length, annual = dates ? 4 : 0, hol = dates && holidays ? HOLIDAYS.length : 0;
+    const F = (this.F = 1 + season + annual + hol);
+    const x = (this.x = new Float64Array(n * F));
     for (let t = 0; t < n; t++) {
-      x[t * F] = scaled[t];
-      x[t * F + 1 + ((t + 1) % season)] = 1;
-      const d = next(t);
-      if (d) {
-        const a = 2 * Math.PI * yearPhase(d), o = t * F + 1 + season;
-        x[o] = Math.sin(a); x[o + 1] = Math.cos(a); x[o + 2] = Math.sin(2 * a); x[o + 3] = Math.cos(2 * a);
-      }
+      const o = t * F;
+      x[o] = scaled[t];
+      x[o + 1 + ((t + 1) % season)] = 1;
+      if (!dates) continue;
+      // The day after the last one is the last date + 1 (only its calendar is used).
+      const d = t + 1 < n ? dates[t + 1] : addDays(dates[n - 1], 1);
+      const a = 2 * Math.PI * yearPhase(d), c = o + 1 + season;
+      x[c] = Math.sin(a); x[c + 1] = Math.cos(a); x[c + 2] = Math.sin(2 * a); x[c + 3] = Math.cos(2 * a);
+      const h = hol ? usHoliday(d) : -1;
+      if (h >= 0) x[c + 4 + h] = 1;
     }
   }
 }
@@ -141,7 +135,7 @@ export function scoreSpan(values: Float64Array, pred: Float64Array, H: number, f
 /** A trained forecaster with its scaler and feature layout. */
 export class Forecaster {
   constructor(readonly net: Net, readonly scaler: Scaler, readonly opts: Pick<ForecastOptions, 'model' | 'horizon' | 'season' | 'window'>,
-    readonly annual: boolean) {}
+    readonly calendar: { dates: boolean; holidays: boolean }) {}
 
   /**
    * Forecasts by origin t < upTo [upTo × H] in the data's units (NaN where a baseline's window does not
@@ -171,7 +165,7 @@ export class Forecaster {
   }
 
   toBytes(extra: Record<string, unknown> = {}): Uint8Array {
-    return encodeNet(this.net, { type: 'forecast', ...this.opts, annual: this.annual, scaler: this.scaler.toJSON(), ...extra });
+    return encodeNet(this.net, { type: 'forecast', ...this.opts, ...this.calendar, scaler: this.scaler.toJSON(), ...extra });
   }
 
   static fromBytes(bytes: Uint8Array, be: Backend): Forecaster {
@@ -185,7 +179,8 @@ export class Forecaster {
     let scaler: Scaler;
     try { scaler = Scaler.fromJSON(task.scaler as { mean: number; std: number }); } catch { throw new ModelFileError('model file has no valid scaler'); }
     const model = FORECAST_MODELS.includes(task.model as ForecastModel) ? task.model as ForecastModel : 'gru';
-    return new Forecaster(net, scaler, { model, horizon: int('horizon'), season: int('season'), window: int('window') }, task.annual === true);
+    return new Forecaster(net, scaler, { model, horizon: int('horizon'), season: int('season'), window: int('window') },
+      { dates: task.dates === true, holidays: task.holidays === true });
   }
 }
 
@@ -255,11 +250,12 @@ export function trainForecaster(be: Backend, data: SeriesData, opts: Partial<For
   const split = splitSeries(n, o);
   const scaler = Scaler.fit(values.subarray(0, split.valStart));
   const scaled = scaler.transform(values);
-  const feat = new Features(scaled, o.season, data.dates);
+  const feat = new Features(scaled, o.season, data.dates, o.holidays);
   const rng = new Rng(o.seed);
   const net = buildForecastNet(be, o, feat.F);
   net.init(rng.fork());
-  const fc = new Forecaster(net, scaler, { model: o.model, horizon: H, season: o.season, window: o.window }, !!data.dates);
+  const fc = new Forecaster(net, scaler, { model: o.model, horizon: H, season: o.season, window: o.window },
+    { dates: !!data.dates, holidays: !!data.dates && o.holidays });
   const trainer = new NetTrainer(net, { lr: o.lr, clipNorm: o.clipNorm, rng: rng.fork() });
   const now = hooks.now ?? (() => performance.now());
   const t0 = now(), elapsed = () => (now() - t0) / 1000;

@@ -41,8 +41,8 @@ const same = (a: ArrayLike<number>, b: ArrayLike<number>, what: string): void =>
 };
 
 const TRANSPOSES = [[false, false], [true, false], [false, true], [true, true]] as const;
-// Covers every GEMM path at VW = 16, 8 and 4: dot (m < VW), transposed broadcast (VW ≤ m ≤ 4·VW),
-// packed B (m > 4·VW), broadcast with several row blocks (m > 128) and depth blocks (k > 256).
+// Covers every GEMM path at VW = 16, 8 and 4: dot (m < VW), transposed broadcast (VW ≤ m ≤ 2·VW),
+// packed B (m > 2·VW), broadcast with several row blocks (m > MC) and depth blocks (k > 256).
 const SHAPES = [[1, 1, 1], [1, 37, 19], [3, 50, 300], [5, 3, 2], [8, 33, 17], [16, 33, 17], [17, 29, 40], [33, 70, 130],
   [64, 20, 9], [65, 45, 33], [130, 70, 300], [9, 300, 7]];
 

@@ -50,6 +50,8 @@ const PARALLEL_GEMM_FLOPS = 1 << 20;
 const PARALLEL_STEP_ELEMS = 4096;
 const PARALLEL_ROW_ELEMS = 16384;
 const PARALLEL_VECTOR_ELEMS = 1 << 16;
+/** Largest W (elements) that gatherCols/scatterAddCols copy transposed into scratch. */
+const MAX_TRANSPOSE_ELEMS = 1 << 24;
 
 /** Elements spanned by a rows×cols matrix with leading dimension ld. */
 const extent = (rows: number, cols: number, ld: number): number => (rows <= 0 || cols <= 0 ? 0 : (rows - 1) * ld + cols);
@@ -69,7 +71,18 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   const instance = await WebAssembly.instantiate(module, { env: { memory, abort: wasmAbort } });
   const backend = new WasmBackend(instance.exports as unknown as WasmExports, memory, shared, relaxed);
   const threads = Math.max(1, Math.floor(opts.threads ?? 1));
-  if (threads > 1 && shared && platform.startWorker) await backend.startThreads(threads - 1, platform.startWorker, module);
+  if (threads > 1) {
+    if (!shared) backend.threadsUnavailable = 'no SharedArrayBuffer (the page is not cross-origin isolated)';
+    else if (!platform.startWorker) backend.threadsUnavailable = 'the platform cannot start workers';
+    else {
+      // threads only speed things up: a host that cannot start them still gets a working backend
+      try {
+        await backend.startThreads(threads - 1, platform.startWorker, module);
+      } catch (err) {
+        backend.threadsUnavailable = `workers failed to start: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+  }
   return backend;
 }
 
@@ -108,6 +121,10 @@ function wasmAbort(): never {
 export class WasmBackend implements Backend {
   readonly name = 'wasm';
   readonly dtype = 'f32' as const;
+  /** Why fewer threads run than were asked for (null: as asked). */
+  threadsUnavailable: string | null = null;
+  /** Kernel calls handed to the worker threads so far (diagnostics, tests). */
+  parallelCalls = 0;
 
   private readonly heap: Allocator;
   private buffer: ArrayBufferLike;
@@ -120,6 +137,7 @@ export class WasmBackend implements Backend {
   private readonly sumSquaresBlock: number;
   private intScratch = { ptr: 0, capacity: 0 };
   private f64Scratch = { ptr: 0, capacity: 0 };
+  private f32Scratch = { ptr: 0, capacity: 0 };
 
   /** @internal use createWasmBackend */
   constructor(private readonly ex: WasmExports, readonly memory: WebAssembly.Memory, readonly shared: boolean,
@@ -236,9 +254,6 @@ export class WasmBackend implements Backend {
     return s.ptr;
   }
 
-  /** Kernel calls handed to the worker threads so far (diagnostics, tests). */
-  parallelCalls = 0;
-
   /** Whether a call of this much work is split across threads. */
   private split(work: number, threshold: number): boolean {
     if (this.pool === null || work < threshold) return false;
@@ -285,13 +300,21 @@ export class WasmBackend implements Backend {
   gatherCols(W: Buf, rows: number, cols: number, ids: Int32Array, idOff: number, n: number, dst: Buf, dOff: number, ldd: number, beta: number): void {
     const pw = this.ptr(W, 0, rows * cols), pd = this.ptr(dst, dOff, extent(n, rows, ldd));
     const pi = this.ids(ids, idOff, n, cols, 'ids');
-    this.ex.gatherCols(pw, rows, cols, pi, n, pd, ldd, beta);
+    this.ex.gatherCols(pw, rows, cols, pi, n, pd, ldd, beta, this.transposeScratch(rows, cols, n));
   }
 
   scatterAddCols(src: Buf, sOff: number, lds: number, ids: Int32Array, idOff: number, n: number, W: Buf, rows: number, cols: number): void {
     const ps = this.ptr(src, sOff, extent(n, rows, lds)), pw = this.ptr(W, 0, rows * cols);
     const pi = this.ids(ids, idOff, n, cols, 'ids');
-    this.ex.scatterAddCols(ps, lds, pi, n, pw, rows, cols);
+    this.ex.scatterAddCols(ps, lds, pi, n, pw, rows, cols, this.transposeScratch(rows, cols, n));
+  }
+
+  /**
+   * Room for Wᵀ when gathering or scattering many columns of a rows×cols W (the kernel then walks rows, not
+   * columns), or 0 where the plain strided walk is cheaper (few columns) or the copy too big.
+   */
+  private transposeScratch(rows: number, cols: number, n: number): number {
+    return n > 2 * cols && rows * cols <= MAX_TRANSPOSE_ELEMS ? this.scratch(this.f32Scratch, rows * cols, 4) : 0;
   }
 
   // ------------------------------------------------------------------ fused recurrent steps

@@ -17,8 +17,8 @@ export interface WasmExports {
   sumRows(src: number, rows: number, cols: number, lds: number, dst: number): void;
   gatherRows(table: number, dim: number, ids: number, n: number, dst: number, ldd: number, beta: number): void;
   scatterAddRows(src: number, lds: number, ids: number, n: number, table: number, dim: number): void;
-  gatherCols(W: number, rows: number, cols: number, ids: number, n: number, dst: number, ldd: number, beta: number): void;
-  scatterAddCols(src: number, lds: number, ids: number, n: number, W: number, rows: number, cols: number): void;
+  gatherCols(W: number, rows: number, cols: number, ids: number, n: number, dst: number, ldd: number, beta: number, scratch: number): void;
+  scatterAddCols(src: number, lds: number, ids: number, n: number, W: number, rows: number, cols: number, scratch: number): void;
   elmanForward(act: number, B: number, H: number, pre: number, hPrev: number, h: number, mask: number, part: number, nparts: number): void;
   elmanBackward(act: number, B: number, H: number, h: number, dh: number, dpre: number, dhPrev: number, mask: number, part: number, nparts: number): void;
   lstmForward(B: number, H: number, gates: number, cPrev: number, c: number, hPrev: number, h: number, mask: number, part: number, nparts: number): void;

@@ -13,11 +13,16 @@ const LN2_HI: f32 = 0.693359375;
 const LN2_LO: f32 = -2.12194440e-4;
 const EXP_HI: f32 = 88.0;       // exp(88) < FLT_MAX with the exponent trick; beyond: +Inf
 const EXP_LO: f32 = -87.33654;  // below: results would be subnormal; we return 0
+/** 1.5·2^23: adding it rounds to an integer held in the low mantissa bits (no float→int conversion needed). */
+const ROUNDER: f32 = 12582912.0;
+const ROUNDER_BITS: i32 = 0x4b400000;
 
 /** e^x per lane; +Inf above 88, 0 below −87.3, NaN stays NaN. */
 @inline export function exp4(x: v128): v128 {
-  const xc = f32x4.min(f32x4.max(x, splat(EXP_LO)), splat(EXP_HI));
-  const n = f32x4.nearest(f32x4.mul(xc, splat(LOG2E)));
+  // pmin/pmax are single instructions and let NaN through (the poly then keeps it NaN)
+  const xc = f32x4.pmin(f32x4.pmax(x, splat(EXP_LO)), splat(EXP_HI));
+  const t = fma(xc, splat(LOG2E), splat(ROUNDER));
+  const n = f32x4.sub(t, splat(ROUNDER));
   let r = fma(n, splat(-LN2_HI), xc);
   r = fma(n, splat(-LN2_LO), r);
   let y = fma(splat(1.9875691500e-4), r, splat(1.3981999507e-3));
@@ -26,11 +31,9 @@ const EXP_LO: f32 = -87.33654;  // below: results would be subnormal; we return 
   y = fma(y, r, splat(1.6666665459e-1));
   y = fma(y, r, splat(5.0000001201e-1));
   y = fma(y, f32x4.mul(r, r), f32x4.add(r, splat(1)));
-  const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  let e = f32x4.mul(y, pow2n);
-  e = v128.andnot(e, f32x4.lt(x, splat(EXP_LO)));                       // underflow → 0
-  e = v128.bitselect(splat(Infinity), e, f32x4.gt(x, splat(EXP_HI)));   // overflow → +Inf
-  return v128.bitselect(x, e, f32x4.ne(x, x));                          // NaN → NaN
+  const pow2n = i32x4.shl(i32x4.sub(t, i32x4.splat(ROUNDER_BITS - 127)), 23);
+  const e = v128.andnot(f32x4.mul(y, pow2n), f32x4.lt(x, splat(EXP_LO)));  // underflow → 0
+  return v128.bitselect(splat(Infinity), e, f32x4.gt(x, splat(EXP_HI)));   // overflow → +Inf
 }
 
 /** tanh per lane, relative error ~1e-7 everywhere including near 0. */
@@ -55,7 +58,7 @@ const EXP_LO: f32 = -87.33654;  // below: results would be subnormal; we return 
   return f32x4.div(splat(1), f32x4.add(splat(1), exp4(f32x4.neg(x))));
 }
 
-/** max(x, 0) per lane. */
+/** x > 0 ? x : 0 per lane (NaN → 0, as the reference). */
 @inline export function relu4(x: v128): v128 {
-  return f32x4.max(x, splat(0));
+  return f32x4.pmax(splat(0), x);
 }

@@ -7,22 +7,19 @@ import { ld, st, splat, at } from './simd';
 
 /** C[r, :] += bias for each row. */
 export function addRowVector(C: usize, rows: i32, cols: i32, ldc: i32, bias: usize): void {
-  for (let r = 0; r < rows; r++) {
-    const c = at(C, r * ldc);
-    for (let j = 0; j < cols; j += 4) {
-      const n = cols - j;
-      st(at(c, j), f32x4.add(ld(at(c, j), n), ld(at(bias, j), n)), n);
-    }
-  }
+  for (let r = 0; r < rows; r++) addInto(at(C, r * ldc), bias, cols);
 }
 
-/** dst[j] += Σ_r src[r, j], rows added in order. */
+/** dst[j] += Σ_r src[r, j], rows added in order (row by row, so that reads stay sequential). */
 export function sumRows(src: usize, rows: i32, cols: i32, lds: i32, dst: usize): void {
-  for (let j = 0; j < cols; j += 4) {
-    const n = cols - j;
-    let acc = ld(at(dst, j), n);
-    for (let r = 0; r < rows; r++) acc = f32x4.add(acc, ld(at(src, r * lds + j), n));
-    st(at(dst, j), acc, n);
+  for (let r = 0; r < rows; r++) addInto(dst, at(src, r * lds), cols);
+}
+
+/** d[0:n] += s[0:n] */
+function addInto(d: usize, s: usize, n: i32): void {
+  for (let j = 0; j < n; j += 4) {
+    const r = n - j;
+    st(at(d, j), f32x4.add(ld(at(d, j), r), ld(at(s, j), r)), r);
   }
 }
 
@@ -45,16 +42,22 @@ export function scatterAddRows(src: usize, lds: i32, ids: usize, n: i32, table: 
   for (let i = 0; i < n; i++) {
     const id = load<i32>(ids + (<usize>i << 2));
     if (id < 0) continue;
-    const s = at(src, i * lds), t = at(table, id * dim);
-    for (let j = 0; j < dim; j += 4) {
-      const r = dim - j;
-      st(at(t, j), f32x4.add(ld(at(t, j), r), ld(at(s, j), r)), r);
-    }
+    addInto(at(table, id * dim), at(src, i * lds), dim);
   }
 }
 
-/** dst[i, r] = beta·dst[i, r] + W[r, ids[i]] (W rows×cols): a one-hot input times Wᵀ. */
-export function gatherCols(W: usize, rows: i32, cols: i32, ids: usize, n: i32, dst: usize, ldd: i32, beta: f32): void {
+/**
+ * dst[i, r] = beta·dst[i, r] + W[r, ids[i]] (W rows×cols): a one-hot input times Wᵀ.
+ * Reading a column of W is a strided walk; when many rows are gathered (n > 2·cols) W is first transposed into
+ * `scratch` (cols×rows floats; 0 = no scratch), after which every gathered column is a contiguous row.
+ */
+export function gatherCols(W: usize, rows: i32, cols: i32, ids: usize, n: i32, dst: usize, ldd: i32, beta: f32,
+  scratch: usize): void {
+  if (scratch != 0 && n > 2 * cols) {
+    transpose(W, rows, cols, scratch);
+    gatherRows(scratch, rows, ids, n, dst, ldd, beta);
+    return;
+  }
   for (let i = 0; i < n; i++) {
     const id = load<i32>(ids + (<usize>i << 2));
     const d = at(dst, i * ldd);
@@ -67,8 +70,18 @@ export function gatherCols(W: usize, rows: i32, cols: i32, ids: usize, n: i32, d
   }
 }
 
-/** W[r, ids[i]] += src[i, r]. */
-export function scatterAddCols(src: usize, lds: i32, ids: usize, n: i32, W: usize, rows: i32, cols: i32): void {
+/**
+ * W[r, ids[i]] += src[i, r]. With `scratch` (cols×rows floats) and many rows (n > 2·cols), the rows are first summed
+ * per id into a zeroed transposed copy with contiguous vector adds, then added into W's columns once.
+ */
+export function scatterAddCols(src: usize, lds: i32, ids: usize, n: i32, W: usize, rows: i32, cols: i32,
+  scratch: usize): void {
+  if (scratch != 0 && n > 2 * cols) {
+    memory.fill(scratch, 0, <usize>rows * cols << 2);
+    scatterAddRows(src, lds, ids, n, scratch, rows);
+    addTransposed(scratch, cols, rows, W);
+    return;
+  }
   for (let i = 0; i < n; i++) {
     const id = load<i32>(ids + (<usize>i << 2));
     if (id < 0) continue;
@@ -80,3 +93,21 @@ export function scatterAddCols(src: usize, lds: i32, ids: usize, n: i32, W: usiz
   }
 }
 
+/** dst (cols×rows) = srcᵀ for src rows×cols. */
+function transpose(src: usize, rows: i32, cols: i32, dst: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const s = at(src, r * cols);
+    for (let c = 0; c < cols; c++) store<f32>(at(dst, c * rows + r), load<f32>(at(s, c)));
+  }
+}
+
+/** dst (cols×rows) += srcᵀ for src rows×cols. */
+function addTransposed(src: usize, rows: i32, cols: i32, dst: usize): void {
+  for (let c = 0; c < cols; c++) {
+    const d = at(dst, c * rows);
+    for (let r = 0; r < rows; r++) {
+      const p = at(d, r);
+      store<f32>(p, load<f32>(p) + load<f32>(at(src, r * cols + c)));
+    }
+  }
+}
