@@ -16,7 +16,7 @@ export const defaultThreads = (): number => availableParallelism();
 async function tryLoad(name: 'native' | 'wasm', threads: number): Promise<Backend | string> {
   try {
     const mod = await import(name === 'wasm' ? './wasm.js' : './native.js');
-    return await (name === 'wasm' ? mod.createNodeWasmBackend({ threads }) : mod.createNativeBackend({ threads }));
+    return await (name === 'wasm' ? mod.createNodeWasmBackend({ threads, relaxed: true }) : mod.createNativeBackend({ threads }));
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
   }
