@@ -209,7 +209,7 @@ function floorLines(results: CellResult[]): string[] {
     const t1 = peerFigure(results, w, 'torch', 'cpu', 1), tBest = peerFigure(results, w, 'torch', 'cpu');
     const r1 = recurBest(results, w, 1, fast), r2 = recurBest(results, w, 2, fast), tw = peerFigure(results, w, 'tfjs', 'wasm');
     if (r1 && t1) row(`${w}: ${who}, 1 thread / PyTorch 1 thread`, r1.v / t1, 0.5);
-    if (r2 && tBest) row(`${w}: ${who}, 2 threads / PyTorch best`, r2.v / tBest, 0.9);
+    if (r2 && tBest) row(`${w}: ${who}, best of 1-2 threads / PyTorch best`, r2.v / tBest, 0.9);
     if (r2 && tw) row(`${w}: ${who} / tfjs wasm`, r2.v / tw, 10);
   }
   const np = peerFigure(results, 'W1', 'numpy', 'min-char-rnn'), r = recurBest(results, 'W1', 2, fast);

@@ -29,11 +29,11 @@ const require = createRequire(import.meta.url);
 
 class UsageError extends Error {}
 
-function listArg<T extends string>(v: string | undefined, all: readonly T[], what: string): T[] {
+function listArg<T extends string>(v: string | undefined, all: readonly T[], what: string, flag: string): T[] {
   if (v === undefined) return [...all];
   const items = v.split(',').map((s) => s.trim()).filter(Boolean);
   for (const it of items) if (!all.includes(it as T)) throw new UsageError(`unknown ${what} '${it}' (expected ${all.join(', ')})`);
-  if (!items.length) throw new UsageError(`--${what}s needs at least one value`);
+  if (!items.length) throw new UsageError(`--${flag} needs at least one ${what}`);
   return items as T[];
 }
 
@@ -41,7 +41,7 @@ const FLAGS = {
   only: { type: 'string' }, peers: { type: 'string' }, backends: { type: 'string' }, threads: { type: 'string' },
   quick: { type: 'boolean', default: false }, quality: { type: 'boolean', default: false },
   'no-gemm': { type: 'boolean', default: false }, out: { type: 'string' },
-  'openblas-coretype': { type: 'string', default: 'SkylakeX' }, 'omp-wait-policy': { type: 'string' },
+  'openblas-coretype': { type: 'string', default: 'SkylakeX' }, 'omp-wait-policy': { type: 'string' }, report: { type: 'string' },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -59,12 +59,13 @@ function options() {
   for (const t of threads) if (!(Number.isInteger(t) && t >= 1 && t <= 256)) throw new UsageError(`--threads takes positive integers, got '${values.threads}'`);
   return {
     help: values.help!,
-    workloads: listArg<WorkloadId>(values.only, WORKLOAD_IDS, 'workload'),
-    peers: listArg<PeerId>(values.peers, PEER_IDS, 'peer'),
-    backends: values.backends === undefined ? undefined : listArg(values.backends, ['js', 'wasm', 'native'] as const, 'backend'),
+    workloads: listArg<WorkloadId>(values.only, WORKLOAD_IDS, 'workload', 'only'),
+    peers: listArg<PeerId>(values.peers, PEER_IDS, 'peer', 'peers'),
+    backends: values.backends === undefined ? undefined : listArg(values.backends, ['js', 'wasm', 'native'] as const, 'backend', 'backends'),
     threads: [...new Set(threads)].sort((a, b) => a - b),
     quick: values.quick!, quality: values.quality!, gemm: !values['no-gemm'],
-    out: values.out, coretype: values['openblas-coretype']!, ompWait: ompWaitArg(values['omp-wait-policy']), explicit: values.only !== undefined || values.peers !== undefined,
+    out: values.out, coretype: values['openblas-coretype']!, ompWait: ompWaitArg(values['omp-wait-policy']),
+    explicit: values.only !== undefined || values.peers !== undefined, report: values.report,
   };
 }
 
@@ -78,7 +79,8 @@ function ompWaitArg(v: string | undefined): 'ACTIVE' | 'PASSIVE' | undefined {
 const USAGE = `usage: npm run bench -- [--only W1,W2,W3,W4,W5,S1] [--peers recur,torch,numpy,tfjs,brain]
                       [--backends js,wasm,native] [--threads 1,2] [--quick] [--quality] [--no-gemm]
                       [--out bench/results/<date>.json] [--openblas-coretype SkylakeX]
-                      [--omp-wait-policy ACTIVE|PASSIVE]`;
+                      [--omp-wait-policy ACTIVE|PASSIVE]
+       npm run bench -- --report bench/results/<date>.json   (re-render a saved run's Markdown)`;
 
 // ------------------------------------------------------------------ children
 interface Spawned {
@@ -235,9 +237,24 @@ function summary(r: CellResult): string {
   return `${fmtRate(x.charsPerSec ?? NaN)} chars/s (${x.steps} steps in ${x.seconds?.toFixed(1)} s${x.cold ? ', cold' : ''})`;
 }
 
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** --report: the Markdown of a saved run (e.g. after the report's layout changed), without measuring. */
+function rerender(path: string): void {
+  let saved: RunInfo & { results: CellResult[] };
+  try { saved = JSON.parse(readFileSync(path, 'utf8')) as RunInfo & { results: CellResult[] }; } catch (e) {
+    throw new Error(`cannot read ${path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  }
+  if (!Array.isArray(saved.results) || typeof saved.machine !== 'object') throw new Error(`${path} is not a bench results file`);
+  const md = markdownReport(saved, saved.results);
+  atomicWriteFile(join(dirname(resolve(path)), 'latest.md'), utf8(md));
+  process.stdout.write(md);
+}
+
 async function main(): Promise<void> {
   const o = options();
   if (o.help) { process.stdout.write(`${USAGE}\n`); return; }
+  if (o.report) { rerender(o.report); return; }
   const t0 = Date.now();
   const info = machine();
   const probe = o.peers.includes('recur') ? await probeRecur() : { available: [], missing: {} };
@@ -284,7 +301,6 @@ async function main(): Promise<void> {
   const out = o.out ? resolve(o.out) : join(HERE, 'results', `${date.slice(0, 16).replace(/[:T]/g, '-')}.json`);
   const resultsDir = dirname(out);
   mkdirSync(resultsDir, { recursive: true });
-  const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
   atomicWriteFile(out, utf8(`${JSON.stringify({ ...runInfo, results }, null, 1)}\n`));
   atomicWriteFile(join(resultsDir, 'latest.md'), utf8(md));
   process.stdout.write(md);

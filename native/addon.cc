@@ -12,6 +12,7 @@
 #include <cstdio>
 
 #include "kernels.h"
+#include "pool.h"
 
 namespace {
 
@@ -540,6 +541,20 @@ FN(Isas) {
   return arr;
 }
 
+// {jobs, workerTasks}: parallel jobs run so far and the tasks the pool's workers took (tests use it
+// to check that a parallel path really ran in parallel).
+FN(PoolStats) {
+  (void)info;
+  recur::PoolStats s = recur::pool_stats();
+  napi_value r, jobs, tasks;
+  napi_create_object(env, &r);
+  napi_create_double(env, (double)s.jobs, &jobs);
+  napi_create_double(env, (double)s.workerTasks, &tasks);
+  napi_set_named_property(env, r, "jobs", jobs);
+  napi_set_named_property(env, r, "workerTasks", tasks);
+  return r;
+}
+
 // ------------------------------------------------- OpenBLAS, loaded on demand for benchmarks only
 //
 // The addon does not link OpenBLAS: recur's own kernels won the measurements (see kernels_impl.h),
@@ -606,7 +621,7 @@ NAPI_MODULE_INIT() {
       {"squaredError", SquaredError}, {"fill", Fill}, {"copy", Copy}, {"axpy", Axpy}, {"scale", Scale},
       {"mul", Mul}, {"sumSquares", SumSquares}, {"clampAbs", ClampAbs}, {"sgdStep", SgdStep},
       {"adagradStep", AdagradStep}, {"rmspropStep", RmspropStep}, {"adamStep", AdamStep},
-      {"alignOffset", AlignOffset}, {"isas", Isas}, {"blasLoad", BlasLoad}, {"blasSgemm", BlasSgemm},
+      {"alignOffset", AlignOffset}, {"isas", Isas}, {"poolStats", PoolStats}, {"blasLoad", BlasLoad}, {"blasSgemm", BlasSgemm},
   };
   for (auto& f : fns) {
     napi_value v;

@@ -390,12 +390,20 @@ struct DTable {
 void gemm_dot(int th, long m, long n, long k, float alpha, const float* A, long lda, const float* B, long ldb,
               float beta, float* C, long ldc) {
   static const DTable table;
+  // Sampling calls this with the same weight every step; a weight about the size of L2 (1 MB for
+  // an LSTM-256's W_hh) thrashes an LRU cache when swept in the same order each time, but sweeping
+  // it forwards and backwards in turn starts each call on the rows the last one left in cache.
+  // (The order of independent outputs does not change any result.)
+  static std::atomic<unsigned> calls{0};
+  bool backwards = calls.fetch_add(1, std::memory_order_relaxed) & 1;
   long ntj = cdiv(n, VW);
   int t = threads_for(th, m * n * k, kParGemm);
   long jg = t <= 1 ? 1 : lmin(ntj, 4L * t), per = cdiv(ntj, jg);
   jg = cdiv(ntj, per);
   parallel_for(t, jg, [&](long g) {
-    for (long jt = g * per, je = lmin(ntj, (g + 1) * per); jt < je; jt++) {
+    long lo = g * per, hi = lmin(ntj, (g + 1) * per);
+    for (long q = lo; q < hi; q++) {
+      long jt = backwards ? lo + hi - 1 - q : q;
       long j0 = jt * VW;
       int cc = (int)lmin(VW, n - j0);
       for (long i = 0; i < m; i++)

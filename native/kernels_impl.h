@@ -6,6 +6,7 @@
 // and the arithmetic for one output element (its order of additions, which lanes, which tail path)
 // depends only on the problem's shape. Row tails use masked loads and stores in the same vector code
 // as full vectors, so an element computes the same value wherever a task boundary falls.
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <utility>

@@ -60,6 +60,7 @@ struct Pool {
   // it may not run for milliseconds): it does the tasks itself, closes the job, and waits only for
   // those that joined, which are running.
   alignas(64) std::atomic<uint32_t> state{kClosed};
+  std::atomic<long> jobs{0}, workerTasks{0};
   alignas(64) std::atomic<uint32_t> left{0};
 };
 
@@ -72,14 +73,17 @@ Pool& pool() {
 
 void run_tasks(Pool& p, int self) {
   int parts = p.parts;
+  long done = 0;
   for (int k = 0; k < parts; k++) {
     Pool::Cursor& c = p.cursor[(self + k) % parts];
     for (;;) {
       long t = c.next.fetch_add(1, std::memory_order_relaxed);
       if (t >= c.end) break;
       p.fn(p.ctx, t);
+      done++;
     }
   }
+  if (self != 0) p.workerTasks.fetch_add(done, std::memory_order_relaxed);
 }
 
 void worker_main(Pool* p, Worker* w, int self) {
@@ -88,6 +92,9 @@ void worker_main(Pool* p, Worker* w, int self) {
     auto start = std::chrono::steady_clock::now();
     for (int i = 0; w->go.load(std::memory_order_acquire) == seen; i++) {
       cpu_relax();
+      // Now and then offer the core to another runnable thread (on a busy machine it may be our own
+      // caller); with nothing else runnable this returns at once.
+      if ((i & 63) == 63) std::this_thread::yield();
       if ((i & 255) == 255 && std::chrono::steady_clock::now() - start > kSpin) {
         std::unique_lock<std::mutex> lk(w->m);
         w->sleeping.store(true, std::memory_order_seq_cst);
@@ -139,6 +146,7 @@ void pool_run(int threads, long ntasks, TaskFn fn, void* ctx) {
     }
     p.workers[p.count++] = w;
   }
+  p.jobs.fetch_add(1, std::memory_order_relaxed);
   p.fn = fn;
   p.ctx = ctx;
   p.ntasks = ntasks;
@@ -161,6 +169,11 @@ void pool_run(int threads, long ntasks, TaskFn fn, void* ctx) {
   // Every task has been claimed; close the job and wait for the workers still finishing theirs.
   uint32_t joined = p.state.exchange(kClosed, std::memory_order_acq_rel);
   wait_for(p.left, joined);
+}
+
+PoolStats pool_stats() {
+  Pool& p = pool();
+  return {p.jobs.load(), p.workerTasks.load()};
 }
 
 namespace {

@@ -24,6 +24,13 @@ inline void parallel_for(int threads, long ntasks, const F& f) {
   pool_run(threads, ntasks, [](void* ctx, long t) { (*static_cast<const F*>(ctx))(t); }, const_cast<F*>(&f));
 }
 
+// Counters for tests and tuning: jobs run in parallel, and tasks run by workers (not the caller).
+struct PoolStats {
+  long jobs;
+  long workerTasks;
+};
+PoolStats pool_stats();
+
 // 64-byte aligned scratch of at least n floats, owned by the calling thread and reused across calls
 // (grown, never shrunk), so the hot path does not allocate after the first step. slot selects one of
 // a few independent buffers.

@@ -62,8 +62,28 @@ static inline vf vmin(vf a, vf b) { return a < b ? a : b; }
 static inline vf vmax(vf a, vf b) { return a > b ? a : b; }
 // Horizontal sum and max by a fixed halving tree (the same order on every call).
 #if RECUR_VW == 16
-static inline float hsum(vf v) { return _mm512_reduce_add_ps((__m512)v); }
-static inline float hmax(vf v) { return _mm512_reduce_max_ps((__m512)v); }
+// (GCC 12's _mm512_reduce_* warn about their own uninitialised temporaries; plain shuffles do not.)
+typedef float v8f __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
+static inline v4f quarter_fold(vf v, bool max) {
+  v8f a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7);
+  v8f b = __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  v8f c = max ? (a > b ? a : b) : a + b;
+  v4f x = __builtin_shufflevector(c, c, 0, 1, 2, 3), y = __builtin_shufflevector(c, c, 4, 5, 6, 7);
+  return max ? (x > y ? x : y) : x + y;
+}
+static inline float hsum(vf v) {
+  __m128 x = (__m128)quarter_fold(v, false);
+  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+  x = _mm_add_ss(x, _mm_shuffle_ps(x, x, 1));
+  return _mm_cvtss_f32(x);
+}
+static inline float hmax(vf v) {
+  __m128 x = (__m128)quarter_fold(v, true);
+  x = _mm_max_ps(x, _mm_movehl_ps(x, x));
+  x = _mm_max_ss(x, _mm_shuffle_ps(x, x, 1));
+  return _mm_cvtss_f32(x);
+}
 #else
 static inline __m128 half_sum(vf v) {
 #if RECUR_VW == 8

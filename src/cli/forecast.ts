@@ -11,7 +11,7 @@ import { atomicWriteFile } from '../node/files.js';
 import { svgToPng } from '../node/png.js';
 import { parseDate } from '../tasks/calendar.js';
 import {
-  FORECAST_DEFAULTS, FORECAST_MODELS, testForecaster, trainForecaster,
+  checkSeries, FORECAST_DEFAULTS, FORECAST_MODELS, testForecaster, trainForecaster,
   type ForecastModel, type ForecastOptions, type ForecastProgress, type ForecastReport, type SeriesData, type TrainedForecaster,
 } from '../tasks/forecast.js';
 import { checkOutPath } from './classify.js';
@@ -110,9 +110,14 @@ async function forecast(opts: ForecastFlags): Promise<void> {
     time: opts.time ?? (opts.steps !== undefined ? 0 : FORECAST_DEFAULTS.time), steps: opts.steps ?? 0,
     holidays: opts.holidays ?? (opts.data === undefined),
   };
+  const models = opts.compare ? [...new Set([opts.model, ...BASELINES])] : [opts.model];
+  try {
+    for (const model of models) checkSeries(data, { ...settings, model });
+  } catch (e) {
+    throw new Error(`${source}: ${(e as Error).message}`);
+  }
   const be = await backendFrom(opts);
   const say = (s: string) => { if (!json) process.stderr.write(s); };
-  const models = opts.compare ? [...new Set([opts.model, ...BASELINES])] : [opts.model];
   const results: { model: ForecastModel; trained: TrainedForecaster; report: ForecastReport }[] = [];
   for (const model of models) {
     const budget = settings.time! > 0 ? `${settings.time} s` : `${settings.steps} steps`;

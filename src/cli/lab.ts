@@ -258,10 +258,13 @@ function registerGradflow(lab: Command): void {
     process.stdout.write(`${src.label}: loss ${fmt(g.loss)} at step ${T - 1}, layer ${g.layer}, ${batch.B} sequence${batch.B > 1 ? 's' : ''}\n`);
     process.stdout.write('     t  ‖∂L/∂h_t‖\n');
     for (let t = 0; t < T; t++) if (t % stride === 0 || t === T - 1) process.stdout.write(`${String(t).padStart(6)}  ${fmt(g.grad_norms[t])}\n`);
-    process.stdout.write(`ratio last/first ${fmt(g.ratio)}; per step back in time the gradient is multiplied by ${fmt(g.per_step)} on average `
+    process.stdout.write(`ratio last/first ${ratioText(g)}; per step back in time the gradient is multiplied by ${fmt(g.per_step)} on average `
       + `(${g.per_step < 1 ? 'vanishing' : g.per_step > 1 ? 'exploding' : 'steady'})\n`);
   }));
 }
+
+/** The ratio last/first; infinite when ‖∂L/∂h_0‖ fell below the smallest float (it vanished completely). */
+const ratioText = (g: GradFlow): string => (g.ratio === Infinity ? '∞ (‖∂L/∂h_0‖ underflowed to 0)' : fmt(g.ratio, 3));
 
 async function gradChart(list: { name: string; g: GradFlow }[], title = 'Gradient flow: ‖∂L/∂h_t‖, loss at the last step'): Promise<string> {
   return lineChart({
@@ -424,7 +427,7 @@ async function buildReport(results: LabResult[], flows: { T: number; list: { nam
     sections.push({ heading: `Training loss, T = ${T}`, svg: await lossChart(rs, `Adding problem, T = ${T}: training loss`), image: `loss-T${T}` });
   }
   for (const { T, list } of flows) {
-    const ratios = list.map(({ name, g }) => `${name}: ${fmt(g.ratio, 3)}`).join('; ');
+    const ratios = list.map(({ name, g }) => `${name}: ${ratioText(g)}`).join('; ');
     sections.push({
       heading: `Gradient flow, T = ${T}`,
       text: `‖∂L/∂h_t‖ for a loss at the last step, over 20 test sequences, before and after training. Ratio last/first (large = vanishing): ${ratios}.`,

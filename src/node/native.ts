@@ -14,7 +14,7 @@ export type NativeIsa = 'avx512' | 'avx2' | 'sse';
 export const NATIVE_ISAS: NativeIsa[] = ['avx512', 'avx2', 'sse'];
 
 export interface NativeOptions {
-  /** Threads for large kernels (the calling thread included); default 1. */
+  /** Threads for large kernels (the calling thread included, at most 64 are used); default 1. */
   threads?: number;
   /** Instruction set; default the best the CPU has, or $RECUR_NATIVE_ISA. */
   isa?: NativeIsa;
@@ -50,8 +50,9 @@ export function nativeIsas(): NativeIsa[] {
 export async function createNativeBackend(opts: NativeOptions = {}): Promise<NativeBackend> {
   const addon = loadAddon();
   if (addon instanceof Error) throw addon;
-  const threads = opts.threads ?? 1;
-  if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64)) throw new Error(`threads must be an integer in 1..64, got ${threads}`);
+  const asked = opts.threads ?? 1;
+  if (!(Number.isInteger(asked) && asked >= 1)) throw new Error(`threads must be a positive integer, got ${asked}`);
+  const threads = Math.min(asked, 64);  // the pool's limit (a bigger machine still gets 64)
   const have = addon.isas() as NativeIsa[];
   const envIsa = process.env.RECUR_NATIVE_ISA;
   const want = opts.isa ?? (envIsa ? (envIsa as NativeIsa) : have[0]);

@@ -104,7 +104,11 @@ export class TextClassifier {
     if (task.type !== 'classify') throw new ModelFileError(`model file holds a ${JSON.stringify(task.type ?? null)} model, not a text classifier`);
     const classes = task.classes;
     if (!Array.isArray(classes) || classes.length < 2 || classes.some((c) => typeof c !== 'string')) throw new ModelFileError('model file has no valid class list');
-    const outSize = net.config.outputSize;
+    const c = net.config;
+    if (c.head !== 'softmax' || c.inputKind !== 'tokens' || (!isMlp(net) && net.config.outputMode !== 'last')) {
+      throw new ModelFileError('model file network does not read tokens and predict one class per text');
+    }
+    const outSize = c.outputSize;
     if (outSize !== classes.length) throw new ModelFileError(`model file names ${classes.length} classes but its network has ${outSize} outputs`);
     let vocab: TokenVocab;
     try { vocab = TokenVocab.fromJSON(task.tokenizer); } catch (e) { throw new ModelFileError(`model file tokenizer is invalid: ${(e as Error).message}`); }
@@ -112,7 +116,8 @@ export class TextClassifier {
     if (vocab.size !== inSize) throw new ModelFileError(`model file vocabulary has ${vocab.size} tokens but its network reads ${inSize}`);
     const maxLen = task.maxLen;
     if (!(typeof maxLen === 'number' && Number.isInteger(maxLen) && maxLen >= 0)) throw new ModelFileError('model file has no valid maxLen');
-    const name = CLASSIFIER_MODELS.includes(task.model as ClassifierModel) ? task.model as ClassifierModel : 'gru';
+    // The name shown for the model comes from the network itself, not from free-form metadata.
+    const name = (isMlp(net) ? net.config.pooling : net.config.cell) as ClassifierModel;
     return new TextClassifier(net, vocab, classes as string[], maxLen, name);
   }
 }

@@ -9,8 +9,9 @@
  *
  * Input at step t: the scaled value y_t, the position in the season of the day being predicted
  * (one-hot; calendar facts are known in advance) and, when dates are known, that day's position in
- * the year (two sine/cosine pairs). The split is chronological (train, validation, test: the test
- * span is never seen in training), and the scaler is fitted on the training span only.
+ * the year (two sine/cosine pairs) and, if asked, which US holiday it is (calendar.ts). The split is
+ * chronological (train, validation, test: the test span is never seen in training, the validation
+ * span only picks which parameters to keep), and the scaler is fitted on the training span only.
  * Platform-free.
  */
 import type { Backend } from '../kernels/backend.js';
@@ -178,9 +179,15 @@ export class Forecaster {
     };
     let scaler: Scaler;
     try { scaler = Scaler.fromJSON(task.scaler as { mean: number; std: number }); } catch { throw new ModelFileError('model file has no valid scaler'); }
-    const model = FORECAST_MODELS.includes(task.model as ForecastModel) ? task.model as ForecastModel : 'gru';
-    return new Forecaster(net, scaler, { model, horizon: int('horizon'), season: int('season'), window: int('window') },
-      { dates: task.dates === true, holidays: task.holidays === true });
+    const model = (isMlp(net) ? net.config.pooling : net.config.cell) as ForecastModel;
+    const opts = { model, horizon: int('horizon'), season: int('season'), window: int('window') };
+    const calendar = { dates: task.dates === true, holidays: task.holidays === true };
+    const F = 1 + opts.season + (calendar.dates ? 4 : 0) + (calendar.dates && calendar.holidays ? HOLIDAYS.length : 0);
+    const c = net.config;
+    if (c.head !== 'mse' || c.inputKind !== 'dense' || c.outputSize !== opts.horizon || c.inputSize !== F || (!isMlp(net) && net.config.outputMode !== 'every')) {
+      throw new ModelFileError(`model file network does not match its forecast settings (horizon ${opts.horizon}, ${F} inputs per step)`);
+    }
+    return new Forecaster(net, scaler, opts, calendar);
   }
 }
 
@@ -234,6 +241,21 @@ export interface TrainedForecaster {
   val: ErrorMetrics;
 }
 
+/** Refuse a series or settings that cannot be trained and scored; returns the split. */
+export function checkSeries(data: SeriesData, opts: Partial<ForecastOptions>): Split {
+  const o: ForecastOptions = { ...FORECAST_DEFAULTS, ...opts };
+  if (!(o.time > 0) && !(o.steps > 0)) throw new Error('give a time budget or a number of steps');
+  if (!FORECAST_MODELS.includes(o.model)) throw new Error(`unknown forecast model '${o.model}' (expected ${FORECAST_MODELS.join(', ')})`);
+  const values = data.values, n = values.length;
+  for (let i = 0; i < n; i++) if (!Number.isFinite(values[i])) throw new Error(`value ${i + 1} is not a finite number`);
+  if (data.dates && data.dates.length !== n) throw new Error(`${data.dates.length} dates for ${n} values`);
+  const split = splitSeries(n, o);
+  if (!FORECAST_RNNS.includes(o.model) && split.valStart - o.horizon - o.window < 1) {
+    throw new Error(`the training span (${split.valStart} values) is too short for a window of ${o.window} and horizon ${o.horizon}`);
+  }
+  return split;
+}
+
 /**
  * Train on the training span: random sequences (recurrent) or windows (feed-forward) whose targets all
  * lie inside it. Validation MAE is checked every 50 updates and at the end, and the best parameters
@@ -242,12 +264,8 @@ export interface TrainedForecaster {
 export function trainForecaster(be: Backend, data: SeriesData, opts: Partial<ForecastOptions>,
   hooks: { now?: () => number; onProgress?: (p: ForecastProgress) => void } = {}): TrainedForecaster {
   const o: ForecastOptions = { ...FORECAST_DEFAULTS, ...opts };
-  if (!(o.time > 0) && !(o.steps > 0)) throw new Error('give a time budget or a number of steps');
-  if (!FORECAST_MODELS.includes(o.model)) throw new Error(`unknown forecast model '${o.model}' (expected ${FORECAST_MODELS.join(', ')})`);
-  const values = data.values, n = values.length, H = o.horizon;
-  for (let i = 0; i < n; i++) if (!Number.isFinite(values[i])) throw new Error(`value ${i + 1} is not a finite number`);
-  if (data.dates && data.dates.length !== n) throw new Error(`${data.dates.length} dates for ${n} values`);
-  const split = splitSeries(n, o);
+  const split = checkSeries(data, o);
+  const values = data.values, H = o.horizon;
   const scaler = Scaler.fit(values.subarray(0, split.valStart));
   const scaled = scaler.transform(values);
   const feat = new Features(scaled, o.season, data.dates, o.holidays);
@@ -264,7 +282,6 @@ export function trainForecaster(be: Backend, data: SeriesData, opts: Partial<For
   // Recurrent sequences: T steps from s, targets up to s + T − 1 + H < trainEnd.
   const T = Math.max(1, Math.min(o.seqLen, trainEnd - H - 1));
   const N = o.window;
-  if (!rnn && trainEnd - H - N < 1) throw new Error(`the training span (${trainEnd} values) is too short for a window of ${N} and horizon ${H}`);
   const lastStart = rnn ? trainEnd - H - T : trainEnd - 1 - H; // last sequence start / last window origin
   const firstStart = rnn ? 0 : N - 1;
   const valMae = () => scoreSpan(values, fc.forecast(feat, split.testStart), H, split.valStart, split.testStart).all;

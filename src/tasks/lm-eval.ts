@@ -3,7 +3,8 @@
  * streams side by side, for quick validation), of one-per-line sequences, and the spectral radius of
  * the recurrent weights that training logs. Platform-free.
  */
-import type { Model } from '../nn/model.js';
+import { release } from '../kernels/backend.js';
+import type { Model, RecurrentState } from '../nn/model.js';
 import { SequenceBatcher, type Vocab } from '../data/text.js';
 import { eigenvalues, spectralRadius } from '../analysis/spectrum.js';
 import { Rng } from '../util/rng.js';
@@ -12,6 +13,11 @@ export const LN2 = Math.LN2;
 export const bitsPerChar = (nats: number): number => nats / LN2;
 
 export interface EvalResult { loss: number; bpc: number; chars: number }
+
+/** Give a temporary state's buffers back to the backend (WASM memory is not garbage-collected). */
+export function freeState(model: Model, st: RecurrentState): void {
+  release(model.be, [...st.h, ...st.c, ...(st.fb ? [st.fb] : [])]);
+}
 
 /**
  * Mean next-character loss of a text (ids) under the model. With one stream (the default) it is the
@@ -43,6 +49,7 @@ export function evaluateStream(model: Model, ids: Int32Array, opts: { streams?: 
     sum += l.sum; count += l.count;
     opts.onProgress?.(t0 + T, L);
   }
+  freeState(model, state);
   const loss = sum / count;
   return { loss, bpc: bitsPerChar(loss), chars: count };
 }
@@ -56,6 +63,7 @@ export function evaluateLines(model: Model, vocab: Vocab, lines: readonly string
     const b = batcher.next();
     const state = model.newState(b.batch, new Rng(0));
     const l = model.forward({ T: b.steps, B: b.batch, tokens: b.inputs, targets: b.targets, lengths: b.lengths }, state, { train: false })!;
+    freeState(model, state);
     sum += l.sum; count += l.count;
   }
   const loss = sum / count;

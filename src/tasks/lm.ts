@@ -16,6 +16,8 @@
  * happen does not change the numbers; a run resumed from a checkpoint continues bit-identically.
  *
  * Platform-free: time comes from `performance.now()` (or the caller's clock), files from the caller.
+ * Settings and defaults live in lm-settings.ts, scoring in lm-eval.ts, the file format in lm-file.ts,
+ * sampling in sample.ts; this module re-exports the first two.
  */
 import type { Backend } from '../kernels/backend.js';
 import type { ModelConfig } from '../nn/config.js';
@@ -227,9 +229,11 @@ export class LmJob {
 
     // The model.
     if (base) {
-      const cfg = { ...base.model.config, ...(input.from && input.dropout !== undefined ? { dropout: input.dropout } : {}) };
-      this.model = new Model(cfg, be);
-      this.model.params.data.set(base.model.params.data);
+      // The loaded model itself, unless --init changes its dropout (a config field: a new model, same weights).
+      const dropout = input.from && input.dropout !== undefined && input.dropout !== base.model.config.dropout ? input.dropout : null;
+      if (base.model.be !== be) throw new Error('the model was loaded with another backend than the one given to the job');
+      this.model = dropout === null ? base.model : new Model({ ...base.model.config, dropout }, be);
+      if (this.model !== base.model) this.model.params.data.set(base.model.params.data);
     } else {
       const a = input.arch ?? DEFAULT_ARCH;
       const V = this.vocab.size;
@@ -353,8 +357,12 @@ export class LmJob {
   /** A sample from the current model: text (stream) or lines joined by newlines; its own generator. */
   sample(length: number, temperature: number, seed = seedOf(this.settings.seed, 3 + this.step)): string {
     const sampler = new Sampler(this.model, this.vocab, new Rng(seed));
-    if (this.mode === 'lines') return generateLines(sampler, length, 40, { temperature }).join('\n');
-    return generate(sampler, { length, temperature });
+    try {
+      if (this.mode === 'lines') return generateLines(sampler, length, 40, { temperature }).join('\n');
+      return generate(sampler, { length, temperature });
+    } finally {
+      sampler.dispose();
+    }
   }
 
   /** What --resume needs, as JSON for the file's `training` entry. */

@@ -6,7 +6,7 @@
  * Every buffer is allocated once per Sampler, so the per-character loop allocates nothing of its own.
  * Platform-free.
  */
-import type { Buf } from '../kernels/backend.js';
+import { release, type Buf } from '../kernels/backend.js';
 import type { Batch, Model, RecurrentState } from '../nn/model.js';
 import { SEQ_MARK, type Vocab } from '../data/text.js';
 import type { Rng } from '../util/rng.js';
@@ -42,6 +42,9 @@ export class Sampler {
   }
 
   get primed(): boolean { return this.row >= 0; }
+
+  /** Give the buffers back to the backend (WASM memory is not garbage-collected); the sampler is unusable after. */
+  dispose(): void { release(this.model.be, [...this.state.h, ...this.state.c, ...(this.state.fb ? [this.state.fb] : []), this.probs]); }
 
   /** Run the model over `ids` (one forward pass over all of them), carrying the state. */
   feed(ids: Int32Array): void {

@@ -13,7 +13,7 @@ import { pool, recur, smallText, type RunResult } from './lm-helpers.js';
 export async function writeVictim(dir: string): Promise<string> {
   const job = new LmJob({
     data: { mode: 'stream', text: smallText(200), source: 'test' }, backend: new JsBackend('f32'),
-    arch: { ...DEFAULT_ARCH, hidden: 6 }, settings: { ...DEFAULT_SETTINGS, batch: 2, seq: 8, steps: 2, time: null },
+    arch: { ...DEFAULT_ARCH, hidden: 6, embed: 4 }, settings: { ...DEFAULT_SETTINGS, batch: 2, seq: 8, steps: 2, time: null },
   });
   const path = join(dir, 'victim.safetensors');
   await job.run({ onSave: (b) => writeFileSync(path, b) }, { log: { steps: 100 }, val: null, save: null, sample: null, spectrum: null, sampleLength: 0, finalSampleLength: 0, temperature: 1 });

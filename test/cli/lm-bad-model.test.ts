@@ -29,18 +29,14 @@ test('sample and eval: every bad input is one line, a non-zero exit, and the mod
   const evalArgs = (...a: string[]): string[] => ['eval', ...js, ...a];
   const cases: BadCase[] = [
     { name: 'missing model', args: sample('--model', join(dir, 'nope.safetensors')), error: /cannot read model file .*nope\.safetensors: no such file/ },
-    { name: 'directory as model', args: sample('--model', dir), error: /is a directory/ },
     { name: 'garbage model', args: sample('--model', garbage), error: /garbage\.safetensors: .*safetensors header length/ },
     { name: 'truncated model', args: sample('--model', truncated), error: /truncated\.safetensors: .*truncated/ },
     { name: 'not a recur model', args: sample('--model', plain), error: /plain\.safetensors: not a recur model file/ },
     { name: 'not a language model', args: sample('--model', classifier), error: /"classify" model, not a character language model/ },
     { name: 'prime outside the vocabulary', args: sample('--model', victim, '--prime', 'the Zebra'), error: /--prime has the character "Z" \(U\+005A\), which is not in the model's vocabulary/ },
-    { name: 'negative temperature', args: sample('--model', victim, '--temperature', '-1'), error: /--temperature.*-1/ },
     { name: 'non-numeric top-k', args: sample('--model', victim, '--top-k', 'many'), error: /--top-k.*expected an integer, got 'many'/ },
-    { name: 'model flag missing', args: ['sample'], error: /required option '--model <file>' not specified/ },
     { name: 'eval: missing text', args: evalArgs('--model', victim, '--data', join(dir, 'nope.txt')), error: /cannot read data file .*nope\.txt: no such file/ },
     { name: 'eval: invalid UTF-8', args: evalArgs('--model', victim, '--data', file('bad.txt', new Uint8Array([0x74, 0x68, 0xff, 0x65]))), error: /bad\.txt: invalid UTF-8 at byte 2/ },
-    { name: 'eval: empty text', args: evalArgs('--model', victim, '--data', file('empty.txt', '')), error: /empty\.txt is empty/ },
     { name: 'eval: character outside the vocabulary', args: evalArgs('--model', victim, '--data', file('q.txt', `${smallText(20)}Q`)), error: /q\.txt: character "Q" \(U\+0051\) at position \d+/ },
     { name: 'eval: one character', args: evalArgs('--model', victim, '--data', file('one.txt', 't')), error: /nothing to predict/ },
     { name: 'eval: corrupt model', args: evalArgs('--model', truncated, '--data', file('ok.txt', smallText(20))), error: /truncated/ },

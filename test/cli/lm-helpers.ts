@@ -68,4 +68,4 @@ export function writeText(dir: string, name: string, content: string | Uint8Arra
 }
 
 /** A tiny, fast model configuration for CLI runs. */
-export const TINY = ['--backend', 'js', '--hidden', '8', '--batch', '4', '--seq', '16', '--log-every', '0', '--val-every', '0', '--sample-length', '40'];
+export const TINY = ['--backend', 'js', '--hidden', '8', '--embed', '6', '--batch', '4', '--seq', '16', '--log-every', '0', '--val-every', '0', '--sample-length', '40'];

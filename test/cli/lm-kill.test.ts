@@ -1,5 +1,5 @@
 /**
- * Killing a training run (SIGKILL) at random moments: after each kill the model file either does not
+ * Killing a training run (SIGKILL) at random moments (after a random number of saved steps): after each kill the model file either does not
  * exist yet or loads, and `--resume` carries on; the run that was killed and resumed several times
  * ends with exactly the weights of a run that was never interrupted.
  */
@@ -20,7 +20,7 @@ test(`SIGKILL at ${KILLS} random moments: the file always loads, and resuming en
   const dir = tempDir();
   const data = writeText(dir, 'text.txt', smallText(400));
   const common = ['--data', data, '--backend', 'js', '--json', '--log-every', '0', '--val-every', '0', '--sample-length', '0', '--save-every', '1'];
-  const fresh = [...common, '--hidden', '12', '--batch', '4', '--seq', '16', '--steps', '150', '--dropout', '0.1', '--layers', '2', '--seed', '9'];
+  const fresh = [...common, '--hidden', '12', '--embed', '8', '--batch', '4', '--seq', '16', '--steps', '150', '--dropout', '0.1', '--layers', '2', '--seed', '9'];
   const straight = join(dir, 'straight.safetensors'), killed = join(dir, 'killed.safetensors');
 
   const ref = await recur(['train', ...fresh, '--out', straight], { timeoutMs: 120_000 });
@@ -32,14 +32,14 @@ test(`SIGKILL at ${KILLS} random moments: the file always loads, and resuming en
     const resume = existsSync(killed);
     const child = startRecur(['train', ...(resume ? ['--resume', ...common] : fresh), '--out', killed]);
     const done = collect(child, 120_000);
-    // Wait for this run's first save, then kill it a random moment later (0 … 1.5 s).
+    // Let this run save a random number (1 … 30) of new steps, then kill it a random moment later.
+    const target = lastStep + 1 + rng.int(30);
     const t0 = Date.now();
-    const before = resume ? readFileSync(killed) : null;
     while (Date.now() - t0 < 60_000 && child.exitCode === null) {
-      if (existsSync(killed) && (!before || !readFileSync(killed).equals(before))) break;
-      await sleep(20);
+      if (existsSync(killed) && (decodeLm(readFileSync(killed), be).checkpoint.training!.step as number) >= target) break;
+      await sleep(5);
     }
-    await sleep(rng.int(1500));
+    await sleep(rng.int(40));
     child.kill('SIGKILL');
     const r = await done;
     if (r.code === 0) break; // it finished before the kill

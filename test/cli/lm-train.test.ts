@@ -45,7 +45,8 @@ test('train → sample → eval: the JSON protocol, the model file, the sample, 
   const m = load(out);
   assert.equal(m.vocab.size, V);
   assert.equal(m.checkpoint.training!.step, 30);
-  assert.deepEqual([...m.model.params.names()].slice(0, 2), ['rnn.weight_ih_l0', 'rnn.weight_hh_l0']);
+  assert.deepEqual([...m.model.params.names()].slice(0, 3), ['embedding.weight', 'rnn.weight_ih_l0', 'rnn.weight_hh_l0']);
+  assert.deepEqual(m.model.params.view('embedding.weight').shape, [V, 6]);
 
   const s = await recur(['sample', '--model', out, '--backend', 'js', '--length', '120', '--seed', '4', '--prime', 'the ']);
   assert.equal(s.code, 0, s.stderr);
@@ -75,7 +76,7 @@ test('--steps 0 writes the freshly initialised model, which scores near chance',
 
 test('--resume continues exactly: N steps + resume to 2N equals 2N straight (bit-identical weights and moments)', async () => {
   const common = ['--data', data, '--backend', 'js', '--log-every', '0', '--val-every', '0', '--sample-length', '0', '--json'];
-  const arch = ['--cell', 'gru', '--hidden', '8', '--layers', '2', '--dropout', '0.25', '--batch', '4', '--seq', '16', '--schedule', 'constant', '--seed', '5'];
+  const arch = ['--cell', 'gru', '--hidden', '8', '--embed', '5', '--layers', '2', '--dropout', '0.25', '--batch', '4', '--seq', '16', '--schedule', 'constant', '--seed', '5'];
   const a = join(dir, 'straight.safetensors'), b = join(dir, 'resumed.safetensors');
   const [r1, r2] = await Promise.all([
     recur(['train', ...common, ...arch, '--steps', '16', '--out', a]),
@@ -110,7 +111,7 @@ test('--init starts from a model; standard input works as data', async () => {
 
 test('--corpus names trains on first names and samples new ones, one per line', async () => {
   const out = join(dir, 'names.safetensors');
-  const r = await recur(['train', '--corpus', 'names', '--backend', 'js', '--hidden', '8', '--batch', '16', '--steps', '4', '--log-every', '0', '--val-every', '0', '--out', out]);
+  const r = await recur(['train', '--corpus', 'names', '--backend', 'js', '--hidden', '8', '--embed', '8', '--batch', '16', '--steps', '4', '--log-every', '0', '--val-every', '0', '--out', out]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /first-names: [\d,]+ training \/ [\d,]+ validation lines/);
   assert.equal(r.stdout.trim().split('\n').length, 10, 'the final sample is ten names');

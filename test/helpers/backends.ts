@@ -21,5 +21,13 @@ export function backends(): NamedBackend[] {
       },
     });
   }
+  // The native addon when it has been built (tools/build-native.mjs), with two threads so that the
+  // parallel paths run too.
+  if (existsSync(new URL('../../build/Release/recur_native.node', import.meta.url))) {
+    list.push({
+      name: 'native',
+      make: async () => (await import('../../src/node/native.js')).createNativeBackend({ threads: 2 }),
+    });
+  }
   return list;
 }

@@ -269,6 +269,7 @@ for (const isa of ISAS) {
 
   test(`${isa}: results are bit-identical for 1, 2 and 3 threads`, { skip: SKIP }, async () => {
     const bes = await Promise.all([make(1), make(2), make(3)]);
+    const jobsBefore = (addon as Record<string, () => { jobs: number }>).poolStats().jobs;
     const runAll = (f: (be: Backend) => ArrayLike<number>[], what: string): void => {
       const [ref, ...rest] = bes.map(f);
       rest.forEach((out, t) => out.forEach((o, i) => same(o, ref[i], `${what} (${t + 2} threads, output ${i})`)));
@@ -310,6 +311,10 @@ for (const isa of ISAS) {
       be.scatterAddCols(src, 0, 256, ids, 0, 2000, W, 256, V);
       return [[loss], d, p, [be.sumSquares(big.length, big, 0)], pm, m1, v1, sums, gc, W];
     }, 'losses, optimizer, sums');
+    // The 2- and 3-thread runs really went through the pool (whether a worker got there before the
+    // caller had done every task depends on the machine's load, so that is not asserted).
+    const jobs = (addon as Record<string, () => { jobs: number }>).poolStats().jobs - jobsBefore;
+    assert.ok(jobs >= 24, `only ${jobs} parallel jobs ran`);
   });
 
   test(`${isa}: whole models (Elman, LSTM, GRU, two layers) match the JS backend's loss and gradients`, { skip: SKIP }, async () => {
