@@ -98,7 +98,8 @@ export abstract class RecurrentLayer {
       be.gemm(false, true, rows, GH, this.inSize, 1, inp.buf, inp.off + t0 * B * inp.ld, inp.ld,
         P, this.p(this.names.wih), this.inSize, 0, this.xw, t0 * B * GH, GH);
     } else {
-      be.gatherCols(P, GH, this.inSize, inp.ids, t0 * B, rows, this.xw, t0 * B * GH, GH, 0);
+      const o = this.p(this.names.wih);
+      be.gatherCols(P.subarray(o, o + GH * this.inSize), GH, this.inSize, inp.ids, t0 * B, rows, this.xw, t0 * B * GH, GH, 0);
     }
     this.addInputBias(t0, rows);
   }
@@ -125,7 +126,8 @@ export abstract class RecurrentLayer {
       be.gemm(true, false, GH, this.inSize, rows, 1, this.dxw, 0, GH, inp.buf, inp.off, inp.ld,
         1, g, this.grads.offset(this.names.wih), this.inSize);
     } else {
-      be.scatterAddCols(this.dxw, 0, GH, inp.ids, 0, rows, g, GH, this.inSize);
+      const o = this.grads.offset(this.names.wih);
+      be.scatterAddCols(this.dxw, 0, GH, inp.ids, 0, rows, g.subarray(o, o + GH * this.inSize), GH, this.inSize);
     }
     be.sumRows(this.dxw, 0, rows, GH, GH, g, this.grads.offset(this.names.bih));
   }
