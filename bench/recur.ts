@@ -13,8 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import { StreamBatcher } from '../src/data/text.js';
 import type { Backend } from '../src/kernels/backend.js';
-import type { Model as ModelT, RecurrentState } from '../src/nn/model.js';
-import { Model } from '../src/nn/model.js';
+import { Model, type RecurrentState } from '../src/nn/model.js';
 import { BACKEND_NAMES, createBackend, type BackendName } from '../src/node/backend.js';
 import { Optimizer } from '../src/train/optim.js';
 import { Trainer } from '../src/train/trainer.js';
@@ -25,7 +24,7 @@ import { loadCorpus, type Corpus } from './corpus.js';
 import { peakRssMB, timeSteps, timingFields } from './measure.js';
 import type { ChildResult, GemmSpec, SampleSpec, TrainSpec, Window } from './workloads.js';
 
-function buildModel(spec: TrainSpec, V: number, be: Backend, seed: number): ModelT {
+function buildModel(spec: TrainSpec, V: number, be: Backend, seed: number): Model {
   return new Model({
     cell: spec.cell, activation: 'tanh', hidden: spec.hidden, layers: spec.layers,
     inputKind: 'tokens', inputSize: V, embed: 0, outputSize: V, head: 'softmax', outputMode: 'every',
@@ -33,7 +32,7 @@ function buildModel(spec: TrainSpec, V: number, be: Backend, seed: number): Mode
 }
 
 /** A training step function over the train split: one chunk of every stream per call, state carried. */
-function trainingLoop(spec: TrainSpec, corpus: Corpus, be: Backend, seed: number): { model: ModelT; step: () => number } {
+function trainingLoop(spec: TrainSpec, corpus: Corpus, be: Backend, seed: number): { model: Model; step: () => number } {
   const model = buildModel(spec, corpus.vocab.size, be, seed);
   const optimizer = new Optimizer(be, model.params, { name: spec.optimizer, lr: spec.lr });
   const trainer = new Trainer(model, optimizer, { clipNorm: spec.clipNorm, clipValue: spec.clipValue });
@@ -51,7 +50,7 @@ function trainingLoop(spec: TrainSpec, corpus: Corpus, be: Backend, seed: number
  * Mean cross-entropy (nats/char) over the validation split, cut into `batch` streams read in chunks
  * of `seq` with the state carried: the same protocol as bench/peers/torch_bench.py.
  */
-export function validationLoss(model: ModelT, val: Int32Array, batch: number, seq: number): number {
+export function validationLoss(model: Model, val: Int32Array, batch: number, seq: number): number {
   const batcher = new StreamBatcher(val, batch, seq);
   const state: RecurrentState = model.newState(batch);
   let sum = 0, count = 0;
@@ -67,7 +66,7 @@ export function validationLoss(model: ModelT, val: Int32Array, batch: number, se
  * A generator of `length` characters at batch 1: forward one step carrying the state, softmax with
  * temperature, draw the next character. Buffers are made once, so a character allocates nothing here.
  */
-function sampler(model: ModelT, be: Backend, V: number, temperature: number, rng: Rng): (length: number, first: number) => number {
+function sampler(model: Model, be: Backend, V: number, temperature: number, rng: Rng): (length: number, first: number) => number {
   const tokens = new Int32Array(1), batch = { T: 1, B: 1, tokens };
   const probs = be.alloc(V), state = model.newState(1);
   return (length, first) => {
