@@ -67,14 +67,12 @@ export function validationLoss(model: Model, val: Int32Array, batch: number, seq
  * temperature, draw the next character. Buffers are made once, so a character allocates nothing here.
  */
 function sampler(model: Model, be: Backend, V: number, temperature: number, rng: Rng): (length: number, first: number) => number {
-  const tokens = new Int32Array(1), batch = { T: 1, B: 1, tokens };
   const probs = be.alloc(V), state = model.newState(1);
   return (length, first) => {
     model.resetState(state);
     let cur = first, checksum = 0;
     for (let i = 0; i < length; i++) {
-      tokens[0] = cur;
-      model.forward(batch, state, { train: false });
+      model.stepOne(cur, state);
       be.softmax(1, V, model.logits, 0, probs, 0, temperature);
       const u = rng.next();
       let acc = 0, k = 0;

@@ -10,6 +10,10 @@ struct Kernels {
   const char* isa;
   void (*gemm)(int th, bool ta, bool tb, long m, long n, long k, float alpha, const float* A, long lda,
                const float* B, long ldb, float beta, float* C, long ldc);
+  // Packed matrix-vector product (sampling): P holds W [n×k] in this instruction set's panel layout.
+  long (*packedFloats)(long n, long k);
+  void (*packMatvec)(int th, long n, long k, const float* W, long ldw, float* P);
+  void (*matvecPacked)(int th, long n, long k, float alpha, const float* P, const float* x, float beta, float* y);
   void (*addRowVector)(int th, float* C, long rows, long cols, long ldc, const float* bias);
   void (*sumRows)(int th, const float* src, long rows, long cols, long lds, float* dst);
   void (*gatherRows)(int th, const float* table, long dim, const int32_t* ids, long n, float* dst, long ldd, float beta);

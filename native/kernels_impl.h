@@ -594,7 +594,7 @@ void adamStep(int th, long n, float* p, const float* g, float* m, float* v, floa
 }  // namespace
 
 const Kernels table = {
-    RECUR_ISA_NAME, gemm, addRowVector, sumRows, gatherRows, scatterAddRows, gatherCols, scatterAddCols,
+    RECUR_ISA_NAME, gemm, packedFloats, packMatvec, matvecPacked, addRowVector, sumRows, gatherRows, scatterAddRows, gatherCols, scatterAddCols,
     elmanForward, elmanBackward, lstmForward, lstmBackward, gruForward, gruBackward,
     softmax, softmaxBackward, softmaxCrossEntropy, squaredError,
     fill, copy, axpy, scale, mul, sumSquares, clampAbs,

@@ -94,7 +94,7 @@ void worker_main(Pool* p, Worker* w, int self) {
       cpu_relax();
       // Now and then offer the core to another runnable thread (on a busy machine it may be our own
       // caller); with nothing else runnable this returns at once.
-      if ((i & 63) == 63) std::this_thread::yield();
+      if ((i & 4095) == 4095) std::this_thread::yield();
       if ((i & 255) == 255 && std::chrono::steady_clock::now() - start > kSpin) {
         std::unique_lock<std::mutex> lk(w->m);
         w->sleeping.store(true, std::memory_order_seq_cst);

@@ -3,15 +3,20 @@
  * The `recur` command: one subcommand per file, each registering itself on the program.
  */
 import { Command } from 'commander';
-import { register as registerTrain } from './train.js';
-import { register as registerSample } from './sample.js';
-import { register as registerEval } from './eval.js';
-import { register as registerLab } from './lab.js';
-import { register as registerClassify } from './classify.js';
-import { register as registerForecast } from './forecast.js';
-import { register as registerPlay } from './play.js';
-import { register as registerBench } from './bench.js';
 import { VERSION } from '../version.js';
+
+// Each command's module is imported only when it runs (some pull in plotting or the web server):
+// startup stays fast. Help, --version and unknown commands load them all.
+const COMMANDS: Record<string, () => Promise<{ register(program: Command): void }>> = {
+  train: () => import('./train.js'),
+  sample: () => import('./sample.js'),
+  eval: () => import('./eval.js'),
+  lab: () => import('./lab.js'),
+  classify: () => import('./classify.js'),
+  forecast: () => import('./forecast.js'),
+  play: () => import('./play.js'),
+  bench: () => import('./bench.js'),
+};
 
 const program = new Command();
 program
@@ -25,8 +30,8 @@ program.exitOverride((err) => {
   process.exit(2);
 });
 
-for (const register of [registerTrain, registerSample, registerEval, registerLab, registerClassify, registerForecast, registerPlay, registerBench]) {
-  register(program);
-}
+const named = process.argv[2];
+const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
+for (const mod of await Promise.all(wanted.map((name) => COMMANDS[name]()))) mod.register(program);
 
 await program.parseAsync(process.argv);

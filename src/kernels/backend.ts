@@ -19,6 +19,8 @@
  */
 
 export type Buf = Float32Array | Float64Array;
+/** A weight matrix in a backend's private layout (see Backend.packMatvec); opaque to callers. */
+export type PackedMatrix = { readonly __packed: unique symbol };
 export type DType = 'f32' | 'f64';
 
 /** Elementwise nonlinearity of an Elman cell. */
@@ -45,6 +47,16 @@ export interface Backend {
     B: Buf, bOff: number, ldb: number,
     beta: number, C: Buf, cOff: number, ldc: number,
   ): void;
+
+  /**
+   * Optional, for repeated matrix-vector products with the same weights (sampling, one character at
+   * a time): `packMatvec` copies W [n×k] (row stride ldw) into a layout of the backend's own, in
+   * memory the backend owns (reusing `into`, an earlier result, when given), and `matvecPacked`
+   * computes y[n] = alpha·W·x + beta·y from it. Backends that gain nothing leave both out; callers
+   * then use gemm.
+   */
+  packMatvec?(n: number, k: number, W: Buf, wOff: number, ldw: number, into: PackedMatrix | null): PackedMatrix;
+  matvecPacked?(P: PackedMatrix, alpha: number, x: Buf, xOff: number, beta: number, y: Buf, yOff: number): void;
 
   // ------------------------------------------------------------ rows and columns
   /** C[r, :] += bias for each of `rows` rows (row stride ldc). */

@@ -26,6 +26,7 @@ export function initParams(params: Params, config: ModelConfig, rng: Rng): void 
       if (isIh || isHh) params.data.fill(isIh ? config.forgetBias : 0, v.offset + H, v.offset + 2 * H);
     }
   }
+  params.touch();
 }
 
 function initRecurrent(params: Params, v: TensorView, config: ModelConfig, rng: Rng, H: number): void {

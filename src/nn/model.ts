@@ -23,6 +23,7 @@ import { feedbackBackward, feedbackForward, feedbackFromTargets } from './jordan
 import type { LayerInput, RecurrentLayer } from './layer.js';
 import { crossEntropy, meanSquaredError, type LossValue } from './loss.js';
 import { LstmLayer } from './lstm.js';
+import { OneStep } from './one-step.js';
 import { Params, type TensorSpec } from './params.js';
 
 /** A chunk of T time steps for B sequences, time-major (row t·B + b). */
@@ -285,6 +286,29 @@ export class Model {
     this.lastLoss = this.hasTargets ? this.loss(train) : null;
     return this.lastLoss;
   }
+
+  /**
+   * One step of one stream in evaluation mode, carrying `state`: what sampling does per character.
+   * The fast path (one-step.ts) runs the same equations with the fewest kernel calls; models it does
+   * not cover (Jordan feedback, lags, two directions, dense inputs) and a learned h0 at a fresh
+   * stream go through forward(). The distribution is in `logits[0 … O)`.
+   */
+  stepOne(token: number, state: RecurrentState): void {
+    const c = this.config;
+    if (state.B !== 1) throw new Error(`stepOne runs one stream; the state holds ${state.B}`);
+    if (!(Number.isInteger(token) && token >= 0 && token < c.inputSize)) throw new Error(`token id ${token} is outside the vocabulary of ${c.inputSize}`);
+    if (!OneStep.covers(c) || (c.h0 === 'learned' && state.fresh[0])) {
+      this.oneTok[0] = token;
+      this.forward({ T: 1, B: 1, tokens: this.oneTok }, state, { train: false });
+      return;
+    }
+    if (this.logits.length < c.outputSize) this.ensure(1, 1);
+    (this.one ??= new OneStep(this.be, this.params, c, () => this.logits)).step(token, state);
+    this.lastLoss = null;
+  }
+
+  private readonly oneTok = new Int32Array(1);
+  private one: OneStep | null = null;
 
   private setLengths(batch: Batch): void {
     const { T, B } = batch;

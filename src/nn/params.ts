@@ -15,6 +15,12 @@ export class Params {
   readonly size: number;
   /** The flat storage (backend memory). */
   readonly data: Buf;
+  /**
+   * Bumped by every write the library makes to `data` (initialisation, set, optimizer steps, loads),
+   * so that derived copies (packed weights for sampling) know when to refresh. Code that writes
+   * `data` directly calls touch().
+   */
+  version = 0;
 
   constructor(specs: readonly TensorSpec[], backend: Backend) {
     let offset = 0;
@@ -43,7 +49,10 @@ export class Params {
     const v = this.view(name);
     if (values.length !== v.size) throw new Error(`${name}: expected ${v.size} values, got ${values.length}`);
     for (let i = 0; i < v.size; i++) this.data[v.offset + i] = values[i];
+    this.touch();
   }
+  /** Say that `data` changed (see version). */
+  touch(): void { this.version++; }
   names(): string[] { return this.views.map((v) => v.name); }
   specs(): TensorSpec[] { return this.views.map((v) => ({ name: v.name, shape: [...v.shape] })); }
 }

@@ -38,3 +38,14 @@ export async function createBackend(opts: BackendOptions = {}): Promise<Backend>
   }
   return new JsBackend('f32');
 }
+
+/** One line naming a backend and how it runs: "native (avx512, 2 threads)", "wasm (relaxed SIMD, 1 thread)". */
+export function describeBackend(be: Backend): string {
+  const t = (n: number): string => `${n} thread${n === 1 ? '' : 's'}`;
+  const b = be as Backend & { isa?: string; threads?: number; relaxed?: boolean; threadsUnavailable?: string | null };
+  if (be.name === 'native') return `native (${b.isa}, ${t(b.threads ?? 1)})`;
+  if (be.name === 'wasm') {
+    return `wasm (${b.relaxed ? 'relaxed SIMD' : 'SIMD'}, ${t(b.threads ?? 1)}${b.threadsUnavailable ? `: ${b.threadsUnavailable}` : ''})`;
+  }
+  return `${be.name} (${be.dtype}, 1 thread)`;
+}

@@ -8,7 +8,7 @@
  * Node-only (it loads a .node file), so it lives here and not in src/kernels.
  */
 import { createRequire } from 'node:module';
-import { ACTIVATION_CODE, type Activation, type Backend, type Buf } from '../kernels/backend.js';
+import { ACTIVATION_CODE, type Activation, type Backend, type Buf, type PackedMatrix } from '../kernels/backend.js';
 
 export type NativeIsa = 'avx512' | 'avx2' | 'sse';
 export const NATIVE_ISAS: NativeIsa[] = ['avx512', 'avx2', 'sse'];
@@ -85,6 +85,13 @@ export class NativeBackend implements Backend {
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, A: Buf, aOff: number, lda: number,
     B: Buf, bOff: number, ldb: number, beta: number, C: Buf, cOff: number, ldc: number): void {
     this.n.gemm(this.cfg, transA, transB, m, n, k, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+  }
+
+  packMatvec(n: number, k: number, W: Buf, wOff: number, ldw: number, into: PackedMatrix | null): PackedMatrix {
+    return this.n.packMatvec(this.cfg, n, k, W, wOff, ldw, into) as PackedMatrix;
+  }
+  matvecPacked(P: PackedMatrix, alpha: number, x: Buf, xOff: number, beta: number, y: Buf, yOff: number): void {
+    this.n.matvecPacked(this.cfg, P, alpha, x, xOff, beta, y, yOff);
   }
 
   addRowVector(C: Buf, cOff: number, rows: number, cols: number, ldc: number, bias: Buf, bOff: number): void {

@@ -233,7 +233,7 @@ export class LmJob {
       const dropout = input.from && input.dropout !== undefined && input.dropout !== base.model.config.dropout ? input.dropout : null;
       if (base.model.be !== be) throw new Error('the model was loaded with another backend than the one given to the job');
       this.model = dropout === null ? base.model : new Model({ ...base.model.config, dropout }, be);
-      if (this.model !== base.model) this.model.params.data.set(base.model.params.data);
+      if (this.model !== base.model) { this.model.params.data.set(base.model.params.data); this.model.params.touch(); }
     } else {
       const a = input.arch ?? DEFAULT_ARCH;
       const V = this.vocab.size;

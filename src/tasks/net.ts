@@ -57,7 +57,7 @@ export class NetTrainer {
 
 /** A copy of the parameters (to keep the best model seen on validation data). */
 export const snapshot = (params: Params): Float32Array => Float32Array.from(params.data);
-export const restore = (params: Params, snap: Float32Array): void => { params.data.set(snap); };
+export const restore = (params: Params, snap: Float32Array): void => { params.data.set(snap); params.touch(); };
 
 /** The model file of a network: its tensors, its config, and the task's own description. */
 export function encodeNet(net: Net, task: Record<string, unknown>): Uint8Array {

@@ -20,7 +20,6 @@ export interface SampleOptions {
 
 export class Sampler {
   private readonly state: RecurrentState;
-  private readonly one: Batch;
   private readonly probs: Buf;
   private readonly scratch: Float64Array;
   private readonly V: number;
@@ -30,7 +29,6 @@ export class Sampler {
   constructor(readonly model: Model, readonly vocab: Vocab, readonly rng: Rng) {
     this.V = model.config.outputSize;
     this.state = model.newState(1, rng);
-    this.one = { T: 1, B: 1, tokens: new Int32Array(1) };
     this.probs = model.be.alloc(this.V);
     this.scratch = new Float64Array(this.V);
   }
@@ -53,10 +51,9 @@ export class Sampler {
     this.row = ids.length - 1;
   }
 
-  /** Feed one character id (a single fused step). */
+  /** Feed one character id (one step of one stream: the model's fast path). */
   feedOne(id: number): void {
-    this.one.tokens![0] = id;
-    this.model.forward(this.one, this.state, { train: false, carry: true });
+    this.model.stepOne(id, this.state);
     this.row = 0;
   }
 

@@ -53,6 +53,7 @@ export class Optimizer {
 
   /** One update p ← p − Δ(g) over the whole flat buffer. `lr` overrides the base rate (schedules). */
   update(grads: Buf, lr = this.opts.lr): void {
+    this.params.touch();
     const o = this.opts, n = this.params.size, p = this.params.data, be = this.be;
     this.step++;
     switch (o.name) {

@@ -45,8 +45,9 @@ export interface WasmBackendOptions {
 const PAGE = 65536;
 const MiB = 1 << 20;
 
-// Work below these sizes runs on the calling thread: handing it over would cost more than it saves.
-const PARALLEL_GEMM_FLOPS = 1 << 20;
+// Work below these sizes runs on the calling thread: handing it over would cost more than it saves. (A
+// 1024×256 matrix-vector product, sampling an LSTM-256, is 2^19 flops and gains from a second thread.)
+const PARALLEL_GEMM_FLOPS = 1 << 18;
 const PARALLEL_STEP_ELEMS = 4096;
 const PARALLEL_ROW_ELEMS = 16384;
 const PARALLEL_VECTOR_ELEMS = 1 << 16;

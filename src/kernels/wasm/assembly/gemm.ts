@@ -248,6 +248,13 @@ function gemmDot(transA: i32, i0: i32, i1: i32, j0: i32, j1: i32, k: i32, alpha:
         // rows of B past the edge repeat the last valid row: computed, never stored
         const b0 = B + <usize>jc * lb + (<usize>pc << 2);
         const b1 = nr > 1 ? b0 + lb : b0, b2 = nr > 2 ? b0 + 2 * lb : b1, b3 = nr > 3 ? b0 + 3 * lb : b2;
+        if (mc == 1 && jc + 2 * DN <= j1) {
+          // One row (sampling: a matrix-vector product): eight columns at once keep eight independent FMA chains
+          // in flight where the 1×4 kernel leaves half the FMA units idle; each element's arithmetic is unchanged.
+          kernelDot1x8(kc, a, b0, lb, C + ((<usize>ic * ldc + jc) << 2), alpha, bt);
+          jc += DN;
+          continue;
+        }
         for (let ir = 0; ir < mc; ir += DR) {
           const c = C + ((<usize>(ic + ir) * ldc + jc) << 2);
           const ar = a + <usize>ir * la;
@@ -339,4 +346,21 @@ function kernelDot1x4(kc: i32, a0: usize, b0: usize, b1: usize, b2: usize, b3: u
     xp += 16; y0 += 16; y1 += 16; y2 += 16; y3 += 16;
   }
   storeDotRow(c, dotTail(hsum4(s0, s1, s2, s3), k4, kc, a0, b0, b1, b2, b3), nr, alpha, beta, tile);
+}
+
+/** Eight full columns of one row: two kernelDot1x4 interleaved (the same arithmetic per element). */
+function kernelDot1x8(kc: i32, a0: usize, b0: usize, lb: usize, c: usize, alpha: f32, beta: f32): void {
+  let s0 = f32x4.splat(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+  const k4 = kc & ~3;
+  const b1 = b0 + lb, b2 = b1 + lb, b3 = b2 + lb, b4 = b3 + lb, b5 = b4 + lb, b6 = b5 + lb, b7 = b6 + lb;
+  for (let p = 0; p < k4; p += 4) {
+    const o = <usize>p << 2;
+    const x = v128.load(a0 + o);
+    s0 = fma(x, v128.load(b0 + o), s0); s1 = fma(x, v128.load(b1 + o), s1);
+    s2 = fma(x, v128.load(b2 + o), s2); s3 = fma(x, v128.load(b3 + o), s3);
+    s4 = fma(x, v128.load(b4 + o), s4); s5 = fma(x, v128.load(b5 + o), s5);
+    s6 = fma(x, v128.load(b6 + o), s6); s7 = fma(x, v128.load(b7 + o), s7);
+  }
+  combine(c, dotTail(hsum4(s0, s1, s2, s3), k4, kc, a0, b0, b1, b2, b3), alpha, beta);
+  combine(c + 16, dotTail(hsum4(s4, s5, s6, s7), k4, kc, a0, b4, b5, b6, b7), alpha, beta);
 }

@@ -1,0 +1,125 @@
+/**
+ * One time step of one stream, in evaluation mode: what sampling does for every character.
+ *
+ * Model.forward() is built for chunks (T·B rows): masks, checks, a state copied into and out of the
+ * layers' time slots. At T = B = 1 that bookkeeping and the number of kernel calls cost as much as
+ * the arithmetic, so this path runs the same equations with the fewest calls, in place on the
+ * carried state:
+ *
+ *   layer 0, one-hot input:  xw = T[token]   where T[v] = W_ih[:, v] + b_ih (+ b_hh), one row gather
+ *   any other input:         xw = W_ih x + b_ih (+ b_hh)
+ *   LSTM / Elman:            xw += W_hh h;  cell(xw, c, h) writes h (and c) over the state
+ *   GRU:                     hg = W_hh h + b_hh;  gru(xw, hg, h) writes h over the state
+ *   decoder:                 logits = V h_top + c
+ *
+ * Matrix-vector products use the backend's packed weights when it has them (packed.ts); the table
+ * T and the packed copies are rebuilt whenever params.version moved. Results equal forward()'s to
+ * float32 rounding (the packed product sums in another order). Cells with Jordan feedback, lags,
+ * two directions or dense inputs take forward() instead (Model.stepOne decides).
+ */
+import { release, type Backend, type Buf } from '../kernels/backend.js';
+import type { ModelConfig } from './config.js';
+import type { RecurrentState } from './model.js';
+import { PackedWeights } from './packed.js';
+import type { Params } from './params.js';
+
+/** Largest one-hot input table (elements) built; larger vocabularies gather a column per step. */
+const MAX_TABLE = 1 << 22;
+
+export class OneStep {
+  private readonly G: number;
+  private readonly xw: Buf;
+  private readonly hg: Buf;
+  private readonly cache: Buf;
+  private readonly emb: Buf;
+  private readonly ids = new Int32Array(1);
+  private readonly all: Int32Array;
+  private readonly packed: PackedWeights | null;
+  private table: Buf | null = null;
+  private tableVersion = -1;
+
+  constructor(private readonly be: Backend, private readonly params: Params, private readonly c: ModelConfig,
+    private readonly logits: () => Buf) {
+    const H = c.hidden;
+    this.G = c.cell === 'lstm' ? 4 : c.cell === 'gru' ? 3 : 1;
+    this.xw = be.alloc(this.G * H);
+    this.hg = be.alloc(c.cell === 'gru' ? 3 * H : 0);
+    this.cache = be.alloc(c.cell === 'gru' ? 4 * H : 0);
+    this.emb = be.alloc(c.embed);
+    this.all = Int32Array.from({ length: c.embed > 0 ? 0 : c.inputSize }, (_, i) => i);
+    this.packed = PackedWeights.available(be) ? new PackedWeights(be, params) : null;
+  }
+
+  /** Whether this path computes the model (else Model.stepOne runs forward()). */
+  static covers(c: ModelConfig): boolean {
+    return (c.cell === 'lstm' || c.cell === 'gru' || c.cell === 'elman') && !c.bidirectional && c.lags.length === 0 &&
+      c.inputKind === 'tokens';
+  }
+
+  step(token: number, state: RecurrentState): void {
+    const { be, c, params: P } = this, H = c.hidden, GH = this.G * H, data = P.data;
+    for (let l = 0; l < c.layers; l++) {
+      const s = `_l${l}`, h = state.h[l];
+      // input projection (with the biases that enter it)
+      if (l === 0 && c.embed === 0) this.oneHotRow(token, s);
+      else {
+        const x = l === 0 ? this.embed(token) : state.h[l - 1];
+        this.matvec(`rnn.weight_ih${s}`, GH, l === 0 ? c.embed : H, x, 0, this.xw);
+        be.addRowVector(this.xw, 0, 1, GH, GH, data, P.offset(`rnn.bias_ih${s}`));
+        if (c.cell !== 'gru') be.addRowVector(this.xw, 0, 1, GH, GH, data, P.offset(`rnn.bias_hh${s}`));
+      }
+      // recurrence and cell, over the carried state
+      if (c.cell === 'gru') {
+        this.matvec(`rnn.weight_hh${s}`, GH, H, h, 0, this.hg);
+        be.addRowVector(this.hg, 0, 1, GH, GH, data, P.offset(`rnn.bias_hh${s}`));
+        be.gruForward(1, H, this.xw, 0, this.hg, 0, h, 0, h, 0, this.cache, 0, null, 0);
+      } else {
+        this.matvec(`rnn.weight_hh${s}`, GH, H, h, 1, this.xw);
+        if (c.cell === 'lstm') be.lstmForward(1, H, this.xw, 0, state.c[l], 0, state.c[l], 0, h, 0, h, 0, null, 0);
+        else be.elmanForward(c.activation, 1, H, this.xw, 0, h, 0, h, 0, null, 0);
+      }
+    }
+    const O = c.outputSize, logits = this.logits();
+    this.matvec('decoder.weight', O, H, state.h[c.layers - 1], 0, logits);
+    be.addRowVector(logits, 0, 1, O, O, data, P.offset('decoder.bias'));
+    state.fresh[0] = 0;
+  }
+
+  /** y = W·x + beta·y for the parameter `name` [n×k]. */
+  private matvec(name: string, n: number, k: number, x: Buf, beta: number, y: Buf): void {
+    if (this.packed) this.packed.matvec(name, n, k, x, 0, beta, y, 0);
+    else this.be.gemm(false, true, 1, n, k, 1, x, 0, k, this.params.data, this.params.offset(name), k, beta, y, 0, n);
+  }
+
+  private embed(token: number): Buf {
+    this.ids[0] = token;
+    const o = this.params.offset('embedding.weight'), E = this.c.embed;
+    this.be.gatherRows(this.params.data.subarray(o, o + this.c.inputSize * E), E, this.ids, 0, 1, this.emb, 0, E, 0);
+    return this.emb;
+  }
+
+  /** xw = W_ih[:, token] + biases: one row of the table while it is small enough, else a column gather. */
+  private oneHotRow(token: number, s: string): void {
+    const { be, c, params: P } = this, GH = this.G * c.hidden, V = c.inputSize, data = P.data;
+    this.ids[0] = token;
+    const wih = P.offset(`rnn.weight_ih${s}`);
+    if (V * GH > MAX_TABLE) {
+      be.gatherCols(data.subarray(wih, wih + GH * V), GH, V, this.ids, 0, 1, this.xw, 0, GH, 0);
+      be.addRowVector(this.xw, 0, 1, GH, GH, data, P.offset(`rnn.bias_ih${s}`));
+      if (c.cell !== 'gru') be.addRowVector(this.xw, 0, 1, GH, GH, data, P.offset(`rnn.bias_hh${s}`));
+      return;
+    }
+    if (this.tableVersion !== P.version) {
+      this.table ??= be.alloc(V * GH);
+      be.gatherCols(data.subarray(wih, wih + GH * V), GH, V, this.all, 0, V, this.table, 0, GH, 0);
+      be.addRowVector(this.table, 0, V, GH, GH, data, P.offset(`rnn.bias_ih${s}`));
+      if (c.cell !== 'gru') be.addRowVector(this.table, 0, V, GH, GH, data, P.offset(`rnn.bias_hh${s}`));
+      this.tableVersion = P.version;
+    }
+    be.gatherRows(this.table!, GH, this.ids, 0, 1, this.xw, 0, GH, 0);
+  }
+
+  dispose(): void {
+    release(this.be, [this.xw, this.hg, this.cache, this.emb, ...(this.table ? [this.table] : [])]);
+  }
+}
