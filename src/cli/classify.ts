@@ -3,6 +3,7 @@
  * feed-forward baselines) on a fixed, seeded, stratified split and report test accuracy, precision,
  * recall, F1 and the confusion matrix. `recur predict`: label new texts with a saved classifier.
  */
+import { describeBackend } from '../node/backend.js';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -112,7 +113,7 @@ async function classify(opts: ClassifyFlags): Promise<void> {
     time: opts.time ?? (opts.epochs !== undefined ? 0 : CLASSIFY_DEFAULTS.time), epochs: opts.epochs ?? 0,
   };
   const say = (s: string) => { if (!json) process.stderr.write(s); };
-  say(`${source}: ${records.length} texts, ${classes.length} classes (${classes.join(', ')}); split train ${data.train.length} / validation ${data.val.length} / test ${data.test.length} (seed ${opts.seed}); ${be.name} backend\n`);
+  say(`${source}: ${records.length} texts, ${classes.length} classes (${classes.join(', ')}); split train ${data.train.length} / validation ${data.val.length} / test ${data.test.length} (seed ${opts.seed}); ${describeBackend(be)} backend\n`);
   const models = opts.compare ? [...new Set([opts.model, ...BASELINE_MODELS])] : [opts.model];
   const results: ModelResult[] = [];
   let mainClassifier: TextClassifier | null = null;

@@ -3,6 +3,7 @@
  * baseline), scored on the last, never-trained-on part of the series against the naive forecasts
  * (last value; same weekday last week), in the data's own units, with a plot of forecast vs truth.
  */
+import { describeBackend } from '../node/backend.js';
 import type { Command } from 'commander';
 import { parseCsv } from '../data/series.js';
 import { forecastChart } from '../analysis/plots.js';
@@ -129,7 +130,7 @@ async function forecast(opts: ForecastFlags): Promise<void> {
       else say(`  ${p.seconds.toFixed(0)} s, step ${p.step}: train loss ${p.trainLoss.toFixed(4)} (scaled), validation MAE ${f1(p.valMae)}\n`);
     };
     if (results.length === 0) {
-      say(`${source}: ${data.values.length} values${data.dates ? ` (${data.dates[0]} … ${data.dates[data.dates.length - 1]})` : ''}; ${be.name} backend\n`);
+      say(`${source}: ${data.values.length} values${data.dates ? ` (${data.dates[0]} … ${data.dates[data.dates.length - 1]})` : ''}; ${describeBackend(be)} backend\n`);
     }
     say(`training ${model} (${budget})...\n`);
     const trained = trainForecaster(be, data, { ...settings, model }, { onProgress });

@@ -10,7 +10,7 @@ import { OPTIMIZERS, type OptimizerName } from '../train/optim.js';
 import { atomicWriteFile } from '../node/files.js';
 import { firstNames, mobyDick } from '../node/corpora.js';
 import { createProgress, type Progress } from '../node/progress.js';
-import type { BackendName } from '../node/backend.js';
+import { describeBackend, type BackendName } from '../node/backend.js';
 import {
   DEFAULT_ARCH, DEFAULT_CADENCE, DEFAULT_SETTINGS, DEFAULT_TIME_S, LmDivergedError, LmJob, SCHEDULES,
   type Every, type LmCadence, type LmData, type LmLog, type LmSettings, type Schedule,
@@ -166,7 +166,7 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
   if (!json) {
     process.stderr.write(`${resumed ? `resuming at step ${job.step}: ` : ''}${cellName(job)} (${nParams.toLocaleString('en-US')} parameters) on ${data.source.replace(/^file:/, '')}: `
       + `${job.trainSize.toLocaleString('en-US')} training / ${job.valSize.toLocaleString('en-US')} validation ${unit}, vocabulary ${job.vocab.size}; `
-      + `${be.name} backend; ${s.steps !== null ? `${s.steps} steps` : `${s.time} s`}\n`);
+      + `${describeBackend(be)} backend; ${s.steps !== null ? `${s.steps} steps` : `${s.time} s`}\n`);
   }
   const total = s.steps ?? s.time!;
   const progress: Progress | null = json ? null : createProgress({ total });

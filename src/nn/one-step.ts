@@ -37,6 +37,12 @@ export class OneStep {
   private readonly packed: PackedWeights | null;
   private table: Buf | null = null;
   private tableVersion = -1;
+  /** Views made once (kernels address a table from its first row): the embedding, layer 0's W_ih. */
+  private readonly embTable: Buf | null;
+  private readonly wih0: Buf | null;
+  /** Per layer: weight names (keys of the packed copies) and bias offsets, made once (no strings per step). */
+  private readonly names: { wih: string; whh: string; bih: number; bhh: number }[];
+  private readonly decoderBias: number;
 
   constructor(private readonly be: Backend, private readonly params: Params, private readonly c: ModelConfig,
     private readonly logits: () => Buf) {
@@ -48,6 +54,14 @@ export class OneStep {
     this.emb = be.alloc(c.embed);
     this.all = Int32Array.from({ length: c.embed > 0 ? 0 : c.inputSize }, (_, i) => i);
     this.packed = PackedWeights.available(be) ? new PackedWeights(be, params) : null;
+    const view = (name: string): Buf => { const v = params.view(name); return params.data.subarray(v.offset, v.offset + v.size); };
+    this.embTable = c.embed > 0 ? view('embedding.weight') : null;
+    this.wih0 = c.embed > 0 ? null : view('rnn.weight_ih_l0');
+    this.names = Array.from({ length: c.layers }, (_, l) => ({
+      wih: `rnn.weight_ih_l${l}`, whh: `rnn.weight_hh_l${l}`,
+      bih: params.offset(`rnn.bias_ih_l${l}`), bhh: params.offset(`rnn.bias_hh_l${l}`),
+    }));
+    this.decoderBias = params.offset('decoder.bias');
   }
 
   /** Whether this path computes the model (else Model.stepOne runs forward()). */
@@ -57,31 +71,31 @@ export class OneStep {
   }
 
   step(token: number, state: RecurrentState): void {
-    const { be, c, params: P } = this, H = c.hidden, GH = this.G * H, data = P.data;
+    const { be, c } = this, H = c.hidden, GH = this.G * H, data = this.params.data;
     for (let l = 0; l < c.layers; l++) {
-      const s = `_l${l}`, h = state.h[l];
+      const L = this.names[l], h = state.h[l];
       // input projection (with the biases that enter it)
-      if (l === 0 && c.embed === 0) this.oneHotRow(token, s);
+      if (l === 0 && c.embed === 0) this.oneHotRow(token);
       else {
         const x = l === 0 ? this.embed(token) : state.h[l - 1];
-        this.matvec(`rnn.weight_ih${s}`, GH, l === 0 ? c.embed : H, x, 0, this.xw);
-        be.addRowVector(this.xw, 0, 1, GH, GH, data, P.offset(`rnn.bias_ih${s}`));
-        if (c.cell !== 'gru') be.addRowVector(this.xw, 0, 1, GH, GH, data, P.offset(`rnn.bias_hh${s}`));
+        this.matvec(L.wih, GH, l === 0 ? c.embed : H, x, 0, this.xw);
+        be.addRowVector(this.xw, 0, 1, GH, GH, data, L.bih);
+        if (c.cell !== 'gru') be.addRowVector(this.xw, 0, 1, GH, GH, data, L.bhh);
       }
       // recurrence and cell, over the carried state
       if (c.cell === 'gru') {
-        this.matvec(`rnn.weight_hh${s}`, GH, H, h, 0, this.hg);
-        be.addRowVector(this.hg, 0, 1, GH, GH, data, P.offset(`rnn.bias_hh${s}`));
+        this.matvec(L.whh, GH, H, h, 0, this.hg);
+        be.addRowVector(this.hg, 0, 1, GH, GH, data, L.bhh);
         be.gruForward(1, H, this.xw, 0, this.hg, 0, h, 0, h, 0, this.cache, 0, null, 0);
       } else {
-        this.matvec(`rnn.weight_hh${s}`, GH, H, h, 1, this.xw);
+        this.matvec(L.whh, GH, H, h, 1, this.xw);
         if (c.cell === 'lstm') be.lstmForward(1, H, this.xw, 0, state.c[l], 0, state.c[l], 0, h, 0, h, 0, null, 0);
         else be.elmanForward(c.activation, 1, H, this.xw, 0, h, 0, h, 0, null, 0);
       }
     }
     const O = c.outputSize, logits = this.logits();
     this.matvec('decoder.weight', O, H, state.h[c.layers - 1], 0, logits);
-    be.addRowVector(logits, 0, 1, O, O, data, P.offset('decoder.bias'));
+    be.addRowVector(logits, 0, 1, O, O, data, this.decoderBias);
     state.fresh[0] = 0;
   }
 
@@ -93,27 +107,26 @@ export class OneStep {
 
   private embed(token: number): Buf {
     this.ids[0] = token;
-    const o = this.params.offset('embedding.weight'), E = this.c.embed;
-    this.be.gatherRows(this.params.data.subarray(o, o + this.c.inputSize * E), E, this.ids, 0, 1, this.emb, 0, E, 0);
+    const E = this.c.embed;
+    this.be.gatherRows(this.embTable!, E, this.ids, 0, 1, this.emb, 0, E, 0);
     return this.emb;
   }
 
   /** xw = W_ih[:, token] + biases: one row of the table while it is small enough, else a column gather. */
-  private oneHotRow(token: number, s: string): void {
-    const { be, c, params: P } = this, GH = this.G * c.hidden, V = c.inputSize, data = P.data;
+  private oneHotRow(token: number): void {
+    const { be, c, params: P } = this, GH = this.G * c.hidden, V = c.inputSize, data = P.data, L = this.names[0];
     this.ids[0] = token;
-    const wih = P.offset(`rnn.weight_ih${s}`);
     if (V * GH > MAX_TABLE) {
-      be.gatherCols(data.subarray(wih, wih + GH * V), GH, V, this.ids, 0, 1, this.xw, 0, GH, 0);
-      be.addRowVector(this.xw, 0, 1, GH, GH, data, P.offset(`rnn.bias_ih${s}`));
-      if (c.cell !== 'gru') be.addRowVector(this.xw, 0, 1, GH, GH, data, P.offset(`rnn.bias_hh${s}`));
+      be.gatherCols(this.wih0!, GH, V, this.ids, 0, 1, this.xw, 0, GH, 0);
+      be.addRowVector(this.xw, 0, 1, GH, GH, data, L.bih);
+      if (c.cell !== 'gru') be.addRowVector(this.xw, 0, 1, GH, GH, data, L.bhh);
       return;
     }
     if (this.tableVersion !== P.version) {
       this.table ??= be.alloc(V * GH);
-      be.gatherCols(data.subarray(wih, wih + GH * V), GH, V, this.all, 0, V, this.table, 0, GH, 0);
-      be.addRowVector(this.table, 0, V, GH, GH, data, P.offset(`rnn.bias_ih${s}`));
-      if (c.cell !== 'gru') be.addRowVector(this.table, 0, V, GH, GH, data, P.offset(`rnn.bias_hh${s}`));
+      be.gatherCols(this.wih0!, GH, V, this.all, 0, V, this.table, 0, GH, 0);
+      be.addRowVector(this.table, 0, V, GH, GH, data, L.bih);
+      if (c.cell !== 'gru') be.addRowVector(this.table, 0, V, GH, GH, data, L.bhh);
       this.tableVersion = P.version;
     }
     be.gatherRows(this.table!, GH, this.ids, 0, 1, this.xw, 0, GH, 0);

@@ -382,6 +382,39 @@ for (const isa of ISAS) {
     same(dst, new Float32Array(4), 'dst after refused gathers');
   });
 
+  test(`${isa}: packed matrix-vector products equal gemm, for any threads, and refuse what is not theirs`, { skip: SKIP }, async () => {
+    const bes = [await make(1), await make(2), await make(3)];
+    for (const [n, k] of [[1, 1], [7, 3], [83, 256], [129, 17], [1024, 256], [300, 1000]] as const) {
+      const ldw = k + 3, W = rand(n * ldw + 5), x = rand(k + 2), y0 = rand(n + 1);
+      for (const [alpha, beta] of [[1, 0], [0.5, 1], [-2, 0.25]]) {
+        const want = y0.slice();
+        js.gemm(false, true, 1, n, k, alpha, x, 2, k, W, 5, ldw, beta, want, 1, n);
+        let first: Float32Array | null = null;
+        for (const be of bes) {
+          const P = be.packMatvec(n, k, W, 5, ldw, null);
+          const got = y0.slice();
+          be.matvecPacked(P, alpha, x, 2, beta, got, 1);
+          close(got, want, `${n}×${k} alpha ${alpha} beta ${beta}, ${be.threads} threads`, 1e-5, 1e-5);
+          if (first) same(got, first, `${n}×${k}: threads`); else first = got;
+          // Repacking into the same copy follows a change of the weights.
+          const W2 = W.map((v) => -v), P2 = be.packMatvec(n, k, W2, 5, ldw, P);
+          assert.equal(P2, P, 'packing into an earlier copy returns it');
+          const neg = y0.slice(), negWant = y0.slice();
+          be.matvecPacked(P2, alpha, x, 2, beta, neg, 1);
+          js.gemm(false, true, 1, n, k, alpha, x, 2, k, W2, 5, ldw, beta, negWant, 1, n);
+          close(neg, negWant, `${n}×${k} repacked`, 1e-5, 1e-5);
+        }
+      }
+    }
+    const be = bes[0], P = be.packMatvec(4, 3, rand(12), 0, 3, null), y = new Float32Array(4);
+    assert.throws(() => be.matvecPacked(P, 1, rand(2), 0, 0, y, 0), /x: needs/);
+    assert.throws(() => be.matvecPacked(P, 1, rand(3), 0, 0, new Float32Array(3), 0), /y: needs/);
+    assert.throws(() => be.matvecPacked({} as never, 1, rand(3), 0, 0, y, 0), /packed matrix/);
+    assert.throws(() => be.packMatvec(4, 3, rand(11), 0, 3, null), /W: needs/);
+    assert.throws(() => be.packMatvec(4, 3, rand(12), 0, 3, {} as never), /packed matrix/);
+    same(y, new Float32Array(4), 'y after refused calls');
+  });
+
   test(`${isa}: alloc gives zeroed, 64-byte aligned Float32Arrays of the size asked`, { skip: SKIP }, async () => {
     const be = await make();
     for (const n of [0, 1, 7, 1000]) {

@@ -45,9 +45,10 @@ export interface WasmBackendOptions {
 const PAGE = 65536;
 const MiB = 1 << 20;
 
-// Work below these sizes runs on the calling thread: handing it over would cost more than it saves. (A
-// 1024×256 matrix-vector product, sampling an LSTM-256, is 2^19 flops and gains from a second thread.)
-const PARALLEL_GEMM_FLOPS = 1 << 18;
+// Work below these sizes runs on the calling thread: handing it over would cost more than it saves.
+const PARALLEL_GEMM_FLOPS = 1 << 20;
+/** …except a matrix-vector product with a weight this large (an LSTM-256's 1024×256 W_hh, when sampling). */
+const PARALLEL_MATVEC_ELEMS = 1 << 17;
 const PARALLEL_STEP_ELEMS = 4096;
 const PARALLEL_ROW_ELEMS = 16384;
 const PARALLEL_VECTOR_ELEMS = 1 << 16;
@@ -272,7 +273,9 @@ export class WasmBackend implements Backend {
     const pb = this.ptr(B, bOff, k === 0 ? 0 : transB ? extent(n, k, ldb) : extent(k, n, ldb));
     const pc = this.ptr(C, cOff, extent(m, n, ldc));
     const s = this.gemmScratch;
-    if (this.split(2 * m * n * k, PARALLEL_GEMM_FLOPS)) this.pool!.run('gemm', [ta, tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, s]);
+    // A product with one or two rows (sampling) is bound by reading B: worth splitting once B is large.
+    const work = m <= 2 && n * k >= PARALLEL_MATVEC_ELEMS ? PARALLEL_GEMM_FLOPS : 2 * m * n * k;
+    if (this.split(work, PARALLEL_GEMM_FLOPS)) this.pool!.run('gemm', [ta, tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, s]);
     else this.ex.gemm(ta, tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, s, 0, 1);
   }
 
