@@ -115,7 +115,9 @@ export function markdownReport(info: RunInfo, results: CellResult[]): string {
   out.push(`recur backends: ${info.recurBackends.available.join(', ') || 'none'}` +
     (Object.keys(info.recurBackends.missing).length ? ` (not available: ${Object.entries(info.recurBackends.missing).map(([k, v]) => `${k}: ${v}`).join('; ')})` : '') + '.');
   out.push(`Mode: ${info.mode}. Command: \`${info.command}\`. Took ${info.minutes.toFixed(1)} min.`, '');
-  if (Number(m.loadMax) > Number(m.cores)) {
+  // The run's own 2-thread cells (and peers' helper threads) keep the load near the core count: only
+  // more than one extra busy core says that other jobs shared the machine.
+  if (Number(m.loadMax) > Number(m.cores) + 1) {
     out.push(`**The machine was shared during this run** (1-minute load up to ${m.loadMax} on ${m.cores} cores): every figure is low, ` +
       'and figures with 2 threads are not meaningful (a thread pool that waits for a descheduled thread stalls). Compare ratios of ' +
       '1-thread figures, and rerun on a quiet machine for absolute numbers.', '');

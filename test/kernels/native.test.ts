@@ -394,7 +394,9 @@ for (const isa of ISAS) {
           const P = be.packMatvec(n, k, W, 5, ldw, null);
           const got = y0.slice();
           be.matvecPacked(P, alpha, x, 2, beta, got, 1);
-          close(got, want, `${n}×${k} alpha ${alpha} beta ${beta}, ${be.threads} threads`, 1e-5, 1e-5);
+          // a float32 sum of k products against the reference's double sum: the error grows with k
+          const tol = 1e-5 * Math.max(1, k / 100);
+          close(got, want, `${n}×${k} alpha ${alpha} beta ${beta}, ${be.threads} threads`, 1e-5, tol);
           if (first) same(got, first, `${n}×${k}: threads`); else first = got;
           // Repacking into the same copy follows a change of the weights.
           const W2 = W.map((v) => -v), P2 = be.packMatvec(n, k, W2, 5, ldw, P);
@@ -402,7 +404,7 @@ for (const isa of ISAS) {
           const neg = y0.slice(), negWant = y0.slice();
           be.matvecPacked(P2, alpha, x, 2, beta, neg, 1);
           js.gemm(false, true, 1, n, k, alpha, x, 2, k, W2, 5, ldw, beta, negWant, 1, n);
-          close(neg, negWant, `${n}×${k} repacked`, 1e-5, 1e-5);
+          close(neg, negWant, `${n}×${k} repacked`, 1e-5, tol);
         }
       }
     }
