@@ -9,7 +9,7 @@
  *   node --import tsx bench/run.ts [--only W2,S1] [--peers recur,torch,...] [--backends js,wasm]
  *                                  [--threads 1,2] [--quick] [--quality] [--no-gemm] [--out file.json]
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
@@ -42,6 +42,7 @@ const FLAGS = {
   quick: { type: 'boolean', default: false }, quality: { type: 'boolean', default: false },
   'no-gemm': { type: 'boolean', default: false }, out: { type: 'string' },
   'openblas-coretype': { type: 'string', default: 'SkylakeX' }, 'omp-wait-policy': { type: 'string' }, report: { type: 'string' },
+  pin: { type: 'string' },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -66,7 +67,24 @@ function options() {
     quick: values.quick!, quality: values.quality!, gemm: !values['no-gemm'],
     out: values.out, coretype: values['openblas-coretype']!, ompWait: ompWaitArg(values['omp-wait-policy']),
     explicit: values.only !== undefined || values.peers !== undefined, report: values.report,
+    pin: pinArg(values.pin),
   };
+}
+
+/**
+ * The CPU that 1-thread cells are pinned to (taskset), or null. On the development VM the two vCPUs
+ * differ by up to 30 % (W4 on recur's wasm backend: ~70k chars/s on CPU 0, 53–64k on CPU 1), so an
+ * unpinned 1-thread figure depends on where the scheduler put the process, and a ratio of two of
+ * them compares two different cores. Default: CPU 0 where taskset exists (Linux); `--pin none` off.
+ */
+function pinArg(v: string | undefined): number | null {
+  if (v === 'none') return null;
+  if (v !== undefined) {
+    const n = Number(v);
+    if (!(Number.isInteger(n) && n >= 0)) throw new UsageError(`--pin takes a CPU number or none, got '${v}'`);
+    return n;
+  }
+  return process.platform === 'linux' && spawnSync('taskset', ['-V']).status === 0 ? 0 : null;
 }
 
 function ompWaitArg(v: string | undefined): 'ACTIVE' | 'PASSIVE' | undefined {
@@ -79,7 +97,7 @@ function ompWaitArg(v: string | undefined): 'ACTIVE' | 'PASSIVE' | undefined {
 const USAGE = `usage: npm run bench -- [--only W1,W2,W3,W4,W5,S1] [--peers recur,torch,numpy,tfjs,brain]
                       [--backends js,wasm,native] [--threads 1,2] [--quick] [--quality] [--no-gemm]
                       [--out bench/results/<date>.json] [--openblas-coretype SkylakeX]
-                      [--omp-wait-policy ACTIVE|PASSIVE]
+                      [--omp-wait-policy ACTIVE|PASSIVE] [--pin <cpu>|none]
        npm run bench -- --report bench/results/<date>.json   (re-render a saved run's Markdown)`;
 
 // ------------------------------------------------------------------ children
@@ -149,11 +167,12 @@ function command(cell: Cell, pe: PeerEnv): { cmd: string; args: string[]; env: N
   }
 }
 
-async function runCell(cell: Cell, pe: PeerEnv): Promise<CellResult> {
+async function runCell(cell: Cell, pe: PeerEnv, pin: number | null): Promise<CellResult> {
   const load1 = Number(loadavg()[0].toFixed(2));
   if (cell.skip) return { ...cell, status: 'skipped', message: cell.skip, wallSeconds: 0, load1 };
   const { cmd, args, env } = command(cell, pe);
-  const r = await runChild(cmd, args, env, cell.timeoutSeconds);
+  const pinned = pin !== null && cell.threads === 1;
+  const r = await runChild(pinned ? 'taskset' : cmd, pinned ? ['-c', String(pin), cmd, ...args] : args, env, cell.timeoutSeconds);
   const json = lastJson(r.stdout) as ChildResult | undefined;
   const base = { ...cell, wallSeconds: Number(r.seconds.toFixed(1)), load1 };
   if (r.timedOut) {
@@ -272,7 +291,7 @@ async function main(): Promise<void> {
   let i = 0;
   for (const cell of cells) {
     if (!cell.skip) process.stderr.write(`[${++i}/${toRun}] ${describe(cell)} ... `);
-    const r = await runCell(cell, { coretype: o.coretype, ompWait: o.ompWait });
+    const r = await runCell(cell, { coretype: o.coretype, ompWait: o.ompWait }, o.pin);
     results.push(r);
     if (!cell.skip) process.stderr.write(`${summary(r)}  [${r.wallSeconds} s, load ${r.load1}]\n`);
   }
@@ -292,7 +311,8 @@ async function main(): Promise<void> {
   const date = new Date().toISOString();
   const runInfo: RunInfo = {
     date, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), machine: info, versions,
-    mode: o.quick ? 'quick (short windows, rough figures)' : 'full (warm-up ≥ 20 s and ≥ 20 steps, measure ≥ 20 s, cap 90 s)',
+    mode: (o.quick ? 'quick (short windows, rough figures)' : 'full (warm-up ≥ 20 s and ≥ 20 steps, measure ≥ 20 s, cap 90 s)')
+      + (o.pin !== null ? `; 1-thread cells pinned to CPU ${o.pin}` : '; not pinned'),
     recurBackends: { available: probe.available, missing: probe.missing }, unavailablePeers: unavailable as Record<string, string>,
     minutes: (Date.now() - t0) / 60000,
   };
