@@ -76,6 +76,9 @@ export interface Backend {
   scatterAddCols(src: Buf, sOff: number, lds: number, ids: Int32Array, idOff: number, n: number, W: Buf, rows: number, cols: number): void;
 
   // ------------------------------------------------------ fused recurrent steps
+  // The forward steps work element by element: h may be the same memory as hPrev, and c as cPrev
+  // (every element's inputs are read before it is written). The sampling path (nn/one-step.ts)
+  // updates the carried state in place this way; test/nn/one-step.test.ts checks it on every backend.
   /**
    * Elman step: h = act(pre) for a [B×H] block; where mask[b] == 0 the state is held: h = hPrev.
    * `pre` holds W_ih x + W_hh h_{t-1} + b (+ other recurrent terms).

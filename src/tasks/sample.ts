@@ -7,7 +7,7 @@
  * Platform-free.
  */
 import { release, type Buf } from '../kernels/backend.js';
-import type { Batch, Model, RecurrentState } from '../nn/model.js';
+import type { Model, RecurrentState } from '../nn/model.js';
 import { SEQ_MARK, type Vocab } from '../data/text.js';
 import type { Rng } from '../util/rng.js';
 
