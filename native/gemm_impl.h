@@ -460,8 +460,9 @@ void packMatvec(int th, long n, long k, const float* W, long ldw, float* P) {
 }
 
 // One panel: NP outputs of W·x. The eight loads of a step issue in ascending address order (pinned
-// by the empty volatile asm statements): the prefetchers then see one forward stream. GCC's generic schedule interleaves them out of order, and two threads sweeping
-// their halves of a 1 MB weight took 7 µs instead of 5 on this machine.
+// by the empty volatile asm statements): the prefetchers then see one forward stream. GCC's generic
+// schedule interleaves them out of order, and two threads sweeping their halves of a 1 MB weight
+// took 7 µs instead of 5 on this machine.
 inline void matvec_panel(long k, const float* w, const float* x, vf (&acc)[8]) {
 #pragma GCC unroll 8
   for (int v = 0; v < 8; v++) acc[v] = vf{};

@@ -18,7 +18,7 @@
  * two directions or dense inputs take forward() instead (Model.stepOne decides).
  */
 import { release, type Backend, type Buf } from '../kernels/backend.js';
-import type { ModelConfig } from './config.js';
+import { gatesOf, type ModelConfig } from './config.js';
 import type { RecurrentState } from './model.js';
 import { PackedWeights } from './packed.js';
 import type { Params } from './params.js';
@@ -47,16 +47,15 @@ export class OneStep {
   constructor(private readonly be: Backend, private readonly params: Params, private readonly c: ModelConfig,
     private readonly logits: () => Buf) {
     const H = c.hidden;
-    this.G = c.cell === 'lstm' ? 4 : c.cell === 'gru' ? 3 : 1;
+    this.G = gatesOf(c.cell);
     this.xw = be.alloc(this.G * H);
     this.hg = be.alloc(c.cell === 'gru' ? 3 * H : 0);
     this.cache = be.alloc(c.cell === 'gru' ? 4 * H : 0);
     this.emb = be.alloc(c.embed);
     this.all = Int32Array.from({ length: c.embed > 0 ? 0 : c.inputSize }, (_, i) => i);
     this.packed = PackedWeights.available(be) ? new PackedWeights(be, params) : null;
-    const view = (name: string): Buf => { const v = params.view(name); return params.data.subarray(v.offset, v.offset + v.size); };
-    this.embTable = c.embed > 0 ? view('embedding.weight') : null;
-    this.wih0 = c.embed > 0 ? null : view('rnn.weight_ih_l0');
+    this.embTable = c.embed > 0 ? params.get('embedding.weight') : null;
+    this.wih0 = c.embed > 0 ? null : params.get('rnn.weight_ih_l0');
     this.names = Array.from({ length: c.layers }, (_, l) => ({
       wih: `rnn.weight_ih_l${l}`, whh: `rnn.weight_hh_l${l}`,
       bih: params.offset(`rnn.bias_ih_l${l}`), bhh: params.offset(`rnn.bias_hh_l${l}`),
@@ -79,8 +78,7 @@ export class OneStep {
       else {
         const x = l === 0 ? this.embed(token) : state.h[l - 1];
         this.matvec(L.wih, GH, l === 0 ? c.embed : H, x, 0, this.xw);
-        be.addRowVector(this.xw, 0, 1, GH, GH, data, L.bih);
-        if (c.cell !== 'gru') be.addRowVector(this.xw, 0, 1, GH, GH, data, L.bhh);
+        this.addInputBias(this.xw, 1, L);
       }
       // recurrence and cell, over the carried state
       if (c.cell === 'gru') {
@@ -114,22 +112,27 @@ export class OneStep {
 
   /** xw = W_ih[:, token] + biases: one row of the table while it is small enough, else a column gather. */
   private oneHotRow(token: number): void {
-    const { be, c, params: P } = this, GH = this.G * c.hidden, V = c.inputSize, data = P.data, L = this.names[0];
+    const { be, c, params: P } = this, GH = this.G * c.hidden, V = c.inputSize, L = this.names[0];
     this.ids[0] = token;
     if (V * GH > MAX_TABLE) {
       be.gatherCols(this.wih0!, GH, V, this.ids, 0, 1, this.xw, 0, GH, 0);
-      be.addRowVector(this.xw, 0, 1, GH, GH, data, L.bih);
-      if (c.cell !== 'gru') be.addRowVector(this.xw, 0, 1, GH, GH, data, L.bhh);
+      this.addInputBias(this.xw, 1, L);
       return;
     }
     if (this.tableVersion !== P.version) {
       this.table ??= be.alloc(V * GH);
       be.gatherCols(this.wih0!, GH, V, this.all, 0, V, this.table, 0, GH, 0);
-      be.addRowVector(this.table, 0, V, GH, GH, data, L.bih);
-      if (c.cell !== 'gru') be.addRowVector(this.table, 0, V, GH, GH, data, L.bhh);
+      this.addInputBias(this.table, V, L);
       this.tableVersion = P.version;
     }
     be.gatherRows(this.table!, GH, this.ids, 0, 1, this.xw, 0, GH, 0);
+  }
+
+  /** The biases that enter the input projection, on `rows` rows: b_ih, and b_hh except for a GRU (its b_hh stays with W_hh h). */
+  private addInputBias(buf: Buf, rows: number, L: { bih: number; bhh: number }): void {
+    const GH = this.G * this.c.hidden, data = this.params.data;
+    this.be.addRowVector(buf, 0, rows, GH, GH, data, L.bih);
+    if (this.c.cell !== 'gru') this.be.addRowVector(buf, 0, rows, GH, GH, data, L.bhh);
   }
 
   dispose(): void {

@@ -42,8 +42,8 @@ export async function createBackend(opts: BackendOptions = {}): Promise<Backend>
 /** One line naming a backend and how it runs: "native (avx512, 2 threads)", "wasm (relaxed SIMD, 1 thread)". */
 export function describeBackend(be: Backend): string {
   const t = (n: number): string => `${n} thread${n === 1 ? '' : 's'}`;
-  const b = be as Backend & { isa?: string; threads?: number; relaxed?: boolean; threadsUnavailable?: string | null };
-  if (be.name === 'native') return `native (${b.isa}, ${t(b.threads ?? 1)})`;
+  const b = be as Backend & { describe?: () => string; threads?: number; relaxed?: boolean; threadsUnavailable?: string | null };
+  if (b.describe) return b.describe();  // the native backend names its instruction set and threads itself
   if (be.name === 'wasm') {
     return `wasm (${b.relaxed ? 'relaxed SIMD' : 'SIMD'}, ${t(b.threads ?? 1)}${b.threadsUnavailable ? `: ${b.threadsUnavailable}` : ''})`;
   }
