@@ -66,34 +66,45 @@ function serve(dir: string, isolated: boolean): Promise<{ server: Server; port: 
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port })));
 }
 
-test('wasm backend in Chromium: threads when cross-origin isolated, one thread and plain memory when not', { skip }, async (t) => {
+test('wasm backend in Chromium: threads when cross-origin isolated, one thread and plain memory when not', { skip, timeout: 120_000 }, async () => {
   const { chromium } = await import('playwright-core');
   const dir = mkdtempSync(join(tmpdir(), 'recur-wasm-web-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  await bundle(dir);
-  writeFileSync(join(dir, 'out/page.js'), PAGE);
-  const browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  t.after(() => browser.close());
-  for (const isolated of [true, false]) {
-    const { server, port } = await serve(dir, isolated);
+  try {
+    await bundle(dir);
+    writeFileSync(join(dir, 'out/page.js'), PAGE);
+    // Chromium writes into its profile until it has exited: close it before the folder is removed (the other order
+    // failed with ENOTEMPTY on CI and left Chromium running, which kept this file's process alive).
+    const browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync'],
+    });
     try {
-      const page = await browser.newPage();
-      await page.goto(`http://127.0.0.1:${port}/`);
-      const r = await page.waitForFunction(() => (window as unknown as { result?: Promise<unknown> }).result)
-        .then(() => page.evaluate(() => (window as unknown as { result: Promise<Record<string, unknown>> }).result));
-      assert.equal(r.error, undefined, String(r.error));
-      assert.equal(r.isolated, isolated);
-      assert.equal(r.shared, isolated);
-      assert.equal(r.threads, isolated ? 2 : 1);
-      assert.equal(r.split, isolated ? 1 : 0);
-      assert.ok((r.err as number) < 1e-4, `gemm error ${r.err}`);
-      await page.close();
+      for (const isolated of [true, false]) await checkPage(browser, dir, isolated);
     } finally {
-      server.close();
+      await browser.close();
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
 });
+
+async function checkPage(browser: import('playwright-core').BrowserContext, dir: string, isolated: boolean): Promise<void> {
+  const { server, port } = await serve(dir, isolated);
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${port}/`);
+    const r = await page.waitForFunction(() => (window as unknown as { result?: Promise<unknown> }).result)
+      .then(() => page.evaluate(() => (window as unknown as { result: Promise<Record<string, unknown>> }).result));
+    assert.equal(r.error, undefined, String(r.error));
+    assert.equal(r.isolated, isolated);
+    assert.equal(r.shared, isolated);
+    assert.equal(r.threads, isolated ? 2 : 1);
+    assert.equal(r.split, isolated ? 1 : 0);
+    assert.ok((r.err as number) < 1e-4, `gemm error ${r.err}`);
+    await page.close();
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+}

@@ -64,7 +64,7 @@ export async function openPlayground(): Promise<Browser> {
     });
   } catch (e) {
     await server.close();
-    rmSync(profile, { recursive: true, force: true });
+    rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     throw e;
   }
   const page = context.pages()[0] ?? await context.newPage();
@@ -73,7 +73,7 @@ export async function openPlayground(): Promise<Browser> {
     async close() {
       await context.close().catch(() => {});
       await server.close();
-      rmSync(profile, { recursive: true, force: true });
+      rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     },
   };
 }
