@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import type { Activation, Buf } from '../../src/kernels/backend.js';
 import { JsBackend } from '../../src/kernels/js.js';
 import type { WasmBackend } from '../../src/kernels/wasm/index.js';
+import type { WasmExports } from '../../src/kernels/wasm/protocol.js';
 import { createNodeWasmBackend, wasmBuilt } from '../../src/node/wasm.js';
 import { Rng } from '../../src/util/rng.js';
 import { assertClose } from '../helpers/close.js';
@@ -487,6 +488,40 @@ test('threads: 2 threads give bit-identical results to 1 thread', { skip: SKIP }
     same(p, 'rmsprop p'); same(s, 'rmsprop s');
   }
   assert.ok(two.parallelCalls - before >= 20, `calls split across threads: ${two.parallelCalls - before}`);
+  // and the worker really took part: a product of a few milliseconds leaves it time to wake and join
+  const joinedBefore = two.workerParts;
+  const big = 384, X = twin(big * big), Y = twin(big * big), Z = twin(big * big);
+  for (let r = 0; r < 10; r++) two.gemm(false, true, big, big, big, 1, X.b, 0, big, Y.b, 0, big, 0, Z.b, 0, big);
+  be.gemm(false, true, big, big, big, 1, X.a, 0, big, Y.a, 0, big, 0, Z.a, 0, big);
+  same(Z, 'gemm 384³');
+  assert.ok(two.workerParts > joinedBefore, 'no split call was joined by the worker');
+});
+
+test('threads: a gemm part takes over the chunks of parts that never run, with the same result', { skip: SKIP }, () => {
+  // The raw export, called as part 0 of 2 and 3 with no other part running: it must do its own chunks, then claim
+  // every other part's through their cursors (what happens when a worker is descheduled or on a slower core).
+  const ex = (be as unknown as { ex: WasmExports }).ex;
+  const addr = (x: Float32Array): number => x.byteOffset;
+  const scratch = be.alloc(ex.gemmScratchBytes() >> 2);
+  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    for (const [m, n, k] of [[37, 301, 129], [301, 37, 129], [32, 1024, 64], [3, 5, 7]]) {
+      const A = pair(m * k).w, B = pair(k * n).w, C0 = pair(m * n).w;
+      const lda = ta ? m : k, ldb = tb ? k : n;
+      const want = be.alloc(m * n);
+      want.set(C0);
+      be.gemm(ta, tb, m, n, k, 0.9, A, 0, lda, B, 0, ldb, 0.5, want, 0, n);
+      for (const nparts of [2, 3]) {
+        const C = be.alloc(m * n), cursors = be.alloc(nparts * 16);
+        C.set(C0);
+        ex.gemm(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 0.9, addr(A), lda, addr(B), ldb, 0.5, addr(C), n, addr(scratch), addr(cursors), 0, nparts);
+        for (let i = 0; i < C.length; i++) {
+          if (!Object.is(C[i], want[i])) assert.fail(`${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} ${m}×${n}×${k}, part 0 of ${nparts} alone: C[${i}] ${C[i]} vs ${want[i]}`);
+        }
+        // every cursor moved past its run: the other parts' chunks were claimed here
+        for (let q = 1; q < nparts; q++) assert.ok(new Int32Array(cursors.buffer, cursors.byteOffset + 64 * q, 1)[0] >= 1, `cursor ${q} untouched`);
+      }
+    }
+  }
 });
 
 after(async () => { await be?.dispose(); });

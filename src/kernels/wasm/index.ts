@@ -19,7 +19,7 @@ import type { Activation, Backend, Buf } from '../backend.js';
 import { ACTIVATION_CODE } from '../backend.js';
 import { Allocator } from './allocator.js';
 import { ThreadPool } from './pool.js';
-import { CTL, type SharedKernel, type WasmExports } from './protocol.js';
+import { ctlBytes, type SharedKernel, type WasmExports } from './protocol.js';
 import {
   browserPlatform, relaxedSimdSupported, sharedMemorySupported, unshareMemoryImport, WASM_FILES, type WasmPlatform,
 } from './platform.js';
@@ -127,6 +127,8 @@ export class WasmBackend implements Backend {
   threadsUnavailable: string | null = null;
   /** Kernel calls handed to the worker threads so far (diagnostics, tests). */
   parallelCalls = 0;
+  /** Parts of split calls that a worker thread ran (the rest ran on the calling thread: nobody joined in time). */
+  get workerParts(): number { return this.pool ? this.pool.workerParts : 0; }
 
   private readonly heap: Allocator;
   private buffer: ArrayBufferLike;
@@ -157,7 +159,7 @@ export class WasmBackend implements Backend {
 
   /** @internal */
   async startThreads(workers: number, start: NonNullable<WasmPlatform['startWorker']>, module: WebAssembly.Module): Promise<void> {
-    const ctl = this.heap.alloc(CTL.BYTES).ptr;
+    const ctl = this.heap.alloc(ctlBytes(workers + 1)).ptr;
     // every part of a gemm packs into its own scratch, consecutive from gemmScratch
     this.heap.release(this.gemmScratch);
     this.gemmScratch = this.heap.alloc(this.gemmScratchBytes * (workers + 1)).ptr;
@@ -275,8 +277,8 @@ export class WasmBackend implements Backend {
     const s = this.gemmScratch;
     // A product with one or two rows (sampling) is bound by reading B: worth splitting once B is large.
     const work = m <= 2 && n * k >= PARALLEL_MATVEC_ELEMS ? PARALLEL_GEMM_FLOPS : 2 * m * n * k;
-    if (this.split(work, PARALLEL_GEMM_FLOPS)) this.pool!.run('gemm', [ta, tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, s]);
-    else this.ex.gemm(ta, tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, s, 0, 1);
+    if (this.split(work, PARALLEL_GEMM_FLOPS)) this.pool!.run('gemm', [ta, tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, s, this.pool!.cursors]);
+    else this.ex.gemm(ta, tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, s, 0, 0, 1);
   }
 
   // ------------------------------------------------------------------ rows and columns

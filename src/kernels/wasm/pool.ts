@@ -6,7 +6,7 @@
  * Waiting spins briefly before sleeping, because the kernels of one time step follow each other within
  * microseconds. A browser main thread may not block (Atomics.wait throws there): it only spins.
  */
-import { CTL, kernelTable, SHARED_KERNELS, type SharedKernel, type WasmExports, type WorkerInit, type WorkerReply } from './protocol.js';
+import { CTL, JOIN_CLOSED, kernelTable, SHARED_KERNELS, type SharedKernel, type WasmExports, type WorkerInit, type WorkerReply } from './protocol.js';
 
 /** A worker as the platform starts it (Web Worker, worker_threads). */
 export interface KernelWorker {
@@ -29,17 +29,26 @@ const canBlock = (ctl: Int32Array): boolean => {
 export class ThreadPool {
   private readonly ctl: Int32Array;
   private readonly args: Float64Array;
+  /** The threads' chunk cursors (one Int32 per cache line), zeroed before every call. */
+  private readonly cursorSlots: Int32Array;
+  /** Byte address of the cursors, for kernels that hand out chunks (gemm). */
+  readonly cursors: number;
   private readonly fns: ReturnType<typeof kernelTable>;
   private readonly call: number[] = [];
   private readonly blocking: boolean;
   private disposed = false;
+  /** Parts run by workers so far (diagnostics, tests). */
+  workerParts = 0;
 
   private constructor(memory: WebAssembly.Memory, ctlPtr: number, ex: WasmExports,
     private readonly workers: KernelWorker[]) {
     this.ctl = new Int32Array(memory.buffer, ctlPtr, CTL.BYTES >> 2);
     this.args = new Float64Array(memory.buffer, ctlPtr + CTL.ARGS_BYTE, CTL.MAX_ARGS);
+    this.cursors = ctlPtr + CTL.CURSORS_BYTE;
+    this.cursorSlots = new Int32Array(memory.buffer, this.cursors, (workers.length + 1) * CTL.CURSOR_STRIDE >> 2);
     this.fns = kernelTable(ex);
     this.blocking = canBlock(this.ctl);
+    Atomics.store(this.ctl, CTL.JOIN, JOIN_CLOSED);
   }
 
   /** Start `count` workers over `memory` and wait until each has instantiated the module. */
@@ -64,7 +73,10 @@ export class ThreadPool {
   /** Number of parts a shared call is split into (workers + this thread). */
   get parts(): number { return this.workers.length + 1; }
 
-  /** Run `kernel(...args, part, nparts)` for every part, this thread doing part 0; returns when all are done. */
+  /**
+   * Run `kernel(...args, part, nparts)` for every part, this thread doing part 0 and every part no worker joined in
+   * time (see CTL in protocol.ts); returns when all are done.
+   */
   run(kernel: SharedKernel, args: readonly number[]): void {
     if (this.disposed) throw new Error('wasm backend: used after dispose()');
     const { ctl } = this;
@@ -73,18 +85,28 @@ export class ThreadPool {
     ctl[CTL.KERNEL] = SHARED_KERNELS.indexOf(kernel);
     ctl[CTL.NARGS] = n;
     ctl[CTL.NPARTS] = parts;
+    for (let q = 0; q < parts; q++) this.cursorSlots[q * (CTL.CURSOR_STRIDE >> 2)] = 0;
     Atomics.store(ctl, CTL.DONE, 0);
     Atomics.store(ctl, CTL.ERROR, 0);
+    Atomics.store(ctl, CTL.JOIN, 0);  // open: everything above is visible to a worker that sees this
     Atomics.add(ctl, CTL.SEQ, 1);
     Atomics.notify(ctl, CTL.SEQ);
     const call = this.call;
     call.length = 0;
     for (let i = 0; i < n; i++) call.push(args[i]);
     call.push(0, parts);
+    const fn = this.fns[ctl[CTL.KERNEL]];
+    let joined = 0;
     try {
-      this.fns[ctl[CTL.KERNEL]](...call);
+      fn(...call);
     } finally {
-      this.awaitWorkers(parts - 1);
+      joined = Atomics.or(ctl, CTL.JOIN, JOIN_CLOSED) & ~JOIN_CLOSED;
+      this.workerParts += joined;
+      try {
+        for (let q = joined + 1; q < parts; q++) { call[n] = q; fn(...call); }
+      } finally {
+        this.awaitWorkers(joined);
+      }
     }
     if (Atomics.load(ctl, CTL.ERROR)) throw new Error(`wasm worker failed in ${kernel} (see the worker's console)`);
   }

@@ -12,7 +12,7 @@ export interface WasmExports {
   gemmScratchBytes(): number;
   sumSquaresBlock(): number;
   gemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number, A: number, lda: number,
-    B: number, ldb: number, beta: number, C: number, ldc: number, scratch: number, part: number, nparts: number): void;
+    B: number, ldb: number, beta: number, C: number, ldc: number, scratch: number, cursors: number, part: number, nparts: number): void;
   addRowVector(C: number, rows: number, cols: number, ldc: number, bias: number): void;
   sumRows(src: number, rows: number, cols: number, lds: number, dst: number): void;
   gatherRows(table: number, dim: number, ids: number, n: number, dst: number, ldd: number, beta: number): void;
@@ -62,15 +62,33 @@ export function kernelTable(ex: WasmExports): Fn[] {
   return SHARED_KERNELS.map((name) => ex[name] as Fn);
 }
 
-// Control block: Int32 slots; the calling thread writes SEQ and the task, workers write DONE (another cache line).
+// Control block: Int32 slots; the calling thread writes SEQ and the task, workers write DONE (another cache line) and
+// JOIN (a third). After the arguments, one cache line per thread holds its cursor for kernels that hand out chunks
+// (gemm: a thread claims its own chunks, then the others'); the calling thread zeroes them before every call.
+//
+// Joining a call: the caller opens it (JOIN = 0) after writing it; a worker takes part JOIN + 1 by compare-and-swap
+// while the call is open and parts are left. When the caller has done part 0 it closes the call (JOIN |= CLOSED),
+// runs the parts nobody took itself, and waits only for the workers that joined, which are running. So a worker
+// that the OS has not scheduled yet (a busy or slower core) delays nothing.
 export const CTL = {
   SEQ: 0, KERNEL: 1, NARGS: 2, NPARTS: 3, QUIT: 4,
   DONE: 16, ERROR: 17,
   /** byte offset of the Float64 arguments */
   ARGS_BYTE: 128,
   MAX_ARGS: 24,
-  BYTES: 128 + 24 * 8,
+  /** the join word, on its own cache line after the arguments */
+  JOIN: 80,
+  BYTES: 384,
+  /** byte offset of the cursors, and bytes between two of them (CURSOR_STRIDE in assembly/gemm.ts) */
+  CURSORS_BYTE: 384,
+  CURSOR_STRIDE: 64,
 } as const;
+
+/** JOIN flag: the call is closed; the low bits count the workers that joined it. */
+export const JOIN_CLOSED = 1 << 30;
+
+/** Bytes of a control block for `parts` threads (the calling one included). */
+export const ctlBytes = (parts: number): number => CTL.CURSORS_BYTE + parts * CTL.CURSOR_STRIDE;
 
 /** Message that starts a worker: it instantiates `module` over `memory` and serves part `index + 1`. */
 export interface WorkerInit {

@@ -3,7 +3,7 @@
  * driven by the control block (no messages after start-up, so a kernel call costs no event-loop turn).
  * Platform-free; the entry files (worker-browser.ts, src/node/wasm-worker.ts) only connect it to their port.
  */
-import { CTL, kernelTable, type WasmExports, type WorkerInit, type WorkerReply } from './protocol.js';
+import { CTL, JOIN_CLOSED, kernelTable, type WasmExports, type WorkerInit, type WorkerReply } from './protocol.js';
 
 const SPIN_MS = 0.5;
 const SLEEP_MS = 200;
@@ -36,10 +36,14 @@ function abortHook(): never {
 function loop(init: WorkerInit, ctl: Int32Array, seen: number, fns: ReturnType<typeof kernelTable>): void {
   const args = new Float64Array(init.memory.buffer, init.ctl + CTL.ARGS_BYTE, CTL.MAX_ARGS);
   const call: number[] = [];
-  const part = init.index + 1;
   for (;;) {
     seen = awaitChange(ctl, seen);
     if (Atomics.load(ctl, CTL.QUIT)) return;
+    const part = join(ctl);
+    if (part === 0) continue;
+    // Joined: the caller waits for this DONE before it writes another call, so the call read here is the one
+    // joined, and the sequence number read now is its own.
+    seen = Atomics.load(ctl, CTL.SEQ);
     const nparts = ctl[CTL.NPARTS];
     if (part < nparts) {
       call.length = 0;
@@ -51,9 +55,18 @@ function loop(init: WorkerInit, ctl: Int32Array, seen: number, fns: ReturnType<t
         console.error(`wasm worker ${part}:`, err);
         Atomics.store(ctl, CTL.ERROR, 1);
       }
-      Atomics.add(ctl, CTL.DONE, 1);
-      Atomics.notify(ctl, CTL.DONE);
     }
+    Atomics.add(ctl, CTL.DONE, 1);
+    Atomics.notify(ctl, CTL.DONE);
+  }
+}
+
+/** Take the next free part of the open call (1, 2, ...), or 0 when the call is closed or every part is taken. */
+function join(ctl: Int32Array): number {
+  for (;;) {
+    const j = Atomics.load(ctl, CTL.JOIN);
+    if (j & JOIN_CLOSED || j + 1 >= ctl[CTL.NPARTS]) return 0;
+    if (Atomics.compareExchange(ctl, CTL.JOIN, j, j + 1) === j) return j + 1;
   }
 }
 

@@ -35,24 +35,55 @@ export function gemmScratchBytes(): i32 {
 }
 
 /**
+ * Chunks of a multi-threaded product per thread: enough that a thread on a slower or busier core hands part of its
+ * share to the others (this VM's two vCPUs differ by up to 30 %, and a browser's other tabs take cores), few enough
+ * that the per-chunk work (re-packing A in the broadcast kernel, the atomic claim) stays small.
+ */
+const CHUNKS_PER_PART = 4;
+/** Fewest tiles in a chunk: a broadcast-kernel chunk split along n re-packs its rows of A (cost ≈ 2/columns). */
+const MIN_CHUNK_TILES_PACKED = 8;
+const MIN_CHUNK_TILES = 4;
+/** Bytes between two threads' cursors (one cache line each). */
+export const CURSOR_STRIDE: i32 = 64;
+
+/**
  * Part `part` of `nparts` of C = alpha·op(A)·op(B) + beta·C. Pointers are byte addresses, leading dimensions in
  * elements. Part p uses the GEMM_SCRATCH_BYTES at scratch + p·GEMM_SCRATCH_BYTES.
+ *
+ * Split across threads, C is cut along its longer tile dimension into chunks of whole tiles; thread q owns a
+ * contiguous run of chunks and claims them one by one through its cursor (an i32 at cursors + q·CURSOR_STRIDE, zero
+ * when the call starts); when its run is done it takes what is left of the others'. So each thread gets the same
+ * rows of a weight matrix every time step (still in its own cache) when the cores keep pace, and a slower one is
+ * helped instead of waited for. Which thread computes a tile never changes its arithmetic.
  */
 export function gemm(transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32,
   A: usize, lda: i32, B: usize, ldb: i32, beta: f32, C: usize, ldc: i32,
-  scratch: usize, part: i32, nparts: i32): void {
+  scratch: usize, cursors: usize, part: i32, nparts: i32): void {
   if (m <= 0 || n <= 0) return;
   scratch += <usize>part * GEMM_SCRATCH_BYTES;
+  if (nparts <= 1) { gemmBlock(transA, transB, 0, m, 0, n, k, alpha, A, lda, B, ldb, beta, C, ldc, scratch); return; }
   const tm = transB ? DR : MR, tn = transB ? DN : NR;
-  let i0 = 0, i1 = m, j0 = 0, j1 = n;
-  if (nparts > 1) {
-    if ((n + tn - 1) / tn >= (m + tm - 1) / tm) {
-      j0 = partStart(n, part, nparts, tn); j1 = partStart(n, part + 1, nparts, tn);
-    } else {
-      i0 = partStart(m, part, nparts, tm); i1 = partStart(m, part + 1, nparts, tm);
+  const alongN = (n + tn - 1) / tn >= (m + tm - 1) / tm;
+  const dim = alongN ? n : m, tile = alongN ? tn : tm;
+  const units = (dim + tile - 1) / tile;
+  const minTiles = alongN && !transB ? MIN_CHUNK_TILES_PACKED : MIN_CHUNK_TILES;
+  const chunks = max(min(nparts * CHUNKS_PER_PART, units / minTiles), min(nparts, units));
+  for (let r = 0; r < nparts; r++) {
+    const q = (part + r) % nparts;
+    const first = partStart(chunks, q, nparts, 1), end = partStart(chunks, q + 1, nparts, 1);
+    const cursor = cursors + <usize>q * CURSOR_STRIDE;
+    for (let t = first + atomic.add<i32>(cursor, 1); t < end; t = first + atomic.add<i32>(cursor, 1)) {
+      const s0 = partStart(dim, t, chunks, tile), s1 = partStart(dim, t + 1, chunks, tile);
+      if (alongN) gemmBlock(transA, transB, 0, m, s0, s1, k, alpha, A, lda, B, ldb, beta, C, ldc, scratch);
+      else gemmBlock(transA, transB, s0, s1, 0, n, k, alpha, A, lda, B, ldb, beta, C, ldc, scratch);
     }
-    if (i0 >= i1 || j0 >= j1) return;
   }
+}
+
+/** C[i0:i1, j0:j1] of the product, on one thread. */
+function gemmBlock(transA: i32, transB: i32, i0: i32, i1: i32, j0: i32, j1: i32, k: i32, alpha: f32,
+  A: usize, lda: i32, B: usize, ldb: i32, beta: f32, C: usize, ldc: i32, scratch: usize): void {
+  if (i0 >= i1 || j0 >= j1) return;
   if (k <= 0 || alpha == 0) { scaleBlock(C, ldc, i0, i1, j0, j1, beta); return; }
   if (transB) gemmDot(transA, i0, i1, j0, j1, k, alpha, A, lda, B, ldb, beta, C, ldc, scratch);
   else gemmBroadcast(transA, i0, i1, j0, j1, k, alpha, A, lda, B, ldb, beta, C, ldc, scratch);
