@@ -56,11 +56,11 @@ export class ThreadPool {
     ctlPtr: number, ex: WasmExports): Promise<ThreadPool> {
     const workers: KernelWorker[] = [];
     try {
-      for (let index = 0; index < count; index++) workers.push(start());
-      await Promise.all(workers.map((w, index) => new Promise<void>((resolve, reject) => {
+      for (let i = 0; i < count; i++) workers.push(start());
+      await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
         w.onMessage((msg) => (msg.type === 'ready' ? resolve() : reject(new Error(`wasm worker: ${msg.message}`))));
         w.onError(reject);
-        w.postMessage({ type: 'init', module, memory, ctl: ctlPtr, index });
+        w.postMessage({ type: 'init', module, memory, ctl: ctlPtr });
       })));
     } catch (err) {
       for (const w of workers) w.terminate();

@@ -90,12 +90,11 @@ export const JOIN_CLOSED = 1 << 30;
 /** Bytes of a control block for `parts` threads (the calling one included). */
 export const ctlBytes = (parts: number): number => CTL.CURSORS_BYTE + parts * CTL.CURSOR_STRIDE;
 
-/** Message that starts a worker: it instantiates `module` over `memory` and serves part `index + 1`. */
+/** Message that starts a worker: it instantiates `module` over `memory` and joins calls through the block at `ctl`. */
 export interface WorkerInit {
   type: 'init';
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   ctl: number;
-  index: number;
 }
 export type WorkerReply = { type: 'ready' } | { type: 'error'; message: string };
