@@ -1,7 +1,8 @@
 /**
  * The calling thread's side of multi-threading: persistent workers that share the wasm memory and wait on a
  * control block in it (Atomics.wait/notify), so handing over a kernel call costs a few atomic operations instead of
- * a postMessage round trip. The calling thread always runs part 0 itself.
+ * a postMessage round trip. The calling thread always runs part 0 itself, and every part that no worker joined
+ * while the call was open (a worker the OS has not scheduled delays nothing; protocol.ts has the rules).
  *
  * Waiting spins briefly before sleeping, because the kernels of one time step follow each other within
  * microseconds. A browser main thread may not block (Atomics.wait throws there): it only spins.
