@@ -21,17 +21,21 @@ if (!(limitS > 0)) { console.error(`npm test: RECUR_TEST_LIMIT_S must be a posit
 const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...args, ...files],
   { stdio: 'inherit', detached: true });
 const killGroup = (signal) => { try { process.kill(-child.pid, signal); } catch { /* already gone */ } };
-let timedOut = false;
-const timer = setTimeout(() => {
-  timedOut = true;
-  console.error(`npm test: not finished after ${limitS} s; killing the test run and everything it started`);
-  // SIGTERM first: playwright-core starts Chromium in a process group of its own and kills it on SIGTERM.
+
+// One way to stop early (the limit, or ^C / SIGTERM to npm test): SIGTERM first, because playwright-core starts
+// Chromium in a process group of its own and kills it on SIGTERM; SIGKILL what is left 5 s later, then exit 1.
+let stopping = false;
+function stop(message) {
+  if (stopping) return;
+  stopping = true;
+  if (message) console.error(message);
   killGroup('SIGTERM');
-  setTimeout(() => { killGroup('SIGKILL'); process.exit(1); }, 5000).unref();
-}, limitS * 1000);
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { killGroup('SIGKILL'); process.exit(1); });
+  setTimeout(() => { killGroup('SIGKILL'); process.exit(1); }, 5000);
+}
+const timer = setTimeout(() => stop(`npm test: not finished after ${limitS} s; killing the test run and everything it started`), limitS * 1000);
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => stop());
 child.on('exit', (code) => {
-  if (timedOut) { killGroup('SIGKILL'); process.exit(1); }
+  if (stopping) return;  // stop() exits once its grace period is over
   clearTimeout(timer);
   // Leave nothing behind: a test that forgot a child (a browser, a CLI run) must not outlive the suite.
   killGroup('SIGKILL');

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { Activation, Buf } from '../../src/kernels/backend.js';
 import { JsBackend } from '../../src/kernels/js.js';
 import type { WasmBackend } from '../../src/kernels/wasm/index.js';
-import type { WasmExports } from '../../src/kernels/wasm/protocol.js';
+import { CTL, type WasmExports } from '../../src/kernels/wasm/protocol.js';
 import { createNodeWasmBackend, wasmBuilt } from '../../src/node/wasm.js';
 import { Rng } from '../../src/util/rng.js';
 import { assertClose } from '../helpers/close.js';
@@ -511,14 +511,14 @@ test('threads: a gemm part takes over the chunks of parts that never run, with t
       want.set(C0);
       be.gemm(ta, tb, m, n, k, 0.9, A, 0, lda, B, 0, ldb, 0.5, want, 0, n);
       for (const nparts of [2, 3]) {
-        const C = be.alloc(m * n), cursors = be.alloc(nparts * 16);
+        const C = be.alloc(m * n), cursors = be.alloc(nparts * CTL.CURSOR_STRIDE / 4);
         C.set(C0);
         ex.gemm(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 0.9, addr(A), lda, addr(B), ldb, 0.5, addr(C), n, addr(scratch), addr(cursors), 0, nparts);
         for (let i = 0; i < C.length; i++) {
           if (!Object.is(C[i], want[i])) assert.fail(`${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} ${m}×${n}×${k}, part 0 of ${nparts} alone: C[${i}] ${C[i]} vs ${want[i]}`);
         }
         // every cursor moved past its run: the other parts' chunks were claimed here
-        for (let q = 1; q < nparts; q++) assert.ok(new Int32Array(cursors.buffer, cursors.byteOffset + 64 * q, 1)[0] >= 1, `cursor ${q} untouched`);
+        for (let q = 1; q < nparts; q++) assert.ok(new Int32Array(cursors.buffer, cursors.byteOffset + CTL.CURSOR_STRIDE * q, 1)[0] >= 1, `cursor ${q} untouched`);
       }
     }
   }

@@ -45,16 +45,14 @@ function loop(init: WorkerInit, ctl: Int32Array, seen: number, fns: ReturnType<t
     // joined, and the sequence number read now is its own.
     seen = Atomics.load(ctl, CTL.SEQ);
     const nparts = ctl[CTL.NPARTS];
-    if (part < nparts) {
-      call.length = 0;
-      for (let i = 0, n = ctl[CTL.NARGS]; i < n; i++) call.push(args[i]);
-      call.push(part, nparts);
-      try {
-        fns[ctl[CTL.KERNEL]](...call);
-      } catch (err) {
-        console.error(`wasm worker ${part}:`, err);
-        Atomics.store(ctl, CTL.ERROR, 1);
-      }
+    call.length = 0;
+    for (let i = 0, n = ctl[CTL.NARGS]; i < n; i++) call.push(args[i]);
+    call.push(part, nparts);
+    try {
+      fns[ctl[CTL.KERNEL]](...call);
+    } catch (err) {
+      console.error(`wasm worker ${part}:`, err);
+      Atomics.store(ctl, CTL.ERROR, 1);
     }
     Atomics.add(ctl, CTL.DONE, 1);
     Atomics.notify(ctl, CTL.DONE);

@@ -43,8 +43,8 @@ const CHUNKS_PER_PART = 4;
 /** Fewest tiles in a chunk: a broadcast-kernel chunk split along n re-packs its rows of A (cost ≈ 2/columns). */
 const MIN_CHUNK_TILES_PACKED = 8;
 const MIN_CHUNK_TILES = 4;
-/** Bytes between two threads' cursors (one cache line each). */
-export const CURSOR_STRIDE: i32 = 64;
+/** Bytes between two threads' cursors (one cache line each); the JS side's CTL.CURSOR_STRIDE (protocol.ts). */
+const CURSOR_STRIDE: i32 = 64;
 
 /**
  * Part `part` of `nparts` of C = alpha·op(A)·op(B) + beta·C. Pointers are byte addresses, leading dimensions in
