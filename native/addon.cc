@@ -5,7 +5,6 @@
 //
 // Every buffer is checked against the extent the kernel will touch (offsets, leading dimensions,
 // ids), so a wrong argument is a RangeError in JS, never a write outside a typed array.
-#include <dlfcn.h>
 #include <sys/mman.h>
 #include <node_api.h>
 
@@ -330,56 +329,6 @@ FN(PoolStats) {
   return r;
 }
 
-// ------------------------------------------------- OpenBLAS, loaded on demand for benchmarks only
-//
-// The addon does not link OpenBLAS: recur's own kernels won the measurements (see kernels_impl.h),
-// and not depending on it keeps the install free of a system library. bench/native-gemm.ts loads
-// it through here to compare; OPENBLAS_CORETYPE must be in the environment before blasLoad (it is
-// read when the library is loaded).
-typedef void (*sgemm_t)(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*, int);
-sgemm_t g_sgemm = nullptr;
-void (*g_blas_threads)(int) = nullptr;
-char* (*g_blas_core)() = nullptr;
-
-FN(BlasLoad) {
-  (void)info;
-  if (!g_sgemm) {
-    const char* names[] = {"libopenblas.so.0", "libopenblas.so"};
-    for (const char* name : names) {
-      void* h = dlopen(name, RTLD_NOW | RTLD_LOCAL);
-      if (!h) continue;
-      g_sgemm = (sgemm_t)dlsym(h, "cblas_sgemm");
-      g_blas_threads = (void (*)(int))dlsym(h, "openblas_set_num_threads");
-      g_blas_core = (char* (*)())dlsym(h, "openblas_get_corename");
-      if (g_sgemm) break;
-    }
-  }
-  napi_value r;
-  if (!g_sgemm) {
-    napi_get_null(env, &r);
-    return r;
-  }
-  const char* core = g_blas_core ? g_blas_core() : "unknown";
-  napi_create_string_utf8(env, core, NAPI_AUTO_LENGTH, &r);
-  return r;
-}
-
-FN(BlasSgemm) {
-  Call c(env, info, "blasSgemm", 17);
-  if (c.ok() && !g_sgemm) c.fail("OpenBLAS is not loaded");
-  bool ta = c.boolean(1), tb = c.boolean(2);
-  int64_t m = c.count(3), n = c.count(4), k = c.count(5);
-  float alpha = (float)c.num(6), beta = (float)c.num(13);
-  int64_t lda = c.integer(9), ldb = c.integer(12), ldc = c.integer(16);
-  const float* a = ta ? c.mat(c.f32(7), c.integer(8), k, m, lda, "A") : c.mat(c.f32(7), c.integer(8), m, k, lda, "A");
-  const float* b = tb ? c.mat(c.f32(10), c.integer(11), n, k, ldb, "B") : c.mat(c.f32(10), c.integer(11), k, n, ldb, "B");
-  float* cc = c.mat(c.f32(14), c.integer(15), m, n, ldc, "C");
-  if (!c.ok()) return nullptr;
-  if (g_blas_threads) g_blas_threads(c.th);
-  g_sgemm(101, ta ? 112 : 111, tb ? 112 : 111, (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, cc, (int)ldc);
-  return nullptr;
-}
-
 }  // namespace
 
 NAPI_MODULE_INIT() {
@@ -390,7 +339,7 @@ NAPI_MODULE_INIT() {
   } fns[] = {
       RECUR_TABLE_ENTRY_POINTS,
       {"packMatvec", PackMatvec}, {"matvecPacked", MatvecPacked},
-      {"alignOffset", AlignOffset}, {"isas", Isas}, {"poolStats", PoolStats}, {"blasLoad", BlasLoad}, {"blasSgemm", BlasSgemm},
+      {"alignOffset", AlignOffset}, {"isas", Isas}, {"poolStats", PoolStats},
   };
   for (auto& f : fns) {
     napi_value v;

@@ -92,23 +92,3 @@ export class NativeBackend extends NativeKernels implements Backend {
     this.n.matvecPacked(this.cfg, P, alpha, x, xOff, beta, y, yOff);
   }
 }
-
-export type Sgemm = (transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, A: Buf, aOff: number,
-  lda: number, B: Buf, bOff: number, ldb: number, beta: number, C: Buf, cOff: number, ldc: number) => void;
-
-/**
- * OpenBLAS's sgemm through the addon, for benchmarks only (recur's kernels do not use it). Sets
- * OPENBLAS_CORETYPE=SkylakeX first unless set: Debian's 0.3.21 does not recognise recent CPUs and
- * would run SSE3 kernels; the variable is read when the library is loaded, which is here (dlopen).
- * Returns null when the addon is not built or the library is not installed.
- */
-export function loadOpenBlas(threads = 1): { core: string; sgemm: Sgemm } | null {
-  const addon = loadAddon();
-  if (addon instanceof Error) return null;
-  process.env.OPENBLAS_CORETYPE ??= 'SkylakeX';
-  const core = addon.blasLoad() as string | null;
-  if (core === null) return null;
-  // The cfg's instruction-set field is unused here; 2 (SSE2) exists on every x86-64 CPU.
-  const cfg = 2 * 256 + threads;
-  return { core, sgemm: (...args) => addon.blasSgemm(cfg, ...args) };
-}
