@@ -58,7 +58,11 @@ export function kernelInterface(kernels: readonly KernelSpec[]): string {
   const body: string[] = [];
   for (const [group, ks] of groups(kernels)) {
     body.push(`  // ${'-'.repeat(Math.max(4, 100 - group.length))} ${group}`);
-    for (const k of ks) body.push(docComment(k.doc, '  '), `${signature(k, '  ')};`);
+    for (const k of ks) {
+      const inPlace = (k.inPlace ?? []).map(([o, i]) => `\`${o}\` may be \`${i}\``);
+      const doc = inPlace.length ? [...k.doc, `In place: ${inPlace.join(', ')} (same buffer, same offset).`] : k.doc;
+      body.push(docComment(doc, '  '), `${signature(k, '  ')};`);
+    }
     body.push('');
   }
   body.pop();

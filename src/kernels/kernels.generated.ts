@@ -36,6 +36,7 @@ export interface Kernels {
   /**
    * Elman step: h = act(pre) for a [B×H] block; where mask[b] == 0 the state is held: h = hPrev.
    * `pre` holds W_ih x + W_hh h_{t-1} + b (+ other recurrent terms).
+   * In place: `h` may be `hPrev` (same buffer, same offset).
    */
   elmanForward(act: Activation, B: number, H: number, pre: Buf, preOff: number, hPrev: Buf, hPrevOff: number, h: Buf,
     hOff: number, mask: Buf | null, maskOff: number): void;
@@ -48,6 +49,7 @@ export interface Kernels {
   /**
    * LSTM step (PyTorch gate order i, f, g, o). `gates` [B×4H] holds the pre-activations on entry and
    * the activations i, f, g, o on exit. c = f⊙cPrev + i⊙g, h = o⊙tanh(c); masked rows hold (hPrev, cPrev).
+   * In place: `h` may be `hPrev`, `c` may be `cPrev` (same buffer, same offset).
    */
   lstmForward(B: number, H: number, gates: Buf, gatesOff: number, cPrev: Buf, cPrevOff: number, c: Buf, cOff: number,
     hPrev: Buf, hPrevOff: number, h: Buf, hOff: number, mask: Buf | null, maskOff: number): void;
@@ -63,6 +65,7 @@ export interface Kernels {
    * GRU step (PyTorch: r, z, n). xg = W_ih x + b_ih and hg = W_hh h + b_hh, both [B×3H].
    * r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r ⊙ h_n), h = (1 − z) ⊙ n + z ⊙ hPrev.
    * Saves [r, z, n, h_n] into `cache` [B×4H] for the backward step; masked rows hold hPrev.
+   * In place: `h` may be `hPrev` (same buffer, same offset).
    */
   gruForward(B: number, H: number, xg: Buf, xgOff: number, hg: Buf, hgOff: number, hPrev: Buf, hPrevOff: number,
     h: Buf, hOff: number, cache: Buf, cacheOff: number, mask: Buf | null, maskOff: number): void;
@@ -104,7 +107,10 @@ export interface Kernels {
   axpy(n: number, a: number, x: Buf, xOff: number, y: Buf, yOff: number): void;
   /** x *= a */
   scale(n: number, a: number, x: Buf, xOff: number): void;
-  /** out = x ⊙ m (elementwise product, e.g. a dropout mask) */
+  /**
+   * out = x ⊙ m (elementwise product, e.g. a dropout mask)
+   * In place: `out` may be `x` (same buffer, same offset).
+   */
   mul(n: number, x: Buf, xOff: number, m: Buf, mOff: number, out: Buf, outOff: number): void;
   /** Σ x² (float64 accumulation) */
   sumSquares(n: number, x: Buf, xOff: number): number;

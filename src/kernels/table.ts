@@ -62,6 +62,7 @@ export type Operand = ScalarOperand | BufferOperand | IdsOperand;
 export type WasmScratch =
   | { kind: 'gemm' }
   | { kind: 'transpose'; rows: string; cols: string; n: string }
+  /** count: an expression of the wasm wrapper (TypeScript only; it may read the backend's fields). */
   | { kind: 'partials'; count: string };
 
 export interface KernelSpec {
