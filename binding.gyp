@@ -37,7 +37,7 @@
       "target_name": "recur_native",
       "sources": ["native/addon.cc", "native/pool.cc"],
       "dependencies": ["recur_isa_avx512", "recur_isa_avx2", "recur_isa_sse"],
-      "libraries": ["-lpthread", "-ldl"]
+      "libraries": ["-lpthread"]
     }
   ]
 }

@@ -6,8 +6,9 @@
  * Shapes: the square 512³, the issue's RNN shape m=32, n=2048, k=512 with B the weight stored
  * [out, in] (C = h·Wᵀ, the recurrent step of an LSTM-512), and the products one training step of
  * the workloads W2 (LSTM-256, batch 32, 64 steps) and W5 (LSTM-512, batch 64, 128 steps) runs.
- * OpenBLAS is Debian's libopenblas0 loaded through the addon with OPENBLAS_CORETYPE set before it
- * loads (default SkylakeX, as the peers are tuned; 0.3.21 misdetects this CPU otherwise).
+ * OpenBLAS is Debian's libopenblas0 loaded through a bench-only addon (bench/blas/, built by `npm run
+ * bench:gemm`) with OPENBLAS_CORETYPE set before it loads (default SkylakeX, as the peers are tuned;
+ * 0.3.21 misdetects this CPU otherwise).
  *
  * --clock cpu times by the process's CPU time instead of the wall clock: on a shared machine it
  * is far steadier, but it is only meaningful with one thread (spinning workers count too).
@@ -16,7 +17,8 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { Buf } from '../src/kernels/backend.js';
 import { JsBackend } from '../src/kernels/js.js';
-import { createNativeBackend, loadAddon, loadOpenBlas } from '../src/node/native.js';
+import { createNativeBackend, loadAddon } from '../src/node/native.js';
+import { loadOpenBlas } from './blas/openblas.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -570,20 +570,17 @@ void rmspropStep(int th, long n, float* p, const float* g, float* s, float lr, f
   });
 }
 
-void adamStep(int th, long n, float* p, const float* g, float* m, float* v, float lr, float beta1, float beta2,
-              float eps, float weightDecay, bool decoupled, double step) {
-  double bc1 = 1 - std::pow((double)beta1, step), bc2 = 1 - std::pow((double)beta2, step);
-  float stepSize = (float)(lr / bc1), invSq = (float)(1 / std::sqrt(bc2));
-  float decay = (float)(1 - (double)lr * weightDecay);
-  bool wd = weightDecay != 0;
+// Adam / AdamW with the per-step factors computed once by the caller (src/train/optim.ts): l2 = wd for
+// coupled decay, decay = 1 − lr·wd for decoupled (else 0 and 1, and those multiplies are skipped).
+void adamStep(int th, long n, float* p, const float* g, float* m, float* v, float beta1, float beta2, float eps,
+              float stepSize, float invSq, float decay, float l2) {
+  bool coupled = l2 != 0, decoupled = decay != 1;
   chunked(th, n, [&](long lo, long hi) {
     vec_loop(hi - lo, [&](long j, int w) {
       long i = lo + j;
       vf pp = ld(p + i, w), d = ld(g + i, w);
-      if (wd) {
-        if (decoupled) pp = pp * splat(decay);
-        else d = d + splat(weightDecay) * pp;
-      }
+      if (coupled) d = d + splat(l2) * pp;
+      if (decoupled) pp = pp * splat(decay);
       vf mm = splat(beta1) * ld(m + i, w) + splat(1 - beta1) * d;
       vf vv = splat(beta2) * ld(v + i, w) + splat(1 - beta2) * d * d;
       st(m + i, mm, w);
@@ -595,13 +592,7 @@ void adamStep(int th, long n, float* p, const float* g, float* m, float* v, floa
 
 }  // namespace
 
-const Kernels table = {
-    RECUR_ISA_NAME, gemm, packedFloats, packMatvec, matvecPacked, addRowVector, sumRows, gatherRows, scatterAddRows, gatherCols, scatterAddCols,
-    elmanForward, elmanBackward, lstmForward, lstmBackward, gruForward, gruBackward,
-    softmax, softmaxBackward, softmaxCrossEntropy, squaredError,
-    fill, copy, axpy, scale, mul, sumSquares, clampAbs,
-    sgdStep, adagradStep, rmspropStep, adamStep,
-};
+const Kernels table = {RECUR_ISA_NAME, packedFloats, packMatvec, matvecPacked, RECUR_TABLE_KERNELS};
 
 }  // namespace RECUR_ISA_NS
 }  // namespace recur

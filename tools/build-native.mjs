@@ -3,6 +3,10 @@
  * Builds the native kernel backend (native/ → build/Release/recur_native.node) with node-gyp.
  * Run at install (package.json "install") and by `npm run build:native`.
  *
+ *   node tools/build-native.mjs [DIR MODULE]   DIR: another node-gyp project (default: the package's
+ *                                              own), MODULE: its build/Release/MODULE.node
+ * `npm run bench:gemm` builds the bench-only OpenBLAS addon this way (bench/blas recur_blas).
+ *
  * Installing never fails because of it: without a compiler, make, Python or Node's headers, on a
  * CPU other than x86-64, or on any build error, it prints one line saying why and exits 0, and
  * recur uses the WASM (or JS) backend. The full node-gyp output goes to build/native-build.log.
@@ -16,18 +20,20 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = join(pkg, process.argv[2] ?? '.');
+const moduleName = process.argv[3] ?? 'recur_native';
 const log = join(root, 'build', 'native-build.log');
 
 function skip(reason) {
-  console.log(`recur: native backend not built (${reason}); using wasm/js`);
+  console.log(moduleName === 'recur_native' ? `recur: native backend not built (${reason}); using wasm/js` : `recur: ${moduleName} not built (${reason})`);
   process.exit(0);
 }
 
 /** node-gyp's entry script: npm's own (set for install scripts), the project's, or the one bundled with npm. */
 function findNodeGyp() {
   const candidates = [process.env.npm_config_node_gyp];
-  try { candidates.push(createRequire(join(root, 'package.json')).resolve('node-gyp/bin/node-gyp.js')); } catch { /* not installed */ }
+  try { candidates.push(createRequire(join(pkg, 'package.json')).resolve('node-gyp/bin/node-gyp.js')); } catch { /* not installed */ }
   candidates.push(join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
   return candidates.find((c) => c && existsSync(c));
 }
@@ -77,7 +83,8 @@ for (const args of [['configure'], ['build', '--jobs', 'max']]) {
 writeFileSync(log, output);
 
 // A module that builds but does not load (a toolchain/glibc mismatch) is as good as none.
-const check = spawnSync(process.execPath, ['-e', "console.log(require('./build/Release/recur_native.node').isas().join(', '))"],
+const probe = moduleName === 'recur_native' ? '.isas().join(\', \')' : ' && \'loads\'';
+const check = spawnSync(process.execPath, ['-e', `console.log(require('./build/Release/${moduleName}.node')${probe})`],
   { cwd: root, encoding: 'utf8' });
 if (check.status !== 0) skip(`the built module does not load: ${(check.stderr || '').trim().split('\n')[0].slice(0, 120)}`);
-console.log(`recur: native backend built (${check.stdout.trim()})`);
+console.log(`recur: ${moduleName === 'recur_native' ? 'native backend' : moduleName} built (${check.stdout.trim()})`);

@@ -335,19 +335,14 @@ export class JsBackend implements Backend {
       p[i] -= lr * d / (Math.sqrt(s[i]) + eps);
     }
   }
-  adamStep(n: number, p: Buf, g: Buf, m: Buf, v: Buf, lr: number, beta1: number, beta2: number, eps: number,
-    weightDecay: number, decoupled: boolean, step: number): void {
-    const bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
-    const stepSize = lr / bc1, sq = Math.sqrt(bc2);
+  adamStep(n: number, p: Buf, g: Buf, m: Buf, v: Buf, beta1: number, beta2: number, eps: number, stepSize: number,
+    invSq: number, decay: number, l2: number): void {
     for (let i = 0; i < n; i++) {
-      let d = g[i];
-      if (weightDecay !== 0) {
-        if (decoupled) p[i] *= 1 - lr * weightDecay;
-        else d += weightDecay * p[i];
-      }
+      const d = g[i] + l2 * p[i];
+      p[i] *= decay;
       m[i] = beta1 * m[i] + (1 - beta1) * d;
       v[i] = beta2 * v[i] + (1 - beta2) * d * d;
-      p[i] -= stepSize * m[i] / (Math.sqrt(v[i]) / sq + eps);
+      p[i] -= stepSize * m[i] / (Math.sqrt(v[i]) * invSq + eps);
     }
   }
 }

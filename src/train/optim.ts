@@ -61,11 +61,22 @@ export class Optimizer {
       case 'adagrad': be.adagradStep(n, p, grads, this.slots.sum, lr, o.eps, o.weightDecay); break;
       case 'rmsprop': be.rmspropStep(n, p, grads, this.slots.square_avg, lr, o.alpha, o.eps, o.weightDecay); break;
       case 'adam': case 'adamw':
-        be.adamStep(n, p, grads, this.slots.exp_avg, this.slots.exp_avg_sq, lr, o.beta1, o.beta2, o.eps, o.weightDecay, o.name === 'adamw', this.step);
+        be.adamStep(n, p, grads, this.slots.exp_avg, this.slots.exp_avg_sq, o.beta1, o.beta2, o.eps, ...adamFactors(o, lr, this.step));
         break;
     }
   }
 
   /** Hyper-parameters and step count, as plain JSON (for checkpoints). */
   toJSON(): Record<string, unknown> { return { ...this.opts, step: this.step }; }
+}
+
+/**
+ * Adam's per-step factors, computed once here for every backend: [stepSize = lr / (1 − β1^t), invSq = 1 / √(1 − β2^t),
+ * decay = 1 − lr·wd (AdamW, decoupled) or 1, l2 = wd (Adam's L2 term) or 0].
+ */
+export function adamFactors(o: { beta1: number; beta2: number; weightDecay: number; name: OptimizerName }, lr: number,
+  step: number): [number, number, number, number] {
+  const decoupled = o.name === 'adamw';
+  return [lr / (1 - Math.pow(o.beta1, step)), 1 / Math.sqrt(1 - Math.pow(o.beta2, step)),
+    decoupled ? 1 - lr * o.weightDecay : 1, decoupled ? 0 : o.weightDecay];
 }

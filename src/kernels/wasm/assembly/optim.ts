@@ -51,11 +51,11 @@ export function rmspropStep(n: i32, p: usize, g: usize, s: usize, lr: f32, alpha
 }
 
 /**
- * Adam / AdamW: decay = 1 − lr·wd for decoupled decay (else 1) and l2 = wd for coupled decay (else 0);
- * stepSize = lr / (1 − β1^t), invSq = 1 / √(1 − β2^t).
+ * Adam / AdamW with the per-step factors computed once by the caller (src/train/optim.ts): stepSize = lr / (1 − β1^t),
+ * invSq = 1 / √(1 − β2^t), decay = 1 − lr·wd for decoupled decay (else 1) and l2 = wd for coupled decay (else 0).
  */
 export function adamStep(n: i32, p: usize, g: usize, m: usize, v: usize, beta1: f32, beta2: f32, eps: f32,
-  decay: f32, l2: f32, stepSize: f32, invSq: f32, part: i32, nparts: i32): void {
+  stepSize: f32, invSq: f32, decay: f32, l2: f32, part: i32, nparts: i32): void {
   const i1 = partStart(n, part + 1, nparts, 4);
   for (let i = partStart(n, part, nparts, 4); i < i1; i += 4) {
     const r = i1 - i;
