@@ -1,10 +1,11 @@
 /**
- * The training step, as the textbook has it: forward over a chunk, backward through time, gradient
- * into a learned initial state, clipping (by value and/or by global norm; the norm before clipping is
+ * The training step, as the textbook has it: forward over a chunk, backward through time (into a
+ * learned initial state too, for the streams that started from it), clipping (by value and/or by global norm; the norm before clipping is
  * reported), then one optimizer update. A loss or gradient that is not finite stops before the update,
  * so the parameters stay at their last good values.
  */
-import type { Batch, Model, RecurrentState } from '../nn/model.js';
+import type { Model } from '../nn/model.js';
+import type { Batch, RecurrentState } from '../nn/state.js';
 import type { Rng } from '../util/rng.js';
 import { chunks } from './bptt.js';
 import { clipByNorm, clipByValue, gradNorm } from './clip.js';
@@ -38,13 +39,11 @@ export class Trainer {
   /** One update on one chunk from `state` (which is advanced to the chunk's end). */
   step(batch: Batch, state: RecurrentState, lr?: number): StepStats {
     const m = this.model, be = m.be, n = m.params.size;
-    const fresh = Uint8Array.from(state.fresh);
     const loss = m.forward(batch, state, { train: true, rng: this.opts.rng });
     if (!loss) throw new Error('training needs targets');
     if (!Number.isFinite(loss.loss)) throw new DivergedError(`loss became ${loss.loss}`);
     m.zeroGrads();
     m.backward();
-    m.accumulateH0Grads(fresh);
     const g = m.grads.data;
     const { clipNorm = 0, clipValue = 0 } = this.opts;
     const norm = gradNorm(be, g, n);
