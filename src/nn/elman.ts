@@ -48,9 +48,10 @@ export class ElmanLayer extends RecurrentLayer {
     if (this.opt.elman) {
       be.gemm(false, true, B, H, H, 1, this.hs, this.hOff(s - 1), H, P, this.p(this.names.whh), H, 1, this.xw, pre, H);
     }
-    this.opt.lags.forEach((k, i) => {
+    for (let i = 0; i < this.opt.lags.length; i++) {
+      const k = this.opt.lags[i];
       be.gemm(false, true, B, H, H, 1, this.hs, this.hOff(s - k), H, P, this.p(this.lagNames[i]), H, 1, this.xw, pre, H);
-    });
+    }
     const O = this.opt.feedback;
     if (O > 0) {
       be.gemm(false, true, B, H, O, 1, this.fb, t * B * O, O, P, this.p(this.names.woh), O, 1, this.xw, pre, H);
@@ -67,9 +68,10 @@ export class ElmanLayer extends RecurrentLayer {
     if (this.opt.elman) {
       be.gemm(false, false, B, H, H, 1, this.dxw, dpre, H, P, this.p(this.names.whh), H, 1, this.dhs, this.hOff(s - 1), H);
     }
-    this.opt.lags.forEach((k, i) => {
+    for (let i = 0; i < this.opt.lags.length; i++) {
+      const k = this.opt.lags[i];
       be.gemm(false, false, B, H, H, 1, this.dxw, dpre, H, P, this.p(this.lagNames[i]), H, 1, this.dhs, this.hOff(s - k), H);
-    });
+    }
     const O = this.opt.feedback;
     if (O > 0 && this.opt.feedbackGrad) {
       be.gemm(false, false, B, O, H, 1, this.dxw, dpre, H, P, this.p(this.names.woh), O, 0, this.dfb, t * B * O, O);

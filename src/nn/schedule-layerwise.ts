@@ -29,8 +29,7 @@ export class LayerwiseSchedule implements Schedule {
       }
       s.concat(l);
     }
-    const out = s.outputOf(L - 1);
-    if (this.logitsEveryStep) io.decoder.forward(T * B, out.buf, out.off, W, io.logits, 0);
+    if (this.logitsEveryStep) io.decoder.forward(T * B, s.outBuf(L - 1), s.outOff(L - 1), W, io.logits, 0);
     else {
       this.gatherFinal(io);
       io.decoder.forward(B, this.feat, 0, W, io.logits, 0);
@@ -39,9 +38,8 @@ export class LayerwiseSchedule implements Schedule {
 
   backward(io: ChunkIO): void {
     const s = io.stack, T = s.T, B = s.B, L = s.layers.length, W = s.D * s.H;
-    const out = s.outputOf(L - 1);
     if (this.logitsEveryStep) {
-      io.decoder.backwardParams(T * B, io.dlogits, 0, out.buf, out.off, W);
+      io.decoder.backwardParams(T * B, io.dlogits, 0, s.outBuf(L - 1), s.outOff(L - 1), W);
       const g = s.gradTarget(L - 1);
       io.decoder.backwardInput(T * B, io.dlogits, 0, g.buf, g.off, g.ld, g.beta);
       s.spreadGrad(L - 1);

@@ -37,6 +37,8 @@ export class Stack {
   readonly layers: RecurrentLayer[][];
   /** names[l][d]: the tensor names of each layer. */
   readonly names: LayerTensorNames[][];
+  /** Every layer and direction in state order (layer-major, forward before reverse). */
+  readonly all: RecurrentLayer[];
   readonly D: number;
   readonly H: number;
   T = 0;
@@ -60,11 +62,10 @@ export class Stack {
       this.names.push(names);
       this.layers.push(names.map((n, d) => cell.make(be, params, grads, c, l, n, l === 0 ? c.input : this.D * c.hidden, d === 1)));
     }
+    this.all = this.layers.flat();
   }
 
   get top(): RecurrentLayer[] { return this.layers[this.layers.length - 1]; }
-  /** Every layer and direction in state order (layer-major, forward before reverse). */
-  get all(): RecurrentLayer[] { return this.layers.flat(); }
 
   /** Size buffers for T steps of B rows (reused when large enough). */
   ensure(T: number, B: number): void {
@@ -88,8 +89,8 @@ export class Stack {
   setInputs(input: LayerInput): void {
     for (const layer of this.layers[0]) layer.input = input;
     for (let l = 1; l < this.layers.length; l++) {
-      const src = this.dropping ? { buf: this.drop[l].out, off: 0 } : this.outputOf(l - 1);
-      for (const layer of this.layers[l]) layer.input = { kind: 'dense', buf: src.buf, off: src.off, ld: this.D * this.H };
+      const buf = this.dropping ? this.drop[l].out : this.outBuf(l - 1), off = this.dropping ? 0 : this.outOff(l - 1);
+      for (const layer of this.layers[l]) layer.input = { kind: 'dense', buf, off, ld: this.D * this.H };
     }
   }
 
@@ -106,16 +107,15 @@ export class Stack {
   }
 
   /** Where layer l's output [T·B×D·H] lives: the layer's own state slots (one direction) or the concatenation. */
-  outputOf(l: number): { buf: Buf; off: number } {
-    if (this.D === 1) { const layer = this.layers[l][0]; return { buf: layer.hs, off: layer.outOff() }; }
-    return { buf: this.cat[l].y, off: 0 };
-  }
+  outputOf(l: number): { buf: Buf; off: number } { return { buf: this.outBuf(l), off: this.outOff(l) }; }
+  outBuf(l: number): Buf { return this.D === 1 ? this.layers[l][0].hs : this.cat[l].y; }
+  outOff(l: number): number { return this.D === 1 ? this.layers[l][0].outOff() : 0; }
 
   /** Layer l's input = dropout(output of layer l−1) for steps [t0, t1). */
   applyDropout(l: number, t0: number, t1: number): void {
-    const W = this.D * this.H, src = this.outputOf(l - 1), d = this.drop[l];
+    const W = this.D * this.H, d = this.drop[l];
     const o = t0 * this.B * W, n = (t1 - t0) * this.B * W;
-    this.be.mul(n, src.buf, src.off + o, d.mask, o, d.out, o);
+    this.be.mul(n, this.outBuf(l - 1), this.outOff(l - 1) + o, d.mask, o, d.out, o);
   }
 
   /** With two directions: copy both outputs into the concatenation [T·B×2H]. */
@@ -129,8 +129,8 @@ export class Stack {
   }
 
   // ---------------------------------------------------------------- backward
-  beginBackward(): void { for (const row of this.layers) for (const layer of row) layer.beginBackward(); }
-  paramGrads(): void { for (const row of this.layers) for (const layer of row) layer.paramGrads(); }
+  beginBackward(): void { for (const layer of this.all) layer.beginBackward(); }
+  paramGrads(): void { for (const layer of this.all) layer.paramGrads(); }
 
   /**
    * Where to put a gradient on layer l's output [T·B×D·H] (all steps): straight into the layer's dhs
@@ -177,6 +177,7 @@ export class Stack {
 
   /** dX (+)= the gradient on layer l's input over all steps, both directions summed (beta for the first). */
   inputGrad(l: number, dst: Buf, off: number, ld: number, beta: number): void {
-    this.layers[l].forEach((layer, d) => layer.inputGrad(dst, off, ld, 0, this.T, d === 0 ? beta : 1));
+    const row = this.layers[l];
+    for (let d = 0; d < row.length; d++) row[d].inputGrad(dst, off, ld, 0, this.T, d === 0 ? beta : 1);
   }
 }
