@@ -1,7 +1,8 @@
 /**
  * Layer by layer (every stack without output feedback): each layer runs over the whole chunk before
- * the one above it, so its input projection, its weight gradients and the decoder are each one large
- * matrix product over all T·B rows. Backward walks the layers top-down, each through time.
+ * the one above it (Stack.forwardLayers), so its input projection, its weight gradients and the decoder
+ * are each one large matrix product over all T·B rows. Backward walks the layers top-down, each through
+ * time. The decoder reads every step, or each sequence's final state ('last').
  */
 import { release, type Backend, type Buf } from '../kernels/backend.js';
 import type { OutputMode } from './config.js';
@@ -21,14 +22,7 @@ export class LayerwiseSchedule implements Schedule {
 
   forward(io: ChunkIO): void {
     const s = io.stack, T = s.T, B = s.B, L = s.layers.length, W = s.D * s.H;
-    for (let l = 0; l < L; l++) {
-      if (l > 0 && s.dropping) s.applyDropout(l, 0, T);
-      for (const layer of s.layers[l]) {
-        layer.project(0, T);
-        for (let t = 0; t < T; t++) layer.forwardStep(t);
-      }
-      s.concat(l);
-    }
+    s.forwardLayers();
     if (this.logitsEveryStep) io.decoder.forward(T * B, s.outBuf(L - 1), s.outOff(L - 1), W, io.logits, 0);
     else {
       this.gatherFinal(io);
@@ -48,11 +42,7 @@ export class LayerwiseSchedule implements Schedule {
       io.decoder.backwardInput(B, io.dlogits, 0, this.dfeat, 0, W, 0);
       this.scatterFinal(io);
     }
-    for (let l = L - 1; l >= 0; l--) {
-      for (const layer of s.layers[l]) for (let t = T - 1; t >= 0; t--) layer.backwardStep(t);
-      if (l > 0) s.backInput(l);
-      for (const layer of s.layers[l]) layer.paramGrads();
-    }
+    s.backwardLayers();
   }
 
   /** Features for a target at the end: each direction's final state (forward: at the real last step). */

@@ -128,7 +128,31 @@ export class Stack {
     }
   }
 
+  /** Every layer over the whole chunk, one after the other (inputs set and state loaded). */
+  forwardLayers(): void {
+    for (let l = 0; l < this.layers.length; l++) {
+      if (l > 0 && this.dropping) this.applyDropout(l, 0, this.T);
+      for (const layer of this.layers[l]) {
+        layer.project(0, this.T);
+        for (let t = 0; t < this.T; t++) layer.forwardStep(t);
+      }
+      this.concat(l);
+    }
+  }
+
   // ---------------------------------------------------------------- backward
+  /**
+   * Backward through every layer, top-down, each through time, after the gradients on the top output
+   * (and on final states) are in the layers' dhs; adds into the parameter gradients.
+   */
+  backwardLayers(): void {
+    for (let l = this.layers.length - 1; l >= 0; l--) {
+      for (const layer of this.layers[l]) for (let t = this.T - 1; t >= 0; t--) layer.backwardStep(t);
+      if (l > 0) this.backInput(l);
+      for (const layer of this.layers[l]) layer.paramGrads();
+    }
+  }
+
   beginBackward(): void { for (const layer of this.all) layer.beginBackward(); }
   paramGrads(): void { for (const layer of this.all) layer.paramGrads(); }
 
