@@ -58,18 +58,6 @@ export interface StackConfig extends Pick<ModelConfig, 'cell' | 'activation' | '
   prefix: string;
 }
 
-/** The recurrent stack of a char-rnn/classifier/forecaster model. */
-export function stackConfig(c: ModelConfig): StackConfig {
-  const { cell, activation, hidden, layers, bidirectional, lags, h0, dropout } = c;
-  return {
-    cell, activation, hidden, layers, bidirectional, lags, h0, dropout,
-    input: c.inputKind === 'tokens' && c.embed > 0 ? c.embed : c.inputSize,
-    feedback: hasJordan(c.cell) ? c.outputSize : 0,
-    feedbackGrad: c.jordanFeed === 'output',
-    prefix: 'rnn',
-  };
-}
-
 export const DEFAULT_CONFIG: ModelConfig = {
   cell: 'elman', activation: 'tanh', hidden: 64, layers: 1, bidirectional: false,
   inputSize: 1, inputKind: 'tokens', embed: 0, outputSize: 1, head: 'softmax', outputMode: 'every',

@@ -9,10 +9,11 @@
  */
 import { release, type Backend, type Buf } from '../kernels/backend.js';
 import type { Rng } from '../util/rng.js';
-import { makeConfig, stackConfig, type ModelConfig } from './config.js';
+import { hasJordan, makeConfig, type ModelConfig, type StackConfig } from './config.js';
 import { Decoder } from './heads.js';
 import { initParams } from './init.js';
-import type { LayerInput, RecurrentLayer } from './layer.js';
+import { inputSpecs, inputWidth, Inputs, type InputConfig } from './inputs.js';
+import type { RecurrentLayer } from './layer.js';
 import { crossEntropy, meanSquaredError, type LossValue } from './loss.js';
 import { OneStep } from './one-step.js';
 import { Params, type TensorSpec } from './params.js';
@@ -47,11 +48,24 @@ export interface BackwardOptions {
   dOutput?: Buf;
 }
 
+/** The model's input: token ids (one-hot or embedded) or dense values. */
+const inputConfig = (c: ModelConfig): InputConfig => ({ kind: c.inputKind, size: c.inputSize, embed: c.embed, name: 'embedding' });
+
+/** The recurrent stack of the model. */
+function stackConfig(c: ModelConfig): StackConfig {
+  const { cell, activation, hidden, layers, bidirectional, lags, h0, dropout } = c;
+  return {
+    cell, activation, hidden, layers, bidirectional, lags, h0, dropout,
+    input: inputWidth(inputConfig(c)),
+    feedback: hasJordan(c.cell) ? c.outputSize : 0,
+    feedbackGrad: c.jordanFeed === 'output',
+    prefix: 'rnn',
+  };
+}
+
 /** The tensors of a model, named and shaped as the equivalent PyTorch modules' state_dict. */
 export function tensorSpecs(c: ModelConfig): TensorSpec[] {
-  const specs: TensorSpec[] = [];
-  if (c.inputKind === 'tokens' && c.embed > 0) specs.push({ name: 'embedding.weight', shape: [c.inputSize, c.embed] });
-  specs.push(...stackSpecs(stackConfig(c)));
+  const specs: TensorSpec[] = [...inputSpecs(inputConfig(c)), ...stackSpecs(stackConfig(c))];
   const W = (c.bidirectional ? 2 : 1) * c.hidden;
   specs.push({ name: 'decoder.weight', shape: [c.outputSize, W] }, { name: 'decoder.bias', shape: [c.outputSize] });
   return specs;
@@ -63,8 +77,6 @@ export class Model {
   readonly grads: Params;
   readonly stack: Stack;
   readonly decoder: Decoder;
-  /** Gradient on dense inputs after backward({inputGrad: true}): [T·B×F]. */
-  dx: Buf;
   /** Loss of the last forward pass (when targets were given). */
   lastLoss: LossValue | null = null;
 
@@ -75,18 +87,14 @@ export class Model {
   private B = 0;
   private rowsCap = -1;
   private bCap = -1;
-  private x: Buf;           // dense inputs, or embedded tokens
-  private dEmb: Buf;
+  private readonly inputs: Inputs;
   private masks: Buf | null = null;
   private maskBuf: Buf;
   private weights: Buf;
   /** Targets at the end spread over every step ([T·B], −1 elsewhere). */
   private spread = new Int32Array(0);
-  private tokens: Int32Array | null = null;
   private lossRows = 0;
   private hasTargets = false;
-  private embTable: Buf | null = null;
-  private dEmbTable: Buf | null = null;
 
   constructor(config: Partial<ModelConfig>, readonly be: Backend) {
     const c = (this.config = makeConfig(config));
@@ -99,13 +107,9 @@ export class Model {
     // Layer 0 fed the model's output needs the output of step t−1 before step t: step by step.
     this.schedule = this.stack.layers[0][0].feedback > 0
       ? new StepwiseSchedule(be, c.head, c.jordanFeed) : new LayerwiseSchedule(be, c.outputMode);
-    if (this.params.has('embedding.weight')) {
-      // The embedding table as views made once (the kernels address tables from their first row).
-      this.embTable = this.params.get('embedding.weight');
-      this.dEmbTable = this.grads.get('embedding.weight');
-    }
+    this.inputs = new Inputs(inputConfig(c), be, this.params, this.grads);
     const z = be.alloc(0);
-    this.x = this.dEmb = this.dx = this.maskBuf = this.weights = z;
+    this.maskBuf = this.weights = z;
     this.io = { stack: this.stack, decoder: this.decoder, logits: z, dlogits: z, lengths: null, targets: new Int32Array(0), targetVals: z };
   }
 
@@ -116,6 +120,8 @@ export class Model {
   get top(): RecurrentLayer[] { return this.stack.top; }
   /** Directions (1 or 2). */
   get D(): number { return this.stack.D; }
+  /** Gradient on dense inputs after backward({inputGrad: true}): [T·B×F]. */
+  get dx(): Buf { return this.inputs.dx; }
   /** Logits (or regression outputs) of the last forward: [T·B×O] ('every' or Jordan) or [B×O] ('last'). */
   get logits(): Buf { return this.io.logits; }
 
@@ -137,17 +143,14 @@ export class Model {
     if (rows <= this.rowsCap && B <= this.bCap) return;
     this.rowsCap = Math.max(rows, this.rowsCap);
     this.bCap = Math.max(B, this.bCap);
-    const R = this.rowsCap, in0 = this.stack.config.input;
+    const R = this.rowsCap;
     const outRows = this.schedule.logitsEveryStep ? R : this.bCap;
-    release(be, [io.logits, io.dlogits, io.targetVals, this.x, this.dEmb, this.dx, this.maskBuf, this.weights]);
+    release(be, [io.logits, io.dlogits, io.targetVals, this.maskBuf, this.weights]);
     io.logits = be.alloc(outRows * O);
     io.dlogits = be.alloc(outRows * O);
     io.targetVals = be.alloc(outRows * O);
     io.targets = new Int32Array(outRows);
     this.weights = be.alloc(outRows * O);
-    this.x = be.alloc(c.inputKind === 'dense' || c.embed > 0 ? R * in0 : 0);
-    this.dEmb = be.alloc(c.embed > 0 ? R * c.embed : 0);
-    this.dx = be.alloc(c.inputKind === 'dense' ? R * in0 : 0);
     this.maskBuf = be.alloc(R);
     this.spread = new Int32Array(R);
   }
@@ -165,7 +168,7 @@ export class Model {
     this.stack.setDropout(train);
     if (this.stack.dropping && !opts.rng) throw new Error('dropout needs a random generator');
     this.setLengths(batch);
-    this.setInput(batch);
+    this.stack.setInputs(this.inputs.read(T * B, batch.tokens, batch.inputs, this.masks));
     this.streams.load(state);
     if (this.stack.dropping) this.stack.drawDropout(opts.rng!);
     this.hasTargets = this.setTargets(batch);
@@ -212,30 +215,6 @@ export class Model {
       this.io.lengths = batch.lengths;
     }
     this.stack.setMask(this.masks);
-  }
-
-  private setInput(batch: Batch): void {
-    const c = this.config, { T, B } = batch, rows = T * B, be = this.be;
-    let input: LayerInput;
-    if (c.inputKind === 'tokens') {
-      const ids = batch.tokens;
-      if (!ids || ids.length < rows) throw new Error(`expected ${rows} token ids`);
-      for (let i = 0; i < rows; i++) {
-        const v = ids[i];
-        if (!(v >= 0 && v < c.inputSize) && !(v === -1 && this.masks && this.masks[i] === 0)) throw new Error(`token id ${v} at position ${i} is outside the vocabulary of ${c.inputSize}`);
-      }
-      this.tokens = ids;
-      if (c.embed > 0) {
-        be.gatherRows(this.embTable!, c.embed, ids, 0, rows, this.x, 0, c.embed, 0);
-        input = { kind: 'dense', buf: this.x, off: 0, ld: c.embed };
-      } else input = { kind: 'onehot', ids };
-    } else {
-      const xs = batch.inputs;
-      if (!xs || xs.length < rows * c.inputSize) throw new Error(`expected ${rows * c.inputSize} input values`);
-      for (let i = 0; i < rows * c.inputSize; i++) this.x[i] = xs[i];
-      input = { kind: 'dense', buf: this.x, off: 0, ld: c.inputSize };
-    }
-    this.stack.setInputs(input);
   }
 
   private setTargets(batch: Batch): boolean {
@@ -317,19 +296,8 @@ export class Model {
       s.spreadGrad(L);
     }
     this.schedule.backward(io);
-    this.inputGrads(opts.inputGrad ?? false);
+    this.inputs.backward(this.stack, opts.inputGrad ?? false);
     this.streams.addH0Grads();
-  }
-
-  /** Gradients below layer 0: into the embedding, or onto dense inputs when asked. */
-  private inputGrads(wantDx: boolean): void {
-    const c = this.config, rows = this.T * this.B;
-    if (c.inputKind === 'tokens' && c.embed > 0) {
-      this.stack.inputGrad(0, this.dEmb, 0, c.embed, 0);
-      this.be.scatterAddRows(this.dEmb, 0, c.embed, this.tokens!, 0, rows, this.dEmbTable!, c.embed);
-    } else if (c.inputKind === 'dense' && wantDx) {
-      this.stack.inputGrad(0, this.dx, 0, c.inputSize, 0);
-    }
   }
 
   zeroGrads(): void { this.be.fill(this.grads.data, 0, this.grads.size, 0); }
