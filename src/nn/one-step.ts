@@ -20,9 +20,9 @@
 import { release, type Backend, type Buf } from '../kernels/backend.js';
 import { gatesOf, type ModelConfig } from './config.js';
 import { layerTensorNames } from './names.js';
-import type { RecurrentState } from './state.js';
 import { PackedWeights } from './packed.js';
 import type { Params } from './params.js';
+import type { RecurrentState } from './state.js';
 
 /** Largest one-hot input table (elements) built; larger vocabularies gather a column per step. */
 const MAX_TABLE = 1 << 22;

@@ -1,11 +1,10 @@
 /**
- * The training step, as the textbook has it: forward over a chunk, backward through time (into a
- * learned initial state too, for the streams that started from it), clipping (by value and/or by global norm; the norm before clipping is
+ * The training step, as the textbook has it: forward over a chunk, backward through time, gradient
+ * into a learned initial state, clipping (by value and/or by global norm; the norm before clipping is
  * reported), then one optimizer update. A loss or gradient that is not finite stops before the update,
  * so the parameters stay at their last good values.
  */
-import type { Model } from '../nn/model.js';
-import type { Batch, RecurrentState } from '../nn/state.js';
+import type { Batch, Model, RecurrentState } from '../nn/model.js';
 import type { Rng } from '../util/rng.js';
 import { chunks } from './bptt.js';
 import { clipByNorm, clipByValue, gradNorm } from './clip.js';
