@@ -2,10 +2,10 @@
  * A recurrent model: (embedding) → a stack of recurrent layers (stack.ts) → linear decoder (heads.ts)
  * → loss, over chunks of T steps of B streams, forward and backward through time.
  *
- * The model reads a batch (inputs, masks, targets), hands the streams' state to the stack and takes it
- * back (state.ts), lets a schedule run the stack and the decoder (layer by layer, or step by step when
- * layer 0 is fed the model's output: schedule-*.ts), and computes the loss. Tensor names come from
- * names.ts, a layer's tensors and class from the cell table (cells.ts).
+ * The model reads a batch (its inputs through inputs.ts, masks, targets), hands the streams' state to
+ * the stack and takes it back (state.ts), lets a schedule run the stack and the decoder (layer by layer,
+ * or step by step when layer 0 is fed the model's output: schedule-*.ts), and computes the loss. Tensor
+ * names come from names.ts, a layer's tensors and class from the cell table (cells.ts).
  */
 import { release, type Backend, type Buf } from '../kernels/backend.js';
 import type { Rng } from '../util/rng.js';
