@@ -43,6 +43,21 @@ export interface ModelConfig {
   forgetBias: number | null;
 }
 
+/**
+ * What a stack of recurrent layers needs to know (stack.ts): the model's recurrent part, and what
+ * comes in from around it. A model with several stacks (an encoder-decoder) makes one per stack.
+ */
+export interface StackConfig extends Pick<ModelConfig, 'cell' | 'activation' | 'hidden' | 'layers' | 'bidirectional' | 'lags' | 'h0' | 'dropout'> {
+  /** Width of layer 0's input. */
+  input: number;
+  /** Width of the output fed back into layer 0 (Jordan cells: the head's output); 0 = none. */
+  feedback: number;
+  /** Whether the feedback carries a gradient (not under teacher forcing). */
+  feedbackGrad: boolean;
+  /** The module name in tensor names (`rnn` → `rnn.weight_ih_l0`). */
+  prefix: string;
+}
+
 export const DEFAULT_CONFIG: ModelConfig = {
   cell: 'elman', activation: 'tanh', hidden: 64, layers: 1, bidirectional: false,
   inputSize: 1, inputKind: 'tokens', embed: 0, outputSize: 1, head: 'softmax', outputMode: 'every',

@@ -45,7 +45,7 @@ export class GruLayer extends RecurrentLayer {
 
   forwardStep(s: number): void {
     const be = this.be, B = this.B, H = this.H, t = this.step(s), P = this.params.data;
-    be.gemm(false, true, B, 3 * H, H, 1, this.hs, this.hOff(s - 1), H, P, this.p(this.names.whh!), H, 0, this.hg, 0, 3 * H);
+    be.gemm(false, true, B, 3 * H, H, 1, this.hs, this.hOff(s - 1), H, P, this.p(this.names.whh), H, 0, this.hg, 0, 3 * H);
     be.addRowVector(this.hg, 0, B, 3 * H, 3 * H, P, this.p(this.names.bhh));
     be.gruForward(B, H, this.xw, t * B * 3 * H, this.hg, 0, this.hs, this.hOff(s - 1), this.hs, this.hOff(s),
       this.cache, t * B * 4 * H, this.mask, this.maskOff(t));
@@ -55,7 +55,7 @@ export class GruLayer extends RecurrentLayer {
     const be = this.be, B = this.B, H = this.H, t = this.step(s);
     be.gruBackward(B, H, this.hs, this.hOff(s - 1), this.cache, t * B * 4 * H, this.dhs, this.hOff(s),
       this.dxw, t * B * 3 * H, this.dhg, t * B * 3 * H, this.dhs, this.hOff(s - 1), this.mask, this.maskOff(t));
-    be.gemm(false, false, B, H, 3 * H, 1, this.dhg, t * B * 3 * H, 3 * H, this.params.data, this.p(this.names.whh!), H, 1,
+    be.gemm(false, false, B, H, 3 * H, 1, this.dhg, t * B * 3 * H, 3 * H, this.params.data, this.p(this.names.whh), H, 1,
       this.dhs, this.hOff(s - 1), H);
   }
 
@@ -63,6 +63,6 @@ export class GruLayer extends RecurrentLayer {
     const be = this.be, rows = this.T * this.B, H = this.H, gr = this.grads;
     this.inputParamGrads();
     be.sumRows(this.dhg, 0, rows, 3 * H, 3 * H, gr.data, gr.offset(this.names.bhh));
-    be.gemm(true, false, 3 * H, H, rows, 1, this.dhg, 0, 3 * H, this.hs, this.lagStart(1) * this.B * H, H, 1, gr.data, gr.offset(this.names.whh!), H);
+    be.gemm(true, false, 3 * H, H, rows, 1, this.dhg, 0, 3 * H, this.hs, this.lagStart(1) * this.B * H, H, 1, gr.data, gr.offset(this.names.whh), H);
   }
 }

@@ -13,15 +13,35 @@
  *
  * Input projection. `xw[t] = W_ih x_t + bias` is computed for many steps at once (one GEMM), or as a
  * column gather of W_ih when the input is one-hot (no one-hot matrix is ever built).
+ *
+ * What a schedule or the state module needs from a cell beyond h is part of this interface, never a
+ * type test: `extra` (a state carried besides h, such as LSTM's c) and `feedback` (an input fed back
+ * from the model's output, such as Jordan's o_{t−1}).
  */
 import { release, type Backend, type Buf } from '../kernels/backend.js';
+import type { LayerTensorNames } from './names.js';
 import type { Params } from './params.js';
 
 export type LayerInput =
   | { kind: 'dense'; buf: Buf; off: number; ld: number }
   | { kind: 'onehot'; ids: Int32Array };
 
-export interface LayerNames { wih: string; whh: string | null; bih: string; bhh: string }
+export type LayerNames = LayerTensorNames;
+
+/**
+ * A state a cell carries besides h, one [B×H] block (LSTM: the cell state c). Same contract as the
+ * layer's own h methods: the state before the sequence, after it, and their gradients.
+ */
+export interface ExtraState {
+  setInitial(buf: Buf): void;
+  getFinal(buf: Buf): void;
+  /** Gradient on the state before the sequence [B×H]. */
+  getInitialGrad(buf: Buf): void;
+  /** dst[off … off+H) += gradient on stream b's state before the sequence. */
+  addInitialGradRow(b: number, dst: Buf, off: number): void;
+  /** Gradient on the final state from outside (a loss on c_n), [B×H] at off. */
+  addFinalGrad(buf: Buf, off: number): void;
+}
 
 export abstract class RecurrentLayer {
   /** Gate blocks (rows of W_ih are G·H). */
@@ -37,6 +57,16 @@ export abstract class RecurrentLayer {
   input: LayerInput | null = null;
   /** Per-step masks [T×B] (1 = real step, 0 = padding: the state is held), or null. */
   mask: Buf | null = null;
+  /** The state carried besides h, if the cell has one. */
+  extra: ExtraState | null = null;
+  /** Width of an input fed back from the model's output (Jordan: o_{t−1}); 0 = none. */
+  feedback = 0;
+  /**
+   * Feedback slots [(T+1)·B×feedback] and their gradients: slot t holds what step t reads (o_{t−1}),
+   * slot 0 the carried value, slot T the one for the next chunk. The schedule writes slots 1 … T.
+   */
+  fb: Buf;
+  dfb: Buf;
   protected capacity = -1;
   protected capacityK = -1;
   protected capacityB = -1;
@@ -52,7 +82,7 @@ export abstract class RecurrentLayer {
     K: number,
   ) {
     this.K = K;
-    this.hs = this.dhs = this.xw = this.dxw = be.alloc(0);
+    this.hs = this.dhs = this.xw = this.dxw = this.fb = this.dfb = be.alloc(0);
   }
 
   /** Slot of processing step s (s may be negative: the states before the sequence). */
@@ -81,11 +111,14 @@ export abstract class RecurrentLayer {
 
   protected allocate(rows: number, slotRows: number): void {
     const be = this.be, GH = this.G * this.H;
-    release(be, [this.hs, this.dhs, this.xw, this.dxw]);
+    release(be, [this.hs, this.dhs, this.xw, this.dxw, this.fb, this.dfb]);
     this.hs = be.alloc(slotRows * this.H);
     this.dhs = be.alloc(slotRows * this.H);
     this.xw = be.alloc(rows * GH);
     this.dxw = be.alloc(rows * GH);
+    // slotRows ≥ (T+1)·B: room for the feedback slots 0 … T.
+    this.fb = be.alloc(slotRows * this.feedback);
+    this.dfb = be.alloc(slotRows * this.feedback);
   }
 
   protected p(name: string): number { return this.params.offset(name); }
@@ -147,6 +180,12 @@ export abstract class RecurrentLayer {
     const n = this.B * this.H;
     for (let k = 0; k < this.K; k++) this.be.copy(n, this.dhs, this.hOff(-1 - k), dhist, k * n);
   }
+  /** dst[off … off+H) += stream b's gradient on the states before the sequence, summed over the K slots. */
+  addInitialGradRow(b: number, dst: Buf, off: number): void {
+    for (let k = 0; k < this.K; k++) this.be.axpy(this.H, 1, this.dhs, this.hOff(-1 - k) + b * this.H, dst, off);
+  }
+  /** Gradient on the final state from outside (a loss on h_n), [B×H] at off. */
+  addFinalGrad(dh: Buf, off: number): void { this.be.axpy(this.B * this.H, 1, dh, off, this.dhs, this.hOff(this.T - 1)); }
 
   /** Zero the gradient buffers before a backward pass. */
   beginBackward(): void {

@@ -10,9 +10,11 @@
  *   dc_{t−1} = dc ⊙ f,   dh_{t−1} += dgates W_hh
  * The cell state is additive through f: the gradient along c is not squashed at every step,
  * which is why LSTMs learn long spans where Elman networks fail.
+ *
+ * c is carried between chunks like h: the layer offers it to the state module as its `extra` state.
  */
 import { release, type Backend, type Buf } from '../kernels/backend.js';
-import { RecurrentLayer, type LayerNames } from './layer.js';
+import { RecurrentLayer, type ExtraState, type LayerNames } from './layer.js';
 import type { Params } from './params.js';
 
 export class LstmLayer extends RecurrentLayer {
@@ -24,6 +26,7 @@ export class LstmLayer extends RecurrentLayer {
   constructor(be: Backend, params: Params, grads: Params, names: LayerNames, inSize: number, H: number, reverse: boolean) {
     super(be, params, grads, names, inSize, H, reverse, 1);
     this.cs = this.dcs = be.alloc(0);
+    this.extra = this.cellState;
   }
 
   protected override allocate(rows: number, slotRows: number): void {
@@ -35,7 +38,7 @@ export class LstmLayer extends RecurrentLayer {
 
   forwardStep(s: number): void {
     const be = this.be, B = this.B, H = this.H, t = this.step(s), g = t * B * 4 * H;
-    be.gemm(false, true, B, 4 * H, H, 1, this.hs, this.hOff(s - 1), H, this.params.data, this.p(this.names.whh!), H, 1, this.xw, g, 4 * H);
+    be.gemm(false, true, B, 4 * H, H, 1, this.hs, this.hOff(s - 1), H, this.params.data, this.p(this.names.whh), H, 1, this.xw, g, 4 * H);
     be.lstmForward(B, H, this.xw, g, this.cs, this.hOff(s - 1), this.cs, this.hOff(s), this.hs, this.hOff(s - 1), this.hs, this.hOff(s),
       this.mask, this.maskOff(t));
   }
@@ -44,23 +47,27 @@ export class LstmLayer extends RecurrentLayer {
     const be = this.be, B = this.B, H = this.H, t = this.step(s), g = t * B * 4 * H;
     be.lstmBackward(B, H, this.xw, g, this.cs, this.hOff(s - 1), this.cs, this.hOff(s), this.dhs, this.hOff(s),
       this.dcs, this.hOff(s), this.dxw, g, this.dcs, this.hOff(s - 1), this.dhs, this.hOff(s - 1), this.mask, this.maskOff(t));
-    be.gemm(false, false, B, H, 4 * H, 1, this.dxw, g, 4 * H, this.params.data, this.p(this.names.whh!), H, 1, this.dhs, this.hOff(s - 1), H);
+    be.gemm(false, false, B, H, 4 * H, 1, this.dxw, g, 4 * H, this.params.data, this.p(this.names.whh), H, 1, this.dhs, this.hOff(s - 1), H);
   }
 
   paramGrads(): void {
     const be = this.be, rows = this.T * this.B, H = this.H, gr = this.grads;
     this.inputParamGrads();
     be.sumRows(this.dxw, 0, rows, 4 * H, 4 * H, gr.data, gr.offset(this.names.bhh));
-    be.gemm(true, false, 4 * H, H, rows, 1, this.dxw, 0, 4 * H, this.hs, this.lagStart(1) * this.B * H, H, 1, gr.data, gr.offset(this.names.whh!), H);
+    be.gemm(true, false, 4 * H, H, rows, 1, this.dxw, 0, 4 * H, this.hs, this.lagStart(1) * this.B * H, H, 1, gr.data, gr.offset(this.names.whh), H);
   }
 
   override beginBackward(): void {
     super.beginBackward();
     this.be.fill(this.dcs, 0, (this.T + 1) * this.B * this.H, 0);
   }
-  setInitialCell(c: Buf): void { this.be.copy(this.B * this.H, c, 0, this.cs, this.hOff(-1)); }
-  getFinalCell(c: Buf): void { this.be.copy(this.B * this.H, this.cs, this.hOff(this.T - 1), c, 0); }
-  getInitialCellGrad(dc: Buf): void { this.be.copy(this.B * this.H, this.dcs, this.hOff(-1), dc, 0); }
-  /** Gradient on the final cell state from outside (a loss on c_n). */
-  addFinalCellGrad(dc: Buf, off: number): void { this.be.axpy(this.B * this.H, 1, dc, off, this.dcs, this.hOff(this.T - 1)); }
+
+  /** c before the sequence (slot −1) and after it (slot T−1), and their gradients in dcs. */
+  private readonly cellState: ExtraState = {
+    setInitial: (c) => this.be.copy(this.B * this.H, c, 0, this.cs, this.hOff(-1)),
+    getFinal: (c) => this.be.copy(this.B * this.H, this.cs, this.hOff(this.T - 1), c, 0),
+    getInitialGrad: (dc) => this.be.copy(this.B * this.H, this.dcs, this.hOff(-1), dc, 0),
+    addInitialGradRow: (b, dst, off) => this.be.axpy(this.H, 1, this.dcs, this.hOff(-1) + b * this.H, dst, off),
+    addFinalGrad: (dc, off) => this.be.axpy(this.B * this.H, 1, dc, off, this.dcs, this.hOff(this.T - 1)),
+  };
 }

@@ -19,9 +19,10 @@
  */
 import { release, type Backend, type Buf } from '../kernels/backend.js';
 import { gatesOf, type ModelConfig } from './config.js';
-import type { RecurrentState } from './model.js';
+import { layerTensorNames } from './names.js';
 import { PackedWeights } from './packed.js';
 import type { Params } from './params.js';
+import type { RecurrentState } from './state.js';
 
 /** Largest one-hot input table (elements) built; larger vocabularies gather a column per step. */
 const MAX_TABLE = 1 << 22;
@@ -55,11 +56,11 @@ export class OneStep {
     this.all = Int32Array.from({ length: c.embed > 0 ? 0 : c.inputSize }, (_, i) => i);
     this.packed = PackedWeights.available(be) ? new PackedWeights(be, params) : null;
     this.embTable = c.embed > 0 ? params.get('embedding.weight') : null;
-    this.wih0 = c.embed > 0 ? null : params.get('rnn.weight_ih_l0');
-    this.names = Array.from({ length: c.layers }, (_, l) => ({
-      wih: `rnn.weight_ih_l${l}`, whh: `rnn.weight_hh_l${l}`,
-      bih: params.offset(`rnn.bias_ih_l${l}`), bhh: params.offset(`rnn.bias_hh_l${l}`),
-    }));
+    this.wih0 = c.embed > 0 ? null : params.get(layerTensorNames(0, 0).wih);
+    this.names = Array.from({ length: c.layers }, (_, l) => {
+      const n = layerTensorNames(l, 0);
+      return { wih: n.wih, whh: n.whh, bih: params.offset(n.bih), bhh: params.offset(n.bhh) };
+    });
     this.decoderBias = params.offset('decoder.bias');
   }
 

@@ -38,13 +38,11 @@ export class Trainer {
   /** One update on one chunk from `state` (which is advanced to the chunk's end). */
   step(batch: Batch, state: RecurrentState, lr?: number): StepStats {
     const m = this.model, be = m.be, n = m.params.size;
-    const fresh = Uint8Array.from(state.fresh);
     const loss = m.forward(batch, state, { train: true, rng: this.opts.rng });
     if (!loss) throw new Error('training needs targets');
     if (!Number.isFinite(loss.loss)) throw new DivergedError(`loss became ${loss.loss}`);
     m.zeroGrads();
     m.backward();
-    m.accumulateH0Grads(fresh);
     const g = m.grads.data;
     const { clipNorm = 0, clipValue = 0 } = this.opts;
     const norm = gradNorm(be, g, n);
