@@ -4,8 +4,6 @@
  * recall, F1 and the confusion matrix. `recur predict`: label new texts with a saved classifier.
  */
 import { describeBackend } from '../node/backend.js';
-import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Backend } from '../kernels/backend.js';
 import { parseJsonl, type LabeledText } from '../data/series.js';
@@ -17,7 +15,7 @@ import {
   type ClassifierModel, type ClassifyData, type ClassifyOptions, type Progress,
 } from '../tasks/classify.js';
 import { TOKEN_MODES, type TokenMode } from '../tasks/tokenize.js';
-import { choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
+import { checkOutputPath, choiceArg, intArg, jsonLine, numArg, out, run, UsageError } from './common.js';
 import { addBackendOptions, backendFrom, readText } from './lm-io.js';
 import { formatTable } from './table.js';
 
@@ -68,13 +66,6 @@ export function register(program: Command): void {
   addBackendOptions(pred).action(run(async (texts: string[], opts: PredictFlags) => predict(texts, opts)));
 }
 
-/** Refuse an --out whose folder does not exist before spending minutes on training. */
-export function checkOutPath(path: string, flag: string): void {
-  const dir = dirname(resolve(path));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${flag} ${path}: the folder ${dir} does not exist`);
-  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`${flag} ${path} is a directory`);
-}
-
 async function loadData(opts: ClassifyFlags): Promise<{ records: LabeledText[]; classes: string[]; source: string }> {
   if (opts.data !== undefined && opts.dataset !== undefined) throw new UsageError('give --dataset or --data, not both');
   if (opts.data !== undefined) {
@@ -101,7 +92,7 @@ interface ModelResult {
 async function classify(opts: ClassifyFlags): Promise<void> {
   if (opts.bidirectional && BASELINE_MODELS.includes(opts.model)) throw new UsageError(`--bidirectional applies to recurrent models, not ${opts.model}`);
   if (opts.bidirectional && opts.model === 'jordan') throw new UsageError('a Jordan network feeds back its previous output, so it cannot be bidirectional');
-  if (opts.out) checkOutPath(opts.out, '--out');
+  if (opts.out) checkOutputPath(opts.out, '--out', { '--data': opts.data });
   const { records, classes, source } = await loadData(opts);
   const data: ClassifyData = splitData(records, classes, opts.seed);
   const be = await backendFrom(opts);
@@ -211,7 +202,7 @@ async function predict(args: string[], opts: PredictFlags): Promise<void> {
       jsonLine({ index: i + 1, label: clf.classes[k], probability: p[k], probabilities: Object.fromEntries(clf.classes.map((c, j) => [c, p[j]])) });
     } else {
       const snippet = t.replace(/\s+/g, ' ').trim();
-      process.stdout.write(`${clf.classes[k]}\t${p[k].toFixed(4)}\t${snippet.length > 70 ? `${snippet.slice(0, 69)}…` : snippet}\n`);
+      out(`${clf.classes[k]}\t${p[k].toFixed(4)}\t${snippet.length > 70 ? `${snippet.slice(0, 69)}…` : snippet}\n`);
     }
   });
   if (known > 0 && known === texts.length) {

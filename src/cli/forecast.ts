@@ -15,8 +15,7 @@ import {
   checkSeries, FORECAST_DEFAULTS, FORECAST_MODELS, testForecaster, trainForecaster,
   type ForecastModel, type ForecastOptions, type ForecastProgress, type ForecastReport, type SeriesData, type TrainedForecaster,
 } from '../tasks/forecast.js';
-import { checkOutPath } from './classify.js';
-import { choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
+import { checkOutputPath, choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
 import { addBackendOptions, backendFrom, readText } from './lm-io.js';
 import { formatTable } from './table.js';
 
@@ -100,8 +99,8 @@ const f1 = (x: number): string => x.toFixed(1);
 
 async function forecast(opts: ForecastFlags): Promise<void> {
   if (opts.plot !== false && !/\.(svg|png)$/i.test(opts.plot)) throw new UsageError(`--plot ${opts.plot}: the file name must end in .svg or .png`);
-  if (opts.plot !== false) checkOutPath(opts.plot, '--plot');
-  if (opts.out) checkOutPath(opts.out, '--out');
+  if (opts.plot !== false) checkOutputPath(opts.plot, '--plot', { '--data': opts.data });
+  if (opts.out) checkOutputPath(opts.out, '--out', { '--data': opts.data });
   const { data, source, unit } = await loadSeries(opts);
   if (opts.holidays === true && !data.dates) throw new UsageError('--holidays needs dates (a first CSV column of consecutive YYYY-MM-DD days)');
   const json = Boolean(opts.json);

@@ -3,8 +3,7 @@
  * the gradient vanish or explode: gradient norms per step back in time, eigenvalues and singular
  * values of W_hh, and a one-page report that puts Elman, LSTM, GRU and IRNN side by side.
  */
-import { existsSync, statSync } from 'node:fs';
-import { dirname, extname } from 'node:path';
+import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { gradFlow, type GradFlow } from '../analysis/gradflow.js';
 import { eigenPlot, lineChart, type Series } from '../analysis/plots.js';
@@ -23,7 +22,7 @@ import {
 } from '../tasks/lab.js';
 import { OPTIMIZERS, type OptimizerName } from '../train/optim.js';
 import { Rng } from '../util/rng.js';
-import { choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
+import { checkOutputPath, choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
 
 const LR_TEXT = LAB_CELLS.map((c) => `${c} ${DEFAULT_LR[c]}`).join(', ');
 
@@ -40,29 +39,13 @@ function common(cmd: Command): Command {
 
 const backendOf = (o: CommonOpts): Promise<Backend> => createBackend({ backend: o.backend, threads: o.threads });
 
-const WRITE_REASONS: Record<string, string> = {
-  ENOENT: 'no such directory', EACCES: 'permission denied', EPERM: 'permission denied', EISDIR: 'is a directory',
-  ENOTDIR: 'a parent of it is not a directory', ENOSPC: 'no space left on the device', EROFS: 'read-only file system',
-};
+/** Replace a file atomically (the old one stays whole if anything fails); errors name the file. */
+const save = (path: string, bytes: Uint8Array | string): void =>
+  atomicWriteFile(path, typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes);
 
-/** Replace a file atomically (the old one stays whole if anything fails), naming the file in any error. */
-function save(path: string, bytes: Uint8Array | string): void {
-  try {
-    atomicWriteFile(path, typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new Error(`cannot write ${path}: ${WRITE_REASONS[err.code ?? ''] ?? err.message}`);
-  }
-}
-
-/** Refuse an output path before a long run rather than after it: its directory must exist, and it must not be one. */
+/** Refuse an output path before a long run rather than after it (lab commands read no files they could overwrite). */
 function checkOutput(path: string | undefined, flag: string): void {
-  if (path === undefined) return;
-  if (path === '') throw new UsageError(`${flag} needs a file name`);
-  let dir;
-  try { dir = statSync(dirname(path)); } catch { throw new UsageError(`${flag} ${path}: no such directory`); }
-  if (!dir.isDirectory()) throw new UsageError(`${flag} ${path}: ${dirname(path)} is not a directory`);
-  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`${flag} ${path}: is a directory`);
+  if (path !== undefined) checkOutputPath(path, flag);
 }
 
 /** Write an SVG, and/or its PNG rendering. */
