@@ -22,6 +22,7 @@ import {
 } from '../tasks/lab.js';
 import { OPTIMIZERS, type OptimizerName } from '../train/optim.js';
 import { Rng } from '../util/rng.js';
+import { checkOutputs, overflowError } from '../tasks/finite.js';
 import { checkOutputPath, choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
 
 const LR_TEXT = LAB_CELLS.map((c) => `${c} ${DEFAULT_LR[c]}`).join(', ');
@@ -46,6 +47,14 @@ const save = (path: string, bytes: Uint8Array | string): void =>
 /** Refuse an output path before a long run rather than after it (lab commands read no files they could overwrite). */
 function checkOutput(path: string | undefined, flag: string): void {
   if (path !== undefined) checkOutputPath(path, flag);
+}
+
+/** Refuse a gradient flow computed from overflowed numbers (weights of 1e30 gave a loss and norms of exactly 0). */
+function checkFlow(model: Model, batch: Batch, g: GradFlow): void {
+  const bad = [g.loss, ...g.grad_norms].find((v) => !Number.isFinite(v));
+  if (bad !== undefined) throw overflowError('the gradient flow', bad, model.params);
+  const c = model.config;
+  checkOutputs(model.logits, 0, (c.outputMode === 'last' ? 1 : batch.T) * batch.B * c.outputSize, model.params);
 }
 
 /** Write an SVG, and/or its PNG rendering. */
@@ -235,6 +244,7 @@ function registerGradflow(lab: Command): void {
     const rng = new Rng(o.seed);
     const batch = probeBatch(src, o, rng);
     const g = gradFlow(src.model, batch, { layer: o.layer, rng: rng.fork() });
+    checkFlow(src.model, batch, g);
     if (o.svg || o.png) writePicture(await gradChart([{ name: src.label, g }]), o.svg, o.png);
     if (o.json) { jsonLine({ event: 'gradflow', model: src.label, T: batch.T, B: batch.B, ...g }); return; }
     const T = batch.T, stride = Math.max(1, Math.ceil(T / 25));

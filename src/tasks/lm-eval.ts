@@ -8,6 +8,7 @@ import type { Model, RecurrentState } from '../nn/model.js';
 import { SequenceBatcher, type Vocab } from '../data/text.js';
 import { eigenvalues, spectralRadius } from '../analysis/spectrum.js';
 import { Rng } from '../util/rng.js';
+import { checkOutputs } from './finite.js';
 
 export const LN2 = Math.LN2;
 export const bitsPerChar = (nats: number): number => nats / LN2;
@@ -46,6 +47,7 @@ export function evaluateStream(model: Model, ids: Int32Array, opts: { streams?: 
       tk = tokens.subarray(0, T * B); tg = targets.subarray(0, T * B);
     }
     const l = model.forward({ T, B, tokens: tk, targets: tg }, state, { train: false })!;
+    checkOutputs(model.logits, 0, T * B * model.config.outputSize, model.params);
     sum += l.sum; count += l.count;
     opts.onProgress?.(t0 + T, L);
   }
@@ -64,6 +66,7 @@ export function evaluateLines(model: Model, vocab: Vocab, lines: readonly string
     const state = model.newState(b.batch, new Rng(0));
     const l = model.forward({ T: b.steps, B: b.batch, tokens: b.inputs, targets: b.targets, lengths: b.lengths }, state, { train: false })!;
     freeState(model, state);
+    checkOutputs(model.logits, 0, b.steps * b.batch * model.config.outputSize, model.params);
     sum += l.sum; count += l.count;
   }
   const loss = sum / count;

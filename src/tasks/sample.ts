@@ -10,6 +10,7 @@ import { release, type Buf } from '../kernels/backend.js';
 import type { Model, RecurrentState } from '../nn/model.js';
 import { SEQ_MARK, type Vocab } from '../data/text.js';
 import type { Rng } from '../util/rng.js';
+import { checkOutputs } from './finite.js';
 
 export interface SampleOptions {
   /** Softmax temperature; 0 = always the most likely character (greedy). */
@@ -62,6 +63,7 @@ export class Sampler {
     if (this.row < 0) throw new Error('the sampler needs at least one character fed before drawing');
     const { temperature = 1, topK = 0 } = opts;
     const V = this.V, logits = this.model.logits, off = this.row * V;
+    checkOutputs(logits, off, V, this.model.params);
     if (temperature === 0) {
       let best = 0;
       for (let j = 1; j < V; j++) if (logits[off + j] > logits[off + best]) best = j;
