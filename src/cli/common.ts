@@ -87,9 +87,12 @@ export const intArg = (min: number, max = Number.MAX_SAFE_INTEGER) => (v: string
   return n;
 };
 
+/** A decimal number as people write one: Number() alone would also take 0x10, 0b1, 0o7 and '  '. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 export const numArg = (min: number, max = Infinity, opts: { exclusiveMin?: boolean } = {}) => (v: string): number => {
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got '${v}'`);
+  if (!DECIMAL.test(v.trim()) || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got '${v}'`);
   if (n < min || (opts.exclusiveMin && n === min) || n > max) {
     throw new InvalidArgumentError(`expected a number ${opts.exclusiveMin ? '>' : '≥'} ${min}${max < Infinity ? ` and ≤ ${max}` : ''}, got ${n}`);
   }
@@ -100,6 +103,13 @@ export const choiceArg = <T extends string>(choices: readonly T[]) => (v: string
   if (!choices.includes(v as T)) throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, got '${v}'`);
   return v as T;
 };
+
+/**
+ * Text from a file or a model (a class label, a snippet) made safe for a terminal: control characters
+ * (C0, DEL, C1: escape sequences could recolour, retitle or rewrite the screen) shown as \\uXXXX.
+ */
+export const printable = (s: string): string =>
+  s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** Print one JSON object per line (the --json protocol). */
 export function jsonLine(obj: Record<string, unknown>): void {

@@ -72,7 +72,10 @@ export function csvDates(text: string): string[] | null {
   if (first.length === 0 || !first.every((f) => /^\d{4}-\d{2}-\d{2}$/.test(f))) return null;
   for (const f of first) parseDate(f);
   for (let i = 1; i < first.length; i++) {
-    if (parseDate(first[i]) - parseDate(first[i - 1]) !== 86400000) return null; // not consecutive days: no calendar
+    const step = parseDate(first[i]) - parseDate(first[i - 1]);
+    // A repeated or earlier date is not a series in time order (200 rows of one day were forecast as a year).
+    if (step <= 0) throw new Error(`date ${first[i]} ${step === 0 ? 'repeats' : `comes after ${first[i - 1]}`}: a series needs one row per date, in date order`);
+    if (step !== 86400000) return null; // not consecutive days: no calendar
   }
   return first;
 }

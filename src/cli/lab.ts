@@ -14,7 +14,7 @@ import type { Backend } from '../kernels/backend.js';
 import { isSimpleCell } from '../nn/config.js';
 import { Model, type Batch } from '../nn/model.js';
 import { BACKEND_NAMES, createBackend, type BackendName } from '../node/backend.js';
-import { atomicWriteFile, readFileLimited } from '../node/files.js';
+import { atomicWriteFile } from '../node/files.js';
 import { svgToPng } from '../node/png.js';
 import {
   ADDING_BASELINE_MSE, DEFAULT_GATE, DEFAULT_LR, GATE_NAMES, LAB_CELLS, LAB_DEFAULTS, labBatch, labModelConfig,
@@ -24,6 +24,7 @@ import { OPTIMIZERS, type OptimizerName } from '../train/optim.js';
 import { Rng } from '../util/rng.js';
 import { checkOutputs, overflowError } from '../tasks/finite.js';
 import { checkOutputPath, choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
+import { readModelFile } from './lm-io.js';
 
 const LR_TEXT = LAB_CELLS.map((c) => `${c} ${DEFAULT_LR[c]}`).join(', ');
 
@@ -155,7 +156,7 @@ interface ModelSource { model: Model; task: LabTask | null; length: number | nul
 async function loadOrBuild(o: { model?: string; cell?: LabCell; task: LabTask; length?: number; hidden: number; seed: number }, be: Backend): Promise<ModelSource> {
   if (o.model) {
     if (o.cell) throw new UsageError('give either --model or --cell, not both');
-    const { model, checkpoint } = decodeModel(readFileLimited(o.model), be);
+    const { model, checkpoint } = readModelFile(o.model, (bytes) => decodeModel(bytes, be));
     const t = checkpoint.task;
     const lab = t && t.name === 'lab' && (t.problem === 'adding' || t.problem === 'copy') ? t.problem as LabTask : null;
     return { model, task: lab, length: lab && Number.isInteger(t!.length) ? t!.length as number : null, vocab: checkpoint.vocab, label: o.model };

@@ -71,3 +71,7 @@ function scan(text: string, what: string, maxDepth: number): void {
     }
   }
 }
+
+/** "a "forecast" model" for a task's kind or type field, without echoing whatever else a file put there. */
+export const describeKind = (kind: unknown): string =>
+  typeof kind === 'string' ? `a ${excerpt(kind)} model` : 'a model that does not say what task it is for';
