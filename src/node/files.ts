@@ -28,12 +28,13 @@ export function atomicWriteFile(path: string, bytes: Uint8Array): void {
   try {
     writeThroughTemp(path, bytes);
   } catch (e) {
-    throw new Error(`cannot write ${path}: ${reasonOf(e)}`);
+    // The message names the file (Node's ENOSPC does not); the code stays for callers that branch on it.
+    throw Object.assign(new Error(`cannot write ${path}: ${reasonOf(e)}`), { code: (e as NodeJS.ErrnoException).code });
   }
 }
 
 /** The temporary file of one save of `path`: hidden, next to it, named by the writing process. */
-const tempName = (path: string, pid: number, tag: string): string => join(dirname(path), `.${basename(path)}.${pid}.${tag}.tmp`);
+export const tempName = (path: string, pid: number, tag: string): string => join(dirname(path), `.${basename(path)}.${pid}.${tag}.tmp`);
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const alive = (pid: number): boolean => {
