@@ -24,6 +24,7 @@ import { generate, Sampler } from '../../src/tasks/sample.js';
 import { decodeLm } from '../../src/tasks/lm-file.js';
 import { Rng } from '../../src/util/rng.js';
 import { headerText, legacyPath, nested, withConfig, withHeaderText, withMetadata } from '../io/model-bytes.js';
+import { prng } from '../io/prng.js';
 import { pool, ROOT, tempDir } from './lm-helpers.js';
 
 const dir = tempDir('recur-model-fuzz-');
@@ -76,17 +77,6 @@ const KINDS: ModelKind[] = [
 
 // ------------------------------------------------------------------------------------ mutations
 
-function prng(seed: number): { int(n: number): number; pick<T>(xs: readonly T[]): T } {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number): number => Math.floor(next() * n);
-  return { int, pick: (xs) => xs[int(xs.length)] };
-}
 type Rand = ReturnType<typeof prng>;
 
 const HUGE = [1e9, 2 ** 31, 2 ** 53, 1e300, 4294967297];
