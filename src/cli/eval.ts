@@ -31,8 +31,8 @@ async function evaluate(opts: EvalOpts): Promise<void> {
     if (task.mode === 'lines') {
       const lines = splitLines(text);
       for (const l of lines) vocab.encode(l);
-      r = evaluateLines(model, vocab, lines);
-    } else r = evaluateStream(model, vocab.encode(text));
+      r = evaluateLines(model, vocab, lines, undefined, { checkOverflow: true });
+    } else r = evaluateStream(model, vocab.encode(text), { checkOverflow: true });
   } catch (e) {
     throw new Error(`${opts.data === '-' ? 'standard input' : opts.data}: ${(e as Error).message}`);
   }

@@ -38,7 +38,7 @@ async function sample(opts: SampleOpts): Promise<void> {
     }
     if (task.mode === 'lines' && opts.prime.includes('\n')) throw new UsageError('--prime cannot contain a newline for a one-per-line model');
   }
-  const sampler = new Sampler(model, vocab, new Rng(opts.seed));
+  const sampler = new Sampler(model, vocab, new Rng(opts.seed), { checkOverflow: true });
   const so = { temperature: opts.temperature, topK: opts.topK };
   if (task.mode === 'lines') {
     for (const line of generateLines(sampler, opts.count, opts.length ?? 50, { ...so, prime: opts.prime })) out(`${line}\n`);

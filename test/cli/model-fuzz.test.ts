@@ -57,8 +57,8 @@ const KINDS: ModelKind[] = [
     commands: (m) => [['sample', '--backend', 'js', '--model', m, '--length', '30'], ['eval', '--backend', 'js', '--model', m, '--data', TEXT], spectrumCommand(m)],
     use: (bytes) => {
       const { model, vocab } = readModelFile(path('x'), () => decodeLm(bytes, be));
-      generate(new Sampler(model, vocab, new Rng(1)), { length: 30 });
-      evaluateStream(model, vocab.encode(readFileSync(TEXT, 'utf8')));
+      generate(new Sampler(model, vocab, new Rng(1), { checkOverflow: true }), { length: 30 });
+      evaluateStream(model, vocab.encode(readFileSync(TEXT, 'utf8')), { checkOverflow: true });
       spectrum(bytes);
     },
   },
