@@ -148,7 +148,7 @@ test(`${IN_PROCESS} mutated model files through the commands' loading and first 
 
 // ------------------------------------------------------------------------------------ child processes
 
-const CHILD_RUNS = 15;
+const CHILD_RUNS = 12;
 /** A child's resident memory may not pass this (node + tsx take about 150 MB). */
 const RSS_CAP = 600 * 1024 ** 2;
 const MAIN = join(ROOT, 'src/cli/main.ts');
