@@ -4,21 +4,18 @@
  * recall, F1 and the confusion matrix. `recur predict`: label new texts with a saved classifier.
  */
 import { describeBackend } from '../node/backend.js';
-import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Backend } from '../kernels/backend.js';
 import { parseJsonl, type LabeledText } from '../data/series.js';
-import { ModelFileError } from '../io/safetensors.js';
 import { spamAssassin } from '../node/corpora.js';
-import { atomicWriteFile, readFileLimited } from '../node/files.js';
+import { atomicWriteFile } from '../node/files.js';
 import {
   BASELINE_MODELS, CLASSIFIER_MODELS, CLASSIFY_DEFAULTS, splitData, testClassifier, TextClassifier, trainClassifier,
   type ClassifierModel, type ClassifyData, type ClassifyOptions, type Progress,
 } from '../tasks/classify.js';
 import { TOKEN_MODES, type TokenMode } from '../tasks/tokenize.js';
-import { choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
-import { addBackendOptions, backendFrom, readText } from './lm-io.js';
+import { checkOutputPath, choiceArg, intArg, jsonLine, numArg, out, printable, run, UsageError } from './common.js';
+import { addBackendOptions, backendFrom, readModelFile, readText } from './lm-io.js';
 import { formatTable } from './table.js';
 
 const DATASETS = ['spam-assassin'] as const;
@@ -68,13 +65,6 @@ export function register(program: Command): void {
   addBackendOptions(pred).action(run(async (texts: string[], opts: PredictFlags) => predict(texts, opts)));
 }
 
-/** Refuse an --out whose folder does not exist before spending minutes on training. */
-export function checkOutPath(path: string, flag: string): void {
-  const dir = dirname(resolve(path));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${flag} ${path}: the folder ${dir} does not exist`);
-  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`${flag} ${path} is a directory`);
-}
-
 async function loadData(opts: ClassifyFlags): Promise<{ records: LabeledText[]; classes: string[]; source: string }> {
   if (opts.data !== undefined && opts.dataset !== undefined) throw new UsageError('give --dataset or --data, not both');
   if (opts.data !== undefined) {
@@ -101,7 +91,7 @@ interface ModelResult {
 async function classify(opts: ClassifyFlags): Promise<void> {
   if (opts.bidirectional && BASELINE_MODELS.includes(opts.model)) throw new UsageError(`--bidirectional applies to recurrent models, not ${opts.model}`);
   if (opts.bidirectional && opts.model === 'jordan') throw new UsageError('a Jordan network feeds back its previous output, so it cannot be bidirectional');
-  if (opts.out) checkOutPath(opts.out, '--out');
+  if (opts.out) checkOutputPath(opts.out, '--out', { '--data': opts.data });
   const { records, classes, source } = await loadData(opts);
   const data: ClassifyData = splitData(records, classes, opts.seed);
   const be = await backendFrom(opts);
@@ -113,7 +103,7 @@ async function classify(opts: ClassifyFlags): Promise<void> {
     time: opts.time ?? (opts.epochs !== undefined ? 0 : CLASSIFY_DEFAULTS.time), epochs: opts.epochs ?? 0,
   };
   const say = (s: string) => { if (!json) process.stderr.write(s); };
-  say(`${source}: ${records.length} texts, ${classes.length} classes (${classes.join(', ')}); split train ${data.train.length} / validation ${data.val.length} / test ${data.test.length} (seed ${opts.seed}); ${describeBackend(be)} backend\n`);
+  say(`${source}: ${records.length} texts, ${classes.length} classes (${classes.map(printable).join(', ')}); split train ${data.train.length} / validation ${data.val.length} / test ${data.test.length} (seed ${opts.seed}); ${describeBackend(be)} backend\n`);
   const models = opts.compare ? [...new Set([opts.model, ...BASELINE_MODELS])] : [opts.model];
   const results: ModelResult[] = [];
   let mainClassifier: TextClassifier | null = null;
@@ -151,11 +141,11 @@ async function classify(opts: ClassifyFlags): Promise<void> {
     return;
   }
   const out = process.stdout;
-  out.write(`\ntest split (${data.test.length} texts)${positive ? `, precision/recall/F1 of '${positive}'` : ', macro-averaged precision/recall/F1'}:\n`);
+  out.write(`\ntest split (${data.test.length} texts)${positive ? `, precision/recall/F1 of '${printable(positive)}'` : ', macro-averaged precision/recall/F1'}:\n`);
   out.write(formatTable(['model', 'accuracy', 'precision', 'recall', 'F1', 'train s', 'epochs', 'parameters'],
     results.map((r) => [r.model, f4(r.accuracy), f3(r.precision), f3(r.recall), f3(r.f1), r.seconds.toFixed(0), r.epochs.toFixed(1), String(r.parameters)])));
   out.write(`\nconfusion matrix of ${main.model} (rows: true class, columns: predicted):\n`);
-  out.write(formatTable(['', ...classes], main.confusion.map((row, i) => [classes[i], ...row.map(String)])));
+  out.write(formatTable(['', ...classes.map(printable)], main.confusion.map((row, i) => [printable(classes[i]), ...row.map(String)])));
   if (opts.out) out.write(`\nmodel saved to ${opts.out}\n`);
 }
 
@@ -163,15 +153,7 @@ async function classify(opts: ClassifyFlags): Promise<void> {
 
 interface PredictFlags { model: string; data?: string; json?: boolean; backend: 'auto' | 'native' | 'wasm' | 'js'; threads?: number }
 
-function loadClassifier(path: string, be: Backend): TextClassifier {
-  const bytes = readFileLimited(path, undefined, 'model file');
-  try {
-    return TextClassifier.fromBytes(bytes, be);
-  } catch (e) {
-    if (e instanceof ModelFileError) throw new ModelFileError(`${path}: ${e.message}`);
-    throw e;
-  }
-}
+const loadClassifier = (path: string, be: Backend): TextClassifier => readModelFile(path, (bytes) => TextClassifier.fromBytes(bytes, be));
 
 /** Records of a JSONL file to label: "text" required (non-empty), "label" optional. */
 function parseTexts(text: string, path: string): { texts: string[]; labels: (string | null)[] } {
@@ -186,6 +168,10 @@ function parseTexts(text: string, path: string): { texts: string[]; labels: (str
     if (t === undefined) throw new Error(`${at}: missing "text"`);
     if (typeof t !== 'string') throw new Error(`${at}: "text" must be a string`);
     if (t.trim() === '') throw new Error(`${at}: empty "text"`);
+    // The same rule as classify's data (parseJsonl): an object would print as "[object Object]".
+    if (label !== undefined && label !== null && (typeof label === 'number' ? !Number.isFinite(label) : typeof label !== 'string' || label === '')) {
+      throw new Error(`${at}: "label" must be a non-empty string or a finite number`);
+    }
     texts.push(t);
     labels.push(label === undefined || label === null ? null : String(label));
   });
@@ -211,7 +197,7 @@ async function predict(args: string[], opts: PredictFlags): Promise<void> {
       jsonLine({ index: i + 1, label: clf.classes[k], probability: p[k], probabilities: Object.fromEntries(clf.classes.map((c, j) => [c, p[j]])) });
     } else {
       const snippet = t.replace(/\s+/g, ' ').trim();
-      process.stdout.write(`${clf.classes[k]}\t${p[k].toFixed(4)}\t${snippet.length > 70 ? `${snippet.slice(0, 69)}…` : snippet}\n`);
+      out(`${printable(clf.classes[k])}\t${p[k].toFixed(4)}\t${printable(snippet.length > 70 ? `${snippet.slice(0, 69)}…` : snippet)}\n`);
     }
   });
   if (known > 0 && known === texts.length) {

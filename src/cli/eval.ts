@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { BackendName } from '../node/backend.js';
 import { evaluateLines, evaluateStream, splitLines } from '../tasks/lm.js';
-import { jsonLine, run } from './common.js';
+import { jsonLine, out, run } from './common.js';
 import { addBackendOptions, backendFrom, loadLm, readText } from './lm-io.js';
 
 interface EvalOpts { model: string; data: string; json?: boolean; backend: BackendName; threads?: number }
@@ -31,8 +31,8 @@ async function evaluate(opts: EvalOpts): Promise<void> {
     if (task.mode === 'lines') {
       const lines = splitLines(text);
       for (const l of lines) vocab.encode(l);
-      r = evaluateLines(model, vocab, lines);
-    } else r = evaluateStream(model, vocab.encode(text));
+      r = evaluateLines(model, vocab, lines, undefined, { checkOverflow: true });
+    } else r = evaluateStream(model, vocab.encode(text), { checkOverflow: true });
   } catch (e) {
     throw new Error(`${opts.data === '-' ? 'standard input' : opts.data}: ${(e as Error).message}`);
   }
@@ -40,5 +40,5 @@ async function evaluate(opts: EvalOpts): Promise<void> {
   if (!Number.isFinite(r.loss)) throw new Error(`the model's loss on ${opts.data === '-' ? 'standard input' : opts.data} is ${r.loss}: its activations overflow on this text`);
   const seconds = (performance.now() - t0) / 1000;
   if (opts.json) jsonLine({ loss: r.loss, bpc: r.bpc, chars: r.chars, mode: task.mode, seconds, model: opts.model });
-  else process.stdout.write(`loss ${r.loss.toFixed(4)} nats/char, ${r.bpc.toFixed(4)} bits/char over ${r.chars.toLocaleString('en-US')} characters\n`);
+  else out(`loss ${r.loss.toFixed(4)} nats/char, ${r.bpc.toFixed(4)} bits/char over ${r.chars.toLocaleString('en-US')} characters\n`);
 }

@@ -15,8 +15,7 @@ import {
   checkSeries, FORECAST_DEFAULTS, FORECAST_MODELS, testForecaster, trainForecaster,
   type ForecastModel, type ForecastOptions, type ForecastProgress, type ForecastReport, type SeriesData, type TrainedForecaster,
 } from '../tasks/forecast.js';
-import { checkOutPath } from './classify.js';
-import { choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
+import { checkOutputPath, choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
 import { addBackendOptions, backendFrom, readText } from './lm-io.js';
 import { formatTable } from './table.js';
 
@@ -73,7 +72,10 @@ export function csvDates(text: string): string[] | null {
   if (first.length === 0 || !first.every((f) => /^\d{4}-\d{2}-\d{2}$/.test(f))) return null;
   for (const f of first) parseDate(f);
   for (let i = 1; i < first.length; i++) {
-    if (parseDate(first[i]) - parseDate(first[i - 1]) !== 86400000) return null; // not consecutive days: no calendar
+    const step = parseDate(first[i]) - parseDate(first[i - 1]);
+    // A repeated or earlier date is not a series in time order (200 rows of one day were forecast as a year).
+    if (step <= 0) throw new Error(`date ${first[i]} ${step === 0 ? 'repeats' : `comes after ${first[i - 1]}`}: a series needs one row per date, in date order`);
+    if (step !== 86400000) return null; // not consecutive days: no calendar
   }
   return first;
 }
@@ -100,8 +102,8 @@ const f1 = (x: number): string => x.toFixed(1);
 
 async function forecast(opts: ForecastFlags): Promise<void> {
   if (opts.plot !== false && !/\.(svg|png)$/i.test(opts.plot)) throw new UsageError(`--plot ${opts.plot}: the file name must end in .svg or .png`);
-  if (opts.plot !== false) checkOutPath(opts.plot, '--plot');
-  if (opts.out) checkOutPath(opts.out, '--out');
+  if (opts.plot !== false) checkOutputPath(opts.plot, '--plot', { '--data': opts.data });
+  if (opts.out) checkOutputPath(opts.out, '--out', { '--data': opts.data });
   const { data, source, unit } = await loadSeries(opts);
   if (opts.holidays === true && !data.dates) throw new UsageError('--holidays needs dates (a first CSV column of consecutive YYYY-MM-DD days)');
   const json = Boolean(opts.json);

@@ -3,8 +3,7 @@
  * the gradient vanish or explode: gradient norms per step back in time, eigenvalues and singular
  * values of W_hh, and a one-page report that puts Elman, LSTM, GRU and IRNN side by side.
  */
-import { existsSync, statSync } from 'node:fs';
-import { dirname, extname } from 'node:path';
+import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { gradFlow, type GradFlow } from '../analysis/gradflow.js';
 import { eigenPlot, lineChart, type Series } from '../analysis/plots.js';
@@ -15,7 +14,7 @@ import type { Backend } from '../kernels/backend.js';
 import { isSimpleCell } from '../nn/config.js';
 import { Model, type Batch } from '../nn/model.js';
 import { BACKEND_NAMES, createBackend, type BackendName } from '../node/backend.js';
-import { atomicWriteFile, readFileLimited } from '../node/files.js';
+import { atomicWriteFile } from '../node/files.js';
 import { svgToPng } from '../node/png.js';
 import {
   ADDING_BASELINE_MSE, DEFAULT_GATE, DEFAULT_LR, GATE_NAMES, LAB_CELLS, LAB_DEFAULTS, labBatch, labModelConfig,
@@ -23,7 +22,9 @@ import {
 } from '../tasks/lab.js';
 import { OPTIMIZERS, type OptimizerName } from '../train/optim.js';
 import { Rng } from '../util/rng.js';
-import { choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
+import { checkOutputs, overflowError } from '../tasks/finite.js';
+import { checkOutputPath, choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
+import { readModelFile } from './lm-io.js';
 
 const LR_TEXT = LAB_CELLS.map((c) => `${c} ${DEFAULT_LR[c]}`).join(', ');
 
@@ -40,29 +41,21 @@ function common(cmd: Command): Command {
 
 const backendOf = (o: CommonOpts): Promise<Backend> => createBackend({ backend: o.backend, threads: o.threads });
 
-const WRITE_REASONS: Record<string, string> = {
-  ENOENT: 'no such directory', EACCES: 'permission denied', EPERM: 'permission denied', EISDIR: 'is a directory',
-  ENOTDIR: 'a parent of it is not a directory', ENOSPC: 'no space left on the device', EROFS: 'read-only file system',
-};
+/** Replace a file atomically (the old one stays whole if anything fails); errors name the file. */
+const save = (path: string, bytes: Uint8Array | string): void =>
+  atomicWriteFile(path, typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes);
 
-/** Replace a file atomically (the old one stays whole if anything fails), naming the file in any error. */
-function save(path: string, bytes: Uint8Array | string): void {
-  try {
-    atomicWriteFile(path, typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new Error(`cannot write ${path}: ${WRITE_REASONS[err.code ?? ''] ?? err.message}`);
-  }
+/** Refuse an output path before a long run rather than after it (lab commands read no files they could overwrite). */
+function checkOutput(path: string | undefined, flag: string): void {
+  if (path !== undefined) checkOutputPath(path, flag);
 }
 
-/** Refuse an output path before a long run rather than after it: its directory must exist, and it must not be one. */
-function checkOutput(path: string | undefined, flag: string): void {
-  if (path === undefined) return;
-  if (path === '') throw new UsageError(`${flag} needs a file name`);
-  let dir;
-  try { dir = statSync(dirname(path)); } catch { throw new UsageError(`${flag} ${path}: no such directory`); }
-  if (!dir.isDirectory()) throw new UsageError(`${flag} ${path}: ${dirname(path)} is not a directory`);
-  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`${flag} ${path}: is a directory`);
+/** Refuse a gradient flow computed from overflowed numbers (weights of 1e30 gave a loss and norms of exactly 0). */
+function checkFlow(model: Model, batch: Batch, g: GradFlow): void {
+  const bad = [g.loss, ...g.grad_norms].find((v) => !Number.isFinite(v));
+  if (bad !== undefined) throw overflowError('the gradient flow', bad, model.params);
+  const c = model.config;
+  checkOutputs(model.logits, 0, (c.outputMode === 'last' ? 1 : batch.T) * batch.B * c.outputSize, model.params);
 }
 
 /** Write an SVG, and/or its PNG rendering. */
@@ -163,7 +156,7 @@ interface ModelSource { model: Model; task: LabTask | null; length: number | nul
 async function loadOrBuild(o: { model?: string; cell?: LabCell; task: LabTask; length?: number; hidden: number; seed: number }, be: Backend): Promise<ModelSource> {
   if (o.model) {
     if (o.cell) throw new UsageError('give either --model or --cell, not both');
-    const { model, checkpoint } = decodeModel(readFileLimited(o.model), be);
+    const { model, checkpoint } = readModelFile(o.model, (bytes) => decodeModel(bytes, be));
     const t = checkpoint.task;
     const lab = t && t.name === 'lab' && (t.problem === 'adding' || t.problem === 'copy') ? t.problem as LabTask : null;
     return { model, task: lab, length: lab && Number.isInteger(t!.length) ? t!.length as number : null, vocab: checkpoint.vocab, label: o.model };
@@ -252,6 +245,7 @@ function registerGradflow(lab: Command): void {
     const rng = new Rng(o.seed);
     const batch = probeBatch(src, o, rng);
     const g = gradFlow(src.model, batch, { layer: o.layer, rng: rng.fork() });
+    checkFlow(src.model, batch, g);
     if (o.svg || o.png) writePicture(await gradChart([{ name: src.label, g }]), o.svg, o.png);
     if (o.json) { jsonLine({ event: 'gradflow', model: src.label, T: batch.T, B: batch.B, ...g }); return; }
     const T = batch.T, stride = Math.max(1, Math.ceil(T / 25));

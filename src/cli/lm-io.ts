@@ -45,16 +45,19 @@ export async function readText(path: string, what = 'data file'): Promise<string
   }
 }
 
-/** Read and check a language model file; every problem is one line naming the file. */
-export function loadLm(path: string, be: Backend): LoadedLm {
+/** Read a model file (a regular file, size-limited) and decode it; every refusal is one line naming the file. */
+export function readModelFile<T>(path: string, decode: (bytes: Uint8Array) => T): T {
   const bytes = readFileLimited(path, undefined, 'model file');
   try {
-    return decodeLm(bytes, be, 'it');
+    return decode(bytes);
   } catch (e) {
     if (e instanceof ModelFileError) throw new ModelFileError(`${path}: ${e.message}`);
     throw e;
   }
 }
+
+/** Read and check a language model file; every problem is one line naming the file. */
+export const loadLm = (path: string, be: Backend): LoadedLm => readModelFile(path, (bytes) => decodeLm(bytes, be, 'it'));
 
 export function addBackendOptions(cmd: Command): Command {
   return cmd

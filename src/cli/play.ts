@@ -3,12 +3,15 @@
  * framework: GET/HEAD of files under one folder, nothing else. It sends the cross-origin isolation
  * headers (COOP/COEP) so that the page may use SharedArrayBuffer (the threaded WASM backend), and a
  * content security policy as a second line of defence against script injection through user text.
- * It never opens a browser by itself.
+ * No other site may frame the page (frame-ancestors, X-Frame-Options), and a request is answered only
+ * when its Host header names the address the server is bound to: a web page whose DNS name is rebound
+ * to 127.0.0.1 reaches the port, but under its own name, and is refused. It never opens a browser by
+ * itself.
  */
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -36,10 +39,11 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Cross-Origin-Resource-Policy': 'same-origin',
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY', // for browsers without CSP frame-ancestors
   // Scripts only from the app itself (no inline script, so injected markup could not run even if it
   // reached the DOM); wasm compilation allowed; blob: for downloads; inline styles for charts.
   'Content-Security-Policy': "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; "
-    + "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' blob: data:; object-src 'none'; base-uri 'none'; form-action 'none'",
+    + "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' blob: data:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
 };
 
 /** web/dist next to this file's package: two folders up from src/cli/ (tsx) and from dist/cli/ (built). */
@@ -65,7 +69,9 @@ export interface PlayServer {
 export async function startPlayServer(opts: { root: string; port: number; host: string }): Promise<PlayServer> {
   await checkBuilt(opts.root);
   const root = await realpath(resolve(opts.root));
+  let port = opts.port;
   const server = createServer((req, res) => {
+    if (!hostAllowed(req.headers.host, opts.host, port)) return send(res, 421, 'unknown host: use the address recur play printed');
     handle(root, req, res).catch(() => {
       if (!res.headersSent) send(res, 500, 'internal error');
       else res.destroy();
@@ -75,12 +81,33 @@ export async function startPlayServer(opts: { root: string; port: number; host: 
     server.once('error', (e: NodeJS.ErrnoException) => fail(listenError(e, opts.host, opts.port)));
     server.listen(opts.port, opts.host, () => ok());
   });
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   return {
     server, port, url: `http://${host}:${port}/`,
     close: () => new Promise<void>((ok) => { server.close(() => ok()); server.closeAllConnections(); }),
   };
+}
+
+const LOOPBACK = ['127.0.0.1', '::1', 'localhost'];
+const WILDCARD = ['0.0.0.0', '::'];
+
+/**
+ * Whether a request's Host header names this server: the bound address (any loopback name when it
+ * is a loopback one), with the bound port. Bound to every interface, any IP address will do (there
+ * is no name to check; a rebound DNS name is still refused). No Host header: refused.
+ */
+export function hostAllowed(header: string | undefined, boundHost: string, port: number): boolean {
+  if (!header) return false;
+  let url: URL;
+  try { url = new URL(`http://${header}`); } catch { return false; }
+  if (url.username || url.password || url.pathname !== '/' || url.search || url.hash) return false;
+  if ((url.port === '' ? 80 : Number(url.port)) !== port) return false;
+  const name = url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const bound = boundHost.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (WILDCARD.includes(bound)) return isIP(name) !== 0 || name === 'localhost';
+  if (LOOPBACK.includes(bound)) return LOOPBACK.includes(name);
+  return name === bound;
 }
 
 function listenError(e: NodeJS.ErrnoException, host: string, port: number): Error {

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { BackendName } from '../node/backend.js';
 import { Rng } from '../util/rng.js';
 import { generate, generateLines, Sampler } from '../tasks/sample.js';
-import { intArg, numArg, run, UsageError } from './common.js';
+import { intArg, numArg, out, run, UsageError } from './common.js';
 import { addBackendOptions, backendFrom, loadLm } from './lm-io.js';
 
 interface SampleOpts {
@@ -38,13 +38,13 @@ async function sample(opts: SampleOpts): Promise<void> {
     }
     if (task.mode === 'lines' && opts.prime.includes('\n')) throw new UsageError('--prime cannot contain a newline for a one-per-line model');
   }
-  const sampler = new Sampler(model, vocab, new Rng(opts.seed));
+  const sampler = new Sampler(model, vocab, new Rng(opts.seed), { checkOverflow: true });
   const so = { temperature: opts.temperature, topK: opts.topK };
   if (task.mode === 'lines') {
-    for (const line of generateLines(sampler, opts.count, opts.length ?? 50, { ...so, prime: opts.prime })) process.stdout.write(`${line}\n`);
+    for (const line of generateLines(sampler, opts.count, opts.length ?? 50, { ...so, prime: opts.prime })) out(`${line}\n`);
     return;
   }
-  if (opts.prime) process.stdout.write(opts.prime);
-  generate(sampler, { ...so, length: opts.length ?? 500, prime: opts.prime, onText: (t) => process.stdout.write(t) });
-  process.stdout.write('\n');
+  if (opts.prime) out(opts.prime);
+  generate(sampler, { ...so, length: opts.length ?? 500, prime: opts.prime, onText: (t) => out(t) });
+  out('\n');
 }

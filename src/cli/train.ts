@@ -16,7 +16,7 @@ import {
   type Every, type LmCadence, type LmData, type LmLog, type LmSettings, type Schedule,
 } from '../tasks/lm.js';
 import type { LoadedLm } from '../tasks/lm-file.js';
-import { choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
+import { checkOutputPath, choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
 import { addBackendOptions, backendFrom, everyArg, loadLm, never, readText } from './lm-io.js';
 
 const CELLS: CellType[] = ['elman', 'jordan', 'elman+jordan', 'lstm', 'gru'];
@@ -126,6 +126,10 @@ function checkFlags(opts: TrainOpts, command: Command): void {
   if (opts.resume) {
     for (const k of RUN_FLAGS) if (explicit(command, k)) throw new UsageError(`${flagName(k)} cannot be used with --resume: a resumed run keeps the settings saved in ${opts.out}`);
   }
+  if (opts.lrMin !== undefined && opts.lrMin > opts.lr) throw new UsageError(`--lr-min ${opts.lrMin} is larger than --lr ${opts.lr}: the schedule decays from --lr to --lr-min`);
+  if (explicit(command, 'activation') && (opts.cell === 'lstm' || opts.cell === 'gru')) {
+    throw new UsageError(`--activation applies to Elman and Jordan cells; the ${opts.cell} cell has fixed gate nonlinearities`);
+  }
   if (opts.lags && opts.lags.length > 0 && !['elman', 'elman+jordan'].includes(opts.cell)) {
     throw new UsageError(`--lags extends the Elman recurrence; the ${opts.cell} cell has none`);
   }
@@ -139,6 +143,7 @@ function cellName(job: LmJob): string {
 
 async function train(opts: TrainOpts, command: Command): Promise<void> {
   checkFlags(opts, command);
+  checkOutputPath(opts.out, '--out', { '--data': opts.data, '--init': opts.init });
   const be = await backendFrom(opts);
   const resumed = opts.resume ? loadLm(opts.out, be) : null;
   const from = opts.init ? loadLm(opts.init, be) : null;

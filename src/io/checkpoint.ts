@@ -15,6 +15,8 @@
  *
  * Platform-free. Every refusal is a ModelFileError with a one-line message.
  */
+import { checkCellFields, checkConfigSizes, MAX_VOCAB } from './config-limits.js';
+import { excerpt, parseFileJson } from './json-guard.js';
 import { decodeSafetensors, encodeSafetensors, ModelFileError, type NamedTensor, type Tensor } from './safetensors.js';
 
 export { ModelFileError } from './safetensors.js';
@@ -23,6 +25,8 @@ export type { Tensor } from './safetensors.js';
 export const FORMAT = 'recur';
 export const VERSION = '1';
 const SUPPORTED_VERSIONS = [VERSION];
+/** Deepest nesting of a metadata JSON field (the writer's deepest is 3: training.settings, task.tokenizer.tokens). */
+const MAX_METADATA_DEPTH = 16;
 export const OPTIM_PREFIX = 'optim.';
 
 export interface Checkpoint {
@@ -49,8 +53,8 @@ export interface DecodeCheckpointOptions {
 const fail = (message: string): never => { throw new ModelFileError(message); };
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
-/** Names come from the file: quote them so odd characters (even newlines) cannot garble a message. */
-const q = (name: string): string => JSON.stringify(name);
+/** Names come from the file: quote a short excerpt so odd characters (even newlines) cannot garble a message. */
+const q = excerpt;
 const fmtShape = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
 const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((d, i) => d === b[i]);
@@ -72,23 +76,19 @@ export function encodeCheckpoint(ck: Checkpoint): Uint8Array {
 /** Parse one JSON metadata field; `check` says whether the value has the right type. */
 function parseField<T>(metadata: Record<string, string>, key: string, what: string, check: (v: unknown) => v is T): T | null {
   if (!Object.prototype.hasOwnProperty.call(metadata, key)) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(metadata[key]);
-  } catch {
-    return fail(`model file metadata "${key}" is not valid JSON`);
-  }
+  const value = parseFileJson(metadata[key], `model file metadata "${key}"`, MAX_METADATA_DEPTH);
   if (!check(value)) fail(`model file metadata "${key}" is not ${what}`);
   return value as T;
 }
 
 function checkVocab(vocab: unknown): string[] {
   if (!Array.isArray(vocab)) return fail('model file vocab is not a JSON array');
+  if (vocab.length > MAX_VOCAB) fail(`model file vocab has ${vocab.length} entries, more than the ${MAX_VOCAB} code points there are`);
   const seen = new Set<string>();
   vocab.forEach((s: unknown, i) => {
     // A token is one code point: [...s] splits a string into code points (surrogate pairs stay whole).
-    if (typeof s !== 'string' || [...s].length !== 1) fail(`model file vocab entry ${i} is not a single character: ${JSON.stringify(s)}`);
-    if (seen.has(s as string)) fail(`model file vocab has a duplicate entry ${JSON.stringify(s)} at ${i}`);
+    if (typeof s !== 'string' || [...s].length !== 1) fail(`model file vocab entry ${i} is not a single character: ${excerpt(s)}`);
+    if (seen.has(s as string)) fail(`model file vocab has a duplicate entry ${excerpt(s)} at ${i}`);
     seen.add(s as string);
   });
   return vocab as string[];
@@ -117,12 +117,15 @@ function checkSpecs(tensors: Map<string, Tensor>, specs: { name: string; shape: 
 export function decodeCheckpoint(bytes: Uint8Array, opts: DecodeCheckpointOptions = {}): Checkpoint {
   const { tensors: all, metadata } = decodeSafetensors(bytes, { maxHeaderBytes: opts.maxHeaderBytes });
 
-  if (metadata.format !== FORMAT) fail(`not a recur model file (metadata format is ${JSON.stringify(metadata.format ?? null)})`);
+  if (metadata.format !== FORMAT) fail(`not a recur model file (metadata format is ${excerpt(metadata.format ?? null)})`);
   if (!SUPPORTED_VERSIONS.includes(metadata.version)) {
-    fail(`unsupported recur model file version ${JSON.stringify(metadata.version ?? null)} (this build reads version ${SUPPORTED_VERSIONS.join(', ')})`);
+    fail(`unsupported recur model file version ${excerpt(metadata.version ?? null)} (this build reads version ${SUPPORTED_VERSIONS.join(', ')})`);
   }
   const config = parseField(metadata, 'config', 'a JSON object', isPlainObject);
   if (config === null) return fail('model file has no config in its metadata');
+  // Before the config is used for anything: it sizes the tensor list and, later, the model.
+  checkConfigSizes(config);
+  checkCellFields(config);
   const vocabField = parseField(metadata, 'vocab', 'a JSON array', Array.isArray);
   const vocab = vocabField === null ? null : checkVocab(vocabField);
   const training = parseField(metadata, 'training', 'a JSON object', isPlainObject);
@@ -141,7 +144,9 @@ export function decodeCheckpoint(bytes: Uint8Array, opts: DecodeCheckpointOption
       specs = opts.expectedSpecs(config);
     } catch (e) {
       // A config that parses but describes no valid model is a bad file, not a program error.
-      return fail(`model file config is not usable: ${(e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ')}`);
+      // The reason may quote the config; keep the line short whatever the file holds.
+      const why = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ');
+      return fail(`model file config is not usable: ${why.length > 200 ? `${why.slice(0, 199)}…` : why}`);
     }
     checkSpecs(tensors, specs);
   }

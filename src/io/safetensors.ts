@@ -11,13 +11,10 @@
  * with a one-line message.
  */
 
-/** A model file that cannot be read: truncated, corrupted, or not what it claims to be. */
-export class ModelFileError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ModelFileError';
-  }
-}
+import { excerpt, parseFileJson } from './json-guard.js';
+import { ModelFileError } from './model-file-error.js';
+
+export { ModelFileError } from './model-file-error.js';
 
 export interface NamedTensor { name: string; shape: number[]; data: Float32Array }
 export interface Tensor { shape: number[]; data: Float32Array }
@@ -106,14 +103,14 @@ interface Entry { name: string; shape: number[]; begin: number; end: number }
 
 /** Parse and validate one tensor entry of the header against the data section length. */
 function parseEntry(name: string, info: unknown, dataLen: number): Entry {
-  const what = `tensor ${JSON.stringify(name)}`;
+  const what = `tensor ${excerpt(name)}`;
   if (!isPlainObject(info)) return fail(`${what}: header entry is not an object`);
   for (const k of Object.keys(info)) {
-    if (!TENSOR_FIELDS.includes(k)) fail(`${what}: unknown field ${JSON.stringify(k)} in header entry`);
+    if (!TENSOR_FIELDS.includes(k)) fail(`${what}: unknown field ${excerpt(k)} in header entry`);
   }
   const { dtype, shape, data_offsets: offsets } = info;
   if (dtype !== 'F32') {
-    fail(`${what} has dtype ${typeof dtype === 'string' ? dtype : JSON.stringify(dtype) ?? 'missing'}; only F32 is supported`);
+    fail(`${what} has dtype ${typeof dtype === 'string' && /^\w{1,16}$/.test(dtype) ? dtype : excerpt(dtype)}; only F32 is supported`);
   }
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     fail(`${what}: shape must be an array of non-negative integers`);
@@ -149,12 +146,9 @@ function parseHeader(bytes: Uint8Array, maxHeaderBytes: number): { entries: Entr
   } catch {
     return fail('safetensors header is not valid UTF-8');
   }
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch {
-    return fail('safetensors header is not valid JSON');
-  }
+  // A valid header is 3 deep ({name: {shape: [...]}}); one level more still gets the entry checks'
+  // own messages (a shape of arrays). A tensor name given twice would leave one of them unread.
+  const header = parseFileJson(text, 'safetensors header', 4);
   if (!isPlainObject(header)) return fail('safetensors header is not a JSON object');
 
   let metadata: Record<string, string> = {};
@@ -178,7 +172,7 @@ function parseHeader(bytes: Uint8Array, maxHeaderBytes: number): { entries: Entr
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let pos = 0;
   for (const e of sorted) {
-    if (e.begin < pos) fail(`tensor ${JSON.stringify(e.name)}: data_offsets [${e.begin}, ${e.end}] overlap another tensor`);
+    if (e.begin < pos) fail(`tensor ${excerpt(e.name)}: data_offsets [${e.begin}, ${e.end}] overlap another tensor`);
     if (e.begin > pos) fail(`safetensors data section has a gap at bytes [${pos}, ${e.begin}) that no tensor covers`);
     pos = e.end;
   }

@@ -3,9 +3,13 @@
  *
  * Saving goes through a temporary file and a rename so that a crash, a full disk or Ctrl-C during a
  * save never leaves a half-written model where a good one was: readers see the old file or the new
- * one, never a mixture.
+ * one, never a mixture. A save killed before its rename leaves its temporary file behind; the next
+ * command writing the same output removes it (removeStaleTemps).
+ *
+ * Reading refuses anything but a regular file, without blocking: opening a FIFO for reading waits
+ * for a writer forever, so files are opened non-blocking and checked before a byte is read.
  */
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { ModelFileError } from '../io/safetensors.js';
@@ -21,8 +25,43 @@ export const DEFAULT_MAX_READ_BYTES = 2 * 1024 ** 3;
  * rename; on any failure the temporary file is removed and the error rethrown.
  */
 export function atomicWriteFile(path: string, bytes: Uint8Array): void {
+  try {
+    writeThroughTemp(path, bytes);
+  } catch (e) {
+    // The message names the file (Node's ENOSPC does not); the code stays for callers that branch on it.
+    throw Object.assign(new Error(`cannot write ${path}: ${reasonOf(e)}`), { code: (e as NodeJS.ErrnoException).code });
+  }
+}
+
+/** The temporary file of one save of `path`: hidden, next to it, named by the writing process. */
+export const tempName = (path: string, pid: number, tag: string): string => join(dirname(path), `.${basename(path)}.${pid}.${tag}.tmp`);
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+const alive = (pid: number): boolean => {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+};
+
+/**
+ * Remove the temporary files that killed saves of `path` left (those whose process is gone; a save
+ * in progress elsewhere keeps its own). Returns how many were removed. Best effort: a folder that
+ * cannot be listed has nothing we could remove.
+ */
+export function removeStaleTemps(path: string): number {
+  const pattern = new RegExp(`^\\.${escapeRegExp(basename(path))}\\.(\\d+)\\.[0-9a-f]{12}\\.tmp$`);
+  let names: string[];
+  try { names = readdirSync(dirname(path)); } catch { return 0; }
+  let removed = 0;
+  for (const name of names) {
+    const m = pattern.exec(name);
+    if (!m || alive(Number(m[1]))) continue;
+    try { unlinkSync(join(dirname(path), name)); removed++; } catch { /* gone already, or not ours to remove */ }
+  }
+  return removed;
+}
+
+function writeThroughTemp(path: string, bytes: Uint8Array): void {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = tempName(path, process.pid, randomBytes(6).toString('hex'));
   let fd: number | null = null;
   let created = false;
   try {
@@ -65,7 +104,17 @@ const REASONS: Record<string, string> = {
   EISDIR: 'is a directory',
   ENOTDIR: 'a parent of it is not a directory',
   ELOOP: 'too many symbolic links',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EEXIST: 'a file of that name appeared meanwhile',
 };
+
+/** One line for a file-system error (messages from Node end with the path, which the caller already names). */
+export function reasonOf(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return REASONS[err.code ?? ''] ?? (err.code ? `${err.code}: ${err.message}` : String(err.message ?? e));
+}
 
 /**
  * Read a whole file, refusing one larger than `maxBytes` before reading it. Errors are one-line
@@ -75,7 +124,7 @@ export function readFileLimited(path: string, maxBytes = DEFAULT_MAX_READ_BYTES,
   const prefix = `cannot read ${what} ${path}`;
   let fd: number | null = null;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK); // a FIFO would block a plain open forever
     const st = fstatSync(fd);
     if (st.isDirectory()) throw new ModelFileError(`${prefix}: is a directory`);
     if (!st.isFile()) throw new ModelFileError(`${prefix}: not a regular file`);
@@ -90,10 +139,24 @@ export function readFileLimited(path: string, maxBytes = DEFAULT_MAX_READ_BYTES,
     return n === out.length ? out : out.subarray(0, n);
   } catch (e) {
     if (e instanceof ModelFileError) throw e;
-    const err = e as NodeJS.ErrnoException;
-    const reason = REASONS[err.code ?? ''] ?? `${err.code ?? 'error'}: ${err.message}`;
-    throw new ModelFileError(`${prefix}: ${reason}`);
+    throw new ModelFileError(`${prefix}: ${reasonOf(e)}`);
   } finally {
     if (fd !== null) closeSync(fd);
+  }
+}
+
+/**
+ * Whether a file can be created in `dir`, found by creating (and removing) one: permission bits
+ * say nothing about a read-only mount or, for root, about anything. Returns the reason it cannot,
+ * or null.
+ */
+export function cannotCreateIn(dir: string): string | null {
+  const probe = join(dir, `.recur-probe.${process.pid}.${randomBytes(6).toString('hex')}`);
+  try {
+    closeSync(openSync(probe, 'wx'));
+    unlinkSync(probe);
+    return null;
+  } catch (e) {
+    return reasonOf(e);
   }
 }

@@ -10,6 +10,7 @@
  */
 import type { Backend } from '../kernels/backend.js';
 import { ModelFileError } from '../io/checkpoint.js';
+import { describeKind } from '../io/json-guard.js';
 import type { CellType } from '../nn/config.js';
 import { Model, type Batch } from '../nn/model.js';
 import { stratifiedSplit } from '../data/split.js';
@@ -101,7 +102,7 @@ export class TextClassifier {
 
   static fromBytes(bytes: Uint8Array, be: Backend): TextClassifier {
     const { net, task } = decodeNet(bytes, be);
-    if (task.type !== 'classify') throw new ModelFileError(`model file holds a ${JSON.stringify(task.type ?? null)} model, not a text classifier`);
+    if (task.type !== 'classify') throw new ModelFileError(`model file holds ${describeKind(task.type ?? task.kind)}, not a text classifier`);
     const classes = task.classes;
     if (!Array.isArray(classes) || classes.length < 2 || classes.some((c) => typeof c !== 'string')) throw new ModelFileError('model file has no valid class list');
     const c = net.config;

@@ -16,6 +16,7 @@
  */
 import type { Backend } from '../kernels/backend.js';
 import { ModelFileError } from '../io/checkpoint.js';
+import { describeKind } from '../io/json-guard.js';
 import type { CellType } from '../nn/config.js';
 import { Model, type Batch } from '../nn/model.js';
 import { chronologicalSplit, Scaler } from '../data/series.js';
@@ -171,7 +172,7 @@ export class Forecaster {
 
   static fromBytes(bytes: Uint8Array, be: Backend): Forecaster {
     const { net, task } = decodeNet(bytes, be);
-    if (task.type !== 'forecast') throw new ModelFileError(`model file holds a ${JSON.stringify(task.type ?? null)} model, not a forecaster`);
+    if (task.type !== 'forecast') throw new ModelFileError(`model file holds ${describeKind(task.type ?? task.kind)}, not a forecaster`);
     const int = (k: string): number => {
       const v = task[k];
       if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1)) throw new ModelFileError(`model file has no valid ${k}`);

@@ -8,6 +8,7 @@ import type { Model, RecurrentState } from '../nn/model.js';
 import { SequenceBatcher, type Vocab } from '../data/text.js';
 import { eigenvalues, spectralRadius } from '../analysis/spectrum.js';
 import { Rng } from '../util/rng.js';
+import { checkOutputs } from './finite.js';
 
 export const LN2 = Math.LN2;
 export const bitsPerChar = (nats: number): number => nats / LN2;
@@ -23,9 +24,11 @@ export function freeState(model: Model, st: RecurrentState): void {
  * Mean next-character loss of a text (ids) under the model. With one stream (the default) it is the
  * whole text read from the model's initial state, each character predicted from all those before it.
  * With B streams the text is cut into B contiguous pieces read side by side (faster; each piece starts
- * from the initial state; up to B−1 characters at the end are not scored).
+ * from the initial state; up to B−1 characters at the end are not scored). With `checkOverflow`, outputs
+ * past float32's useful range are an error naming the likely tensor (finite.ts) instead of a meaningless
+ * score; training's validation leaves it off and judges divergence by the loss itself.
  */
-export function evaluateStream(model: Model, ids: Int32Array, opts: { streams?: number; chunk?: number; onProgress?: (done: number, total: number) => void } = {}): EvalResult {
+export function evaluateStream(model: Model, ids: Int32Array, opts: { streams?: number; chunk?: number; checkOverflow?: boolean; onProgress?: (done: number, total: number) => void } = {}): EvalResult {
   if (ids.length < 2) throw new Error(`a text of ${ids.length} character${ids.length === 1 ? '' : 's'} has nothing to predict; it needs at least 2`);
   const chunk = Math.max(1, opts.chunk ?? 256);
   const B = Math.max(1, Math.min(opts.streams ?? 1, ids.length - 1));
@@ -46,6 +49,7 @@ export function evaluateStream(model: Model, ids: Int32Array, opts: { streams?: 
       tk = tokens.subarray(0, T * B); tg = targets.subarray(0, T * B);
     }
     const l = model.forward({ T, B, tokens: tk, targets: tg }, state, { train: false })!;
+    if (opts.checkOverflow) checkOutputs(model.logits, 0, T * B * model.config.outputSize, model.params);
     sum += l.sum; count += l.count;
     opts.onProgress?.(t0 + T, L);
   }
@@ -55,7 +59,7 @@ export function evaluateStream(model: Model, ids: Int32Array, opts: { streams?: 
 }
 
 /** Mean loss per predicted character over sequences (each read from the initial state, ending with the marker). */
-export function evaluateLines(model: Model, vocab: Vocab, lines: readonly string[], batch = 32): EvalResult {
+export function evaluateLines(model: Model, vocab: Vocab, lines: readonly string[], batch = 32, opts: { checkOverflow?: boolean } = {}): EvalResult {
   if (lines.length === 0) throw new Error('no lines to evaluate');
   const batcher = new SequenceBatcher(lines, { batch: Math.min(batch, lines.length), seed: 0, vocab });
   let sum = 0, count = 0;
@@ -64,6 +68,7 @@ export function evaluateLines(model: Model, vocab: Vocab, lines: readonly string
     const state = model.newState(b.batch, new Rng(0));
     const l = model.forward({ T: b.steps, B: b.batch, tokens: b.inputs, targets: b.targets, lengths: b.lengths }, state, { train: false })!;
     freeState(model, state);
+    if (opts.checkOverflow) checkOutputs(model.logits, 0, b.steps * b.batch * model.config.outputSize, model.params);
     sum += l.sum; count += l.count;
   }
   const loss = sum / count;

@@ -13,6 +13,7 @@
  */
 import type { Backend, Buf } from '../kernels/backend.js';
 import { decodeModel, encodeModel } from '../io/model-file.js';
+import { describeKind, excerpt } from '../io/json-guard.js';
 import { ModelFileError } from '../io/safetensors.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import type { Model, RecurrentState } from '../nn/model.js';
@@ -49,11 +50,11 @@ export function decodeLm(bytes: Uint8Array, be: Backend, what = 'model file'): L
   const { model, checkpoint } = decodeModel(bytes, be);
   const task = checkpoint.task;
   if (!task || task.kind !== 'lm') {
-    const kind = task && typeof task.kind === 'string' ? `a ${JSON.stringify(task.kind)} model` : 'not a language model';
-    fail(`${what} is ${kind}, not a character language model`);
+    fail(`${what} is ${task ? describeKind(task.kind ?? task.type) : 'not a language model'}, not a character language model`);
   }
   const mode = task!.mode;
-  if (mode !== 'stream' && mode !== 'lines') fail(`${what} has an unknown language-model mode ${JSON.stringify(mode)}`);
+  if (mode === undefined) fail(`${what} does not say how it reads text (no language-model mode)`);
+  if (mode !== 'stream' && mode !== 'lines') fail(`${what} has an unknown language-model mode ${excerpt(mode)}`);
   if (!checkpoint.vocab || checkpoint.vocab.length === 0) return fail(`${what} has no vocabulary`);
   const vocab = new Vocab(checkpoint.vocab);
   // Ids are positions in the stored list; the Vocab class orders by code point, so the two must agree.

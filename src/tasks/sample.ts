@@ -10,6 +10,7 @@ import { release, type Buf } from '../kernels/backend.js';
 import type { Model, RecurrentState } from '../nn/model.js';
 import { SEQ_MARK, type Vocab } from '../data/text.js';
 import type { Rng } from '../util/rng.js';
+import { checkOutputs } from './finite.js';
 
 export interface SampleOptions {
   /** Softmax temperature; 0 = always the most likely character (greedy). */
@@ -26,7 +27,11 @@ export class Sampler {
   /** Row of model.logits that holds the distribution of the next character. */
   private row = -1;
 
-  constructor(readonly model: Model, readonly vocab: Vocab, readonly rng: Rng) {
+  /**
+   * With `checkOverflow`, drawing from outputs past float32's useful range is an error naming the likely
+   * tensor (finite.ts) instead of a uniform draw; training's samples leave it off.
+   */
+  constructor(readonly model: Model, readonly vocab: Vocab, readonly rng: Rng, private readonly opts: { checkOverflow?: boolean } = {}) {
     this.V = model.config.outputSize;
     this.state = model.newState(1, rng);
     this.probs = model.be.alloc(this.V);
@@ -62,6 +67,7 @@ export class Sampler {
     if (this.row < 0) throw new Error('the sampler needs at least one character fed before drawing');
     const { temperature = 1, topK = 0 } = opts;
     const V = this.V, logits = this.model.logits, off = this.row * V;
+    if (this.opts.checkOverflow) checkOutputs(logits, off, V, this.model.params);
     if (temperature === 0) {
       let best = 0;
       for (let j = 1; j < V; j++) if (logits[off + j] > logits[off + best]) best = j;

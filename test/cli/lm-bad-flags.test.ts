@@ -24,7 +24,9 @@ test('train: conflicting flags and bad --init/--resume are one line, a non-zero 
     { name: 'resume with a run flag', args: ['train', '--data', good, '--resume', '--lr', '0.1', ...out], error: /--lr cannot be used with --resume/ },
     { name: 'resume, other text', args: ['train', '--data', good, '--resume', '--backend', 'js', ...out], error: /is not the text this run was trained on/ },
     { name: 'init from a corrupt file', args: ['train', '--data', good, '--init', corrupt, ...TINY.slice(0, 2), ...out], error: /corrupt\.safetensors: .*(truncated|safetensors)/ },
-    { name: 'init, character outside the vocabulary', args: ['train', '--data', bad('q.txt', `${smallText(100)}Q`), '--init', victim, '--backend', 'js', ...out], error: /character "Q" \(U\+0051\)/ },
+    { name: 'init, character outside the vocabulary', args: ['train', '--data', bad('q.txt', `${smallText(100)}Q`), '--init', victim, '--backend', 'js', '--out', join(dir, 'from-init.safetensors')], error: /character "Q" \(U\+0051\)/ },
+    // --out may not name the --init file (it is an input: saving would replace it).
+    { name: 'out is the init file', args: ['train', '--data', good, '--init', victim, '--backend', 'js', ...out], error: /--out .*victim\.safetensors is the same file as --init/, code: 2 },
     { name: 'resume without a file', args: ['train', '--data', good, '--resume', '--out', join(dir, 'missing.safetensors')], error: /missing\.safetensors: no such file/ },
   ];
   await runBadCases(cases, victim);
