@@ -155,21 +155,13 @@ export function padBatch(seqs: readonly Int32Array[], idx: readonly number[], la
  */
 export function bucketBatches(lengths: readonly number[], batch: number, rng: Rng): number[][] {
   const idx = [...lengths.keys()];
-  shuffle(idx, rng);
+  rng.shuffle(idx);
   const pool = batch * 50, out: number[][] = [];
   for (let p = 0; p < idx.length; p += pool) {
     const part = idx.slice(p, p + pool).sort((a, b) => lengths[a] - lengths[b]);
     for (let i = 0; i < part.length; i += batch) out.push(part.slice(i, i + batch));
   }
-  return shuffle(out, rng);
-}
-
-function shuffle<T>(a: T[], rng: Rng): T[] {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
+  return rng.shuffle(out);
 }
 
 /** The network for a model name: a recurrent classifier reading the last state, or a baseline. */

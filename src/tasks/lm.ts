@@ -59,12 +59,7 @@ export function splitLines(text: string): string[] {
 
 /** A fixed shuffle (independent of the seed) so that the held-out lines are a property of the data. */
 function shuffleLines(lines: string[]): string[] {
-  const rng = new Rng(0x6c696e65), out = [...lines];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
+  return new Rng(0x6c696e65).shuffle([...lines]);
 }
 
 // ------------------------------------------------------------------------------ the job
