@@ -128,8 +128,9 @@ function trainCommand(parent: Command, task: LabTask): void {
         + `(baseline ${fmt(result.baseline)}) after ${result.steps} steps in ${result.seconds.toFixed(1)} s on ${be.name}\n`);
       if (result.recall_accuracy !== undefined) process.stdout.write(`recall accuracy ${(100 * result.recall_accuracy).toFixed(1)}%\n`);
       process.stdout.write(`spectral radius of W_hh: ${fmt(result.spectral_radius_start, 3)} at the start, ${fmt(result.spectral_radius_end, 3)} at the end\n`);
-      if (result.diverged) process.stdout.write(`training diverged: ${result.diverged}\n`);
     }
+    // A diverged run still reports and saves its last good model, then fails (compare tabulates it instead).
+    if (result.diverged) throw new Error(`${result.diverged}; ${o.save ? `the last good model is in ${o.save}` : 'the results are those of the last good model'}`);
   }));
 }
 

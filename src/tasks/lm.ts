@@ -23,7 +23,8 @@ import type { Backend } from '../kernels/backend.js';
 import type { ModelConfig } from '../nn/config.js';
 import { Model, type RecurrentState } from '../nn/model.js';
 import { Optimizer } from '../train/optim.js';
-import { DivergedError, Trainer } from '../train/trainer.js';
+import { TrainingDiverged, TrainLoop } from '../train/loop.js';
+import { Trainer, type StepStats } from '../train/trainer.js';
 import { restoreOptimizer } from '../io/model-file.js';
 import { ModelFileError } from '../io/safetensors.js';
 import { SEQ_MARK, SequenceBatcher, StreamBatcher, splitTrainVal, Vocab, type StreamPosition } from '../data/text.js';
@@ -165,10 +166,8 @@ export class LmJob {
   readonly settings: LmSettings;
   readonly optimizer: Optimizer;
   readonly trainer: Trainer;
-  /** Steps taken (counting those before a resume). */
-  step = 0;
-  /** Seconds of training (counting those before a resume). */
-  elapsed = 0;
+  /** Budget, schedule, clock and divergence. */
+  readonly loop: TrainLoop;
   /** Smoothed training loss and speed of the recent steps (for a live display), null before the first step. */
   recent: { loss: number; charsPerS: number } | null = null;
   /** Training and validation sizes in characters (stream) or lines (lines). */
@@ -278,16 +277,26 @@ export class LmJob {
     this.trainRng = new Rng(seedOf(s.seed, 2));
     this.trainer = new Trainer(this.model, this.optimizer, { clipNorm: s.clipNorm, clipValue: s.clipValue, rng: this.trainRng });
     this.state = this.model.newState(s.batch, this.trainRng);
+    this.loop = new TrainLoop((lr) => this.update(lr), {
+      budget: { steps: s.steps, seconds: s.time },
+      schedule: { kind: s.schedule, lr: s.lr, lrMin: s.lrMin, warmup: s.warmup },
+      guard: { uniformLoss: Math.log(this.vocab.size) }, params: this.model.params, now: this.now,
+    });
 
     if (training && resume) this.restore(training, resume);
   }
+
+  /** Steps taken (counting those before a resume). */
+  get step(): number { return this.loop.step; }
+  /** Seconds of training (counting those before a resume). */
+  get elapsed(): number { return this.loop.elapsed; }
 
   /** Put the run where the file left it: step, clock, data position, generators, optimizer, carried state. */
   private restore(t: ResumeRecord, file: LoadedLm): void {
     const what = 'model file';
     const bad = (why: string): never => { throw new ModelFileError(`${what} training state cannot be resumed: ${why}`); };
-    this.step = t.step;
-    this.elapsed = t.elapsed;
+    this.loop.step = t.step;
+    this.loop.elapsed = t.elapsed;
     try { (this.stream ?? this.lines)!.position = t.position; } catch (e) { bad((e as Error).message); }
     try { this.trainRng.setState(t.rng); } catch { bad('the random generator state is invalid'); }
     const o = t.optimizer;
@@ -299,15 +308,7 @@ export class LmJob {
   }
 
   /** Learning rate of the next step: warm-up, then the schedule over the budget (steps, or training time). */
-  lr(): number {
-    const s = this.settings;
-    const p = s.steps !== null ? (s.steps > 0 ? Math.min(1, this.step / s.steps) : 1) : Math.min(1, this.elapsed / s.time!);
-    let lr = s.lr;
-    if (s.schedule === 'cosine') lr = s.lrMin + (s.lr - s.lrMin) * 0.5 * (1 + Math.cos(Math.PI * p));
-    else if (s.schedule === 'linear') lr = s.lr + (s.lrMin - s.lr) * p;
-    if (s.warmup > 0 && this.step < s.warmup) lr *= (this.step + 1) / s.warmup;
-    return lr;
-  }
+  lr(): number { return this.loop.lr(); }
 
   /** Epochs done, fractional. */
   get epoch(): number {
@@ -315,31 +316,33 @@ export class LmJob {
     const p = this.lines!.position; return p.epoch + p.offset / this.lines!.size;
   }
 
-  get done(): boolean {
-    const s = this.settings;
-    return s.steps !== null ? this.step >= s.steps : this.elapsed >= s.time!;
-  }
+  get done(): boolean { return this.loop.done; }
 
-  /** One update. Returns the loss, the gradient norm before clipping and the characters it trained on. */
-  trainStep(): { loss: number; gradNorm: number; chars: number } {
-    const m = this.model, lr = this.lr();
+  /**
+   * One update. Returns the loss, the gradient norm before clipping, the characters it trained on,
+   * its seconds and whether its loss was healthy (divergence.ts); throws LmDivergedError.
+   */
+  trainStep(): { loss: number; gradNorm: number; chars: number; seconds: number; healthy: boolean } {
     try {
-      if (this.stream) {
-        const b = this.stream.next();
-        if (b.reset) m.resetState(this.state, null, this.trainRng);
-        const st = this.trainer.step({ T: this.settings.seq, B: this.settings.batch, tokens: b.inputs, targets: b.targets }, this.state, lr);
-        this.step++;
-        return { loss: st.loss, gradNorm: st.gradNorm, chars: st.count };
-      }
-      const b = this.lines!.next();
-      m.resetState(this.state, null, this.trainRng);
-      const st = this.trainer.step({ T: b.steps, B: b.batch, tokens: b.inputs, targets: b.targets, lengths: b.lengths }, this.state, lr);
-      this.step++;
-      return { loss: st.loss, gradNorm: st.gradNorm, chars: st.count };
+      const r = this.loop.next();
+      return { loss: r.loss, gradNorm: r.gradNorm, chars: r.count, seconds: r.seconds, healthy: r.healthy };
     } catch (e) {
-      if (e instanceof DivergedError) throw new LmDivergedError(`training diverged at step ${this.step + 1}: ${e.message}`, this.step + 1);
+      if (e instanceof TrainingDiverged) throw new LmDivergedError(e.message, e.step);
       throw e;
     }
+  }
+
+  /** The update itself: the next batch (streams carry their state; lines start from h0) at rate `lr`. */
+  private update(lr: number): StepStats {
+    const m = this.model;
+    if (this.stream) {
+      const b = this.stream.next();
+      if (b.reset) m.resetState(this.state, null, this.trainRng);
+      return this.trainer.step({ T: this.settings.seq, B: this.settings.batch, tokens: b.inputs, targets: b.targets }, this.state, lr);
+    }
+    const b = this.lines!.next();
+    m.resetState(this.state, null, this.trainRng);
+    return this.trainer.step({ T: b.steps, B: b.batch, tokens: b.inputs, targets: b.targets, lengths: b.lengths }, this.state, lr);
   }
 
   /** Loss on the held-out text (null without one). Stream mode reads it as `batch` streams side by side. */
@@ -378,10 +381,12 @@ export class LmJob {
    * Train until the budget is spent (or shouldStop), reporting through the callbacks.
    *
    * Saving is one step behind: a save encodes the model when it is due, but hands the bytes to onSave
-   * only after the next step's forward pass has given a finite loss with those parameters. So the file
-   * never holds parameters that already produce NaN, and when training diverges the last saved model
-   * is a good one. The final model is saved once its validation loss (or, without validation text,
-   * its loss on a training batch) is finite.
+   * only after the next step's forward pass has given a healthy loss with those parameters (finite,
+   * and not above the divergence limit: divergence.ts). So the file never holds parameters that
+   * already produce NaN or a loss worse than guessing. The run's starting point is held the same way
+   * (without writing it): when training diverges before any save was confirmed, it is the last good
+   * model and is written then. The final model is saved once its validation loss (or, without
+   * validation text, its loss on a training batch) is finite.
    */
   async run(events: LmEvents = {}, cadence: LmCadence = DEFAULT_CADENCE): Promise<LmSummary> {
     const startStep = this.step;
@@ -390,61 +395,71 @@ export class LmJob {
     let totalChars = 0, totalTime = 0, lastTrainLoss: number | null = null;
     let lastVal: { step: number; r: EvalResult } | null = null;
     let stopped: LmSummary['stopped'] = 'budget';
-    let pending: { bytes: Uint8Array; step: number } | null = null;
+    // Encoded parameters waiting for the next step to show they are good; `write`: a save is due.
+    let pending: { bytes: Uint8Array; step: number; write: boolean } | null = events.onSave ? { bytes: this.encode(), step: this.step, write: false } : null;
+    let good: { bytes: Uint8Array; step: number; written: boolean } | null = null;
     const checkVal = (r: EvalResult | null): EvalResult | null => {
       if (r && !Number.isFinite(r.loss)) throw new LmDivergedError(`training diverged at step ${this.step}: the validation loss became ${r.loss}`, this.step);
       return r;
     };
 
-    while (!this.done) {
-      if (events.shouldStop?.()) { stopped = 'interrupted'; break; }
-      const t0 = this.now();
-      const lr = this.lr();
-      const r = this.trainStep();
-      const dt = (this.now() - t0) / 1000;
-      this.elapsed += dt;
-      acc.loss += r.loss; acc.grad += r.gradNorm; acc.chars += r.chars; acc.time += dt; acc.n++;
-      totalChars += r.chars; totalTime += dt;
-      const rate = dt > 0 ? r.chars / dt : 0;
-      this.recent = this.recent ? { loss: 0.9 * this.recent.loss + 0.1 * r.loss, charsPerS: 0.9 * this.recent.charsPerS + 0.1 * rate } : { loss: r.loss, charsPerS: rate };
-      // The parameters held for saving have just given a finite loss: write them.
-      if (pending) { await events.onSave?.(pending.bytes, pending.step); pending = null; }
+    try {
+      while (!this.done) {
+        if (events.shouldStop?.()) { stopped = 'interrupted'; break; }
+        const lr = this.lr();
+        const r = this.trainStep();
+        const dt = r.seconds;
+        acc.loss += r.loss; acc.grad += r.gradNorm; acc.chars += r.chars; acc.time += dt; acc.n++;
+        totalChars += r.chars; totalTime += dt;
+        const rate = dt > 0 ? r.chars / dt : 0;
+        this.recent = this.recent ? { loss: 0.9 * this.recent.loss + 0.1 * r.loss, charsPerS: 0.9 * this.recent.charsPerS + 0.1 * rate } : { loss: r.loss, charsPerS: rate };
+        // The parameters held for saving have just given a healthy loss: they are good; write them if due.
+        if (pending && r.healthy) {
+          if (pending.write) await events.onSave?.(pending.bytes, pending.step);
+          good = { bytes: pending.bytes, step: pending.step, written: pending.write };
+        }
+        pending = null;
 
-      const valDue = this.due(cadence.val, last.val) || (this.done && cadence.val !== null);
-      let val: EvalResult | null = null;
-      if (valDue) { val = checkVal(this.validate()); last.val = this.mark(); if (val) lastVal = { step: this.step, r: val }; }
-      let spec: ReturnType<typeof recurrentSpectrum> | undefined;
-      if (this.due(cadence.spectrum, last.spectrum)) { spec = recurrentSpectrum(this.model); last.spectrum = this.mark(); }
-      let sample: string | undefined;
-      if (this.due(cadence.sample, last.sample) && !this.done) {
-        sample = this.sample(this.mode === 'lines' ? PERIODIC_LINES : cadence.sampleLength, cadence.temperature);
-        last.sample = this.mark();
+        const valDue = this.due(cadence.val, last.val) || (this.done && cadence.val !== null);
+        let val: EvalResult | null = null;
+        if (valDue) { val = checkVal(this.validate()); last.val = this.mark(); if (val) lastVal = { step: this.step, r: val }; }
+        let spec: ReturnType<typeof recurrentSpectrum> | undefined;
+        if (this.due(cadence.spectrum, last.spectrum)) { spec = recurrentSpectrum(this.model); last.spectrum = this.mark(); }
+        let sample: string | undefined;
+        if (this.due(cadence.sample, last.sample) && !this.done) {
+          sample = this.sample(this.mode === 'lines' ? PERIODIC_LINES : cadence.sampleLength, cadence.temperature);
+          last.sample = this.mark();
+        }
+        if (this.due(cadence.log, last.log) || val || spec !== undefined || sample !== undefined || this.done) {
+          lastTrainLoss = acc.loss / acc.n;
+          const log: LmLog = {
+            step: this.step, epoch: this.epoch, loss: lastTrainLoss, bpc: bitsPerChar(lastTrainLoss), grad_norm: acc.grad / acc.n,
+            lr, chars_per_s: acc.time > 0 ? acc.chars / acc.time : 0, elapsed: this.elapsed,
+          };
+          if (val) { log.val_loss = val.loss; log.val_bpc = val.bpc; }
+          if (spec !== undefined) { log.spectral_radius = spec?.radius ?? null; if (spec && spec.gates.length > 1) log.spectral_radius_gates = spec.gates; }
+          if (sample !== undefined) log.sample = sample;
+          events.onLog?.(log);
+          acc = { loss: 0, grad: 0, chars: 0, time: 0, n: 0 };
+          last.log = this.mark();
+        }
+        if ((this.due(cadence.save, last.save) || valDue) && !this.done && events.onSave) {
+          pending = { bytes: this.encode(), step: this.step, write: true };
+          last.save = this.mark();
+        }
+        await events.tick?.(this);
       }
-      if (this.due(cadence.log, last.log) || val || spec !== undefined || sample !== undefined || this.done) {
-        lastTrainLoss = acc.loss / acc.n;
-        const log: LmLog = {
-          step: this.step, epoch: this.epoch, loss: lastTrainLoss, bpc: bitsPerChar(lastTrainLoss), grad_norm: acc.grad / acc.n,
-          lr, chars_per_s: acc.time > 0 ? acc.chars / acc.time : 0, elapsed: this.elapsed,
-        };
-        if (val) { log.val_loss = val.loss; log.val_bpc = val.bpc; }
-        if (spec !== undefined) { log.spectral_radius = spec?.radius ?? null; if (spec && spec.gates.length > 1) log.spectral_radius_gates = spec.gates; }
-        if (sample !== undefined) log.sample = sample;
-        events.onLog?.(log);
-        acc = { loss: 0, grad: 0, chars: 0, time: 0, n: 0 };
-        last.log = this.mark();
+      // The final model: checked (validation, or a training batch) before it replaces the last good file.
+      if (lastVal?.step !== this.step) {
+        const v = checkVal(this.validate());
+        if (v) lastVal = { step: this.step, r: v };
       }
-      if ((this.due(cadence.save, last.save) || valDue) && !this.done && events.onSave) {
-        pending = { bytes: this.encode(), step: this.step };
-        last.save = this.mark();
-      }
-      await events.tick?.(this);
+      if (!lastVal) checkVal(this.trainingLoss());
+    } catch (e) {
+      // Diverged: the last good model goes to the file if it is not there yet (the run's start, say).
+      if (e instanceof LmDivergedError && good && !good.written) await events.onSave?.(good.bytes, good.step);
+      throw e;
     }
-    // The final model: checked (validation, or a training batch) before it replaces the last good file.
-    if (lastVal?.step !== this.step) {
-      const v = checkVal(this.validate());
-      if (v) lastVal = { step: this.step, r: v };
-    }
-    if (!lastVal) checkVal(this.trainingLoss());
     if (events.onSave) await events.onSave(this.encode(), this.step);
     const spec = cadence.spectrum !== null ? recurrentSpectrum(this.model) : undefined;
     const n = cadence.finalSampleLength;
