@@ -9,14 +9,16 @@
  *  - the reference level R is the worse of the run's first loss and, for cross-entropy over C classes,
  *    ln C, the loss of a uniform guess. For squared error there is no uniform guess, so R is the first
  *    loss (the initial model's), the level training starts from;
- *  - a loss above LIMIT_FACTOR · R is a bad step: worse than twice what the untrained or uniformly
- *    guessing model scores (well above the noise of a batch, the overshoot of early training or of a
- *    learning-rate warm-up, which stay near R);
- *  - PATIENCE bad steps in a row, after the warm-up, is divergence. A single spike (a hard batch, one
- *    clipped step of an exploding IRNN) recovers within a step or two and never trips it; a diverged
- *    run (lr 100 without clipping: 18–88 nats against ln V ≈ 3) never comes back.
- * A step that is not bad is healthy: the parameters it was computed with are a good model, and only
- * those are kept (see TrainLoop's last good snapshot and LmJob's saving).
+ *  - a loss above LIMIT_FACTOR · R is a diverging step: worse than twice what the untrained or
+ *    uniformly guessing model scores (well above the noise of a batch, the overshoot of early
+ *    training or of a learning-rate warm-up, which stay near R);
+ *  - PATIENCE diverging steps in a row, after the warm-up, is divergence. A single spike (a hard
+ *    batch, one clipped step of an exploding IRNN) recovers within a step or two and never trips it;
+ *    a diverged run (lr 100 without clipping: 18–88 nats against ln V ≈ 3) never comes back;
+ *  - a step whose loss is at most R is healthy: the parameters it was computed with are no worse than
+ *    guessing, so they may be kept as the last good model (TrainLoop's snapshot, LmJob's saves). A
+ *    step between R and the limit is neither: nothing is kept from it, and it does not count towards
+ *    divergence.
  */
 export const LIMIT_FACTOR = 2;
 export const PATIENCE = 10;
@@ -38,12 +40,12 @@ export class DivergenceGuard {
   get limit(): number { return this.reference === null ? Infinity : LIMIT_FACTOR * this.reference; }
 
   /**
-   * Judge update number `step` (from 1) by its loss: 'healthy', 'bad' (above the limit, not yet
+   * Judge update number `step` (from 1) by its loss: 'healthy', 'bad' (not healthy, not yet
    * divergence) or a sentence saying why training has diverged.
    */
   judge(step: number, loss: number): 'healthy' | 'bad' | string {
     if (this.reference === null) this.reference = Math.max(loss, this.opts.uniformLoss ?? -Infinity);
-    if (!(loss > this.limit)) { this.badRun = 0; return 'healthy'; }
+    if (!(loss > this.limit)) { this.badRun = 0; return loss <= this.reference ? 'healthy' : 'bad'; }
     this.badRun++;
     if (this.badRun >= PATIENCE && step > (this.opts.warmup ?? 0)) {
       const what = this.reference === this.opts.uniformLoss ? "a uniform guess's" : "the first step's";
