@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Backend } from '../kernels/backend.js';
-import { parseJsonl, type LabeledText } from '../data/series.js';
+import { parseJsonl, parseTexts, type LabeledText } from '../data/jsonl.js';
 import { ModelFileError } from '../io/safetensors.js';
 import { spamAssassin } from '../node/corpora.js';
 import { atomicWriteFile, readFileLimited } from '../node/files.js';
@@ -174,30 +174,15 @@ function loadClassifier(path: string, be: Backend): TextClassifier {
 }
 
 /** Records of a JSONL file to label: "text" required (non-empty), "label" optional. */
-function parseTexts(text: string, path: string): { texts: string[]; labels: (string | null)[] } {
-  const texts: string[] = [], labels: (string | null)[] = [];
-  text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((line, i) => {
-    if (line.trim() === '') return;
-    const at = `${path}: line ${i + 1}`;
-    let rec: unknown;
-    try { rec = JSON.parse(line); } catch (e) { throw new Error(`${at}: malformed JSON (${(e as Error).message})`); }
-    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new Error(`${at}: expected a JSON object`);
-    const { text: t, label } = rec as Record<string, unknown>;
-    if (t === undefined) throw new Error(`${at}: missing "text"`);
-    if (typeof t !== 'string') throw new Error(`${at}: "text" must be a string`);
-    if (t.trim() === '') throw new Error(`${at}: empty "text"`);
-    texts.push(t);
-    labels.push(label === undefined || label === null ? null : String(label));
-  });
-  if (texts.length === 0) throw new Error(`${path}: no records`);
-  return { texts, labels };
+function readTexts(text: string, path: string): { texts: string[]; labels: (string | null)[] } {
+  try { return parseTexts(text); } catch (e) { throw new Error(`${path}: ${(e as Error).message}`); }
 }
 
 async function predict(args: string[], opts: PredictFlags): Promise<void> {
   if (args.length > 0 && opts.data !== undefined) throw new UsageError('give texts or --data, not both');
   if (args.length === 0 && opts.data === undefined) throw new UsageError('give a text to label or --data FILE');
   let texts = args, labels: (string | null)[] = args.map(() => null);
-  if (opts.data !== undefined) ({ texts, labels } = parseTexts(await readText(opts.data), opts.data));
+  if (opts.data !== undefined) ({ texts, labels } = readTexts(await readText(opts.data), opts.data));
   else args.forEach((t, i) => { if (t.trim() === '') throw new UsageError(`text ${i + 1} is empty`); });
   const be = await backendFrom(opts);
   const clf = loadClassifier(opts.model, be);

@@ -13,7 +13,7 @@ import { ModelFileError } from '../io/checkpoint.js';
 import type { CellType } from '../nn/config.js';
 import { Model, type Batch } from '../nn/model.js';
 import { stratifiedSplit } from '../data/split.js';
-import type { LabeledText } from '../data/series.js';
+import type { LabeledText } from '../data/jsonl.js';
 import { BestSnapshot } from '../train/best.js';
 import { TrainingDiverged, TrainLoop } from '../train/loop.js';
 import { constantSchedule } from '../train/schedule.js';

@@ -25,13 +25,12 @@ import { Model, type RecurrentState } from '../nn/model.js';
 import { Optimizer } from '../train/optim.js';
 import { TrainingDiverged, TrainLoop } from '../train/loop.js';
 import { Trainer, type StepStats } from '../train/trainer.js';
-import { restoreOptimizer } from '../io/model-file.js';
-import { ModelFileError } from '../io/safetensors.js';
 import { SEQ_MARK, SequenceBatcher, StreamBatcher, splitTrainVal, Vocab, type StreamPosition } from '../data/text.js';
 import { Rng } from '../util/rng.js';
-import { encodeLm, lmConfigProblem, stateFromJson, stateToJson, type LmMode, type LmTask, type LoadedLm } from './lm-file.js';
+import { encodeLm, lmConfigProblem, type LmMode, type LmTask, type LoadedLm } from './lm-file.js';
+import { readTrainingState, restoreTraining, stateToJson, type LmDataInfo, type LmTrainingState } from './lm-resume.js';
 import { bitsPerChar, evaluateLines, evaluateStream, recurrentSpectrum, type EvalResult } from './lm-eval.js';
-import { DEFAULT_ARCH, DEFAULT_SETTINGS, isInt, isNum, settingsProblem, type LmArch, type LmSettings } from './lm-settings.js';
+import { DEFAULT_ARCH, settingsProblem, type LmArch, type LmSettings } from './lm-settings.js';
 import { generate, generateLines, Sampler } from './sample.js';
 
 export * from './lm-settings.js';
@@ -181,7 +180,7 @@ export class LmJob {
   private readonly trainIds: Int32Array | null = null;
   private readonly trainLines: string[] | null = null;
   private readonly state: RecurrentState;
-  private readonly dataInfo: { mode: LmMode; chars: number; hash: string };
+  private readonly dataInfo: LmDataInfo;
   private readonly now: () => number;
 
   constructor(input: LmJobInput) {
@@ -189,7 +188,7 @@ export class LmJob {
     this.now = input.now ?? (() => performance.now());
     const resume = input.resume;
     const base = resume ?? input.from ?? null;
-    const training = resume ? resumeRecord(resume) : null;
+    const training = resume ? readTrainingState(resume.checkpoint) : null;
     this.settings = training ? { ...training.settings, ...(input.budget ?? {}) } : { ...input.settings };
     const problem = settingsProblem(this.settings);
     if (problem) throw new Error(problem);
@@ -283,29 +282,17 @@ export class LmJob {
       guard: { uniformLoss: Math.log(this.vocab.size) }, params: this.model.params, now: this.now,
     });
 
-    if (training && resume) this.restore(training, resume);
+    if (training && resume) {
+      restoreTraining(training, resume.checkpoint, { optimizer: this.optimizer, batcher: (this.stream ?? this.lines)!, rng: this.trainRng, state: this.stream ? this.state : null });
+      this.loop.step = training.step;
+      this.loop.elapsed = training.elapsed;
+    }
   }
 
   /** Steps taken (counting those before a resume). */
   get step(): number { return this.loop.step; }
   /** Seconds of training (counting those before a resume). */
   get elapsed(): number { return this.loop.elapsed; }
-
-  /** Put the run where the file left it: step, clock, data position, generators, optimizer, carried state. */
-  private restore(t: ResumeRecord, file: LoadedLm): void {
-    const what = 'model file';
-    const bad = (why: string): never => { throw new ModelFileError(`${what} training state cannot be resumed: ${why}`); };
-    this.loop.step = t.step;
-    this.loop.elapsed = t.elapsed;
-    try { (this.stream ?? this.lines)!.position = t.position; } catch (e) { bad((e as Error).message); }
-    try { this.trainRng.setState(t.rng); } catch { bad('the random generator state is invalid'); }
-    const o = t.optimizer;
-    if (o.name !== this.settings.optimizer) bad(`the optimizer state is for ${String(o.name)}, not ${this.settings.optimizer}`);
-    if (!isInt(o.step, 0)) bad('the optimizer step count is invalid');
-    restoreOptimizer(this.optimizer, file.checkpoint);
-    this.optimizer.step = o.step as number;
-    if (this.stream) stateFromJson(t.state, this.state, what);
-  }
 
   /** Learning rate of the next step: warm-up, then the schedule over the budget (steps, or training time). */
   lr(): number { return this.loop.lr(); }
@@ -363,11 +350,11 @@ export class LmJob {
     }
   }
 
-  /** What --resume needs, as JSON for the file's `training` entry. */
-  trainingRecord(): Record<string, unknown> {
+  /** What --resume needs: the file's `training` entry. */
+  trainingRecord(): LmTrainingState {
     return {
       step: this.step, elapsed: this.elapsed, seed: this.settings.seed, settings: { ...this.settings },
-      position: (this.stream ?? this.lines)!.position, rng: this.trainRng.getState(), optimizer: this.optimizer.toJSON(),
+      position: (this.stream ?? this.lines)!.position, rng: this.trainRng.getState(), optimizer: this.optimizer.toJSON() as LmTrainingState['optimizer'],
       state: this.stream ? stateToJson(this.state) : null, data: { ...this.dataInfo },
     };
   }
@@ -485,41 +472,4 @@ export class LmJob {
     if ('steps' in every) return this.step > since.step && this.step % every.steps === 0;
     return this.elapsed - since.time >= every.seconds;
   }
-}
-
-// ------------------------------------------------------------------------------ the file's training entry
-
-interface ResumeRecord {
-  step: number;
-  elapsed: number;
-  settings: LmSettings;
-  position: StreamPosition;
-  rng: number[];
-  optimizer: Record<string, unknown>;
-  state: unknown;
-  data: { mode: LmMode; chars: number; hash: string };
-}
-
-/** Read and check the training entry of a file to resume from; a ModelFileError names what is wrong. */
-export function resumeRecord(file: LoadedLm): ResumeRecord {
-  const t = file.checkpoint.training;
-  const bad = (why: string): never => { throw new ModelFileError(`model file training state cannot be resumed: ${why}`); };
-  if (!t) return bad('the file has none (it was not written by recur train)');
-  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!isInt(t.step, 0)) bad('the step count is invalid');
-  if (!isNum(t.elapsed, 0)) bad('the elapsed time is invalid');
-  if (!isObj(t.settings)) return bad('the settings are missing');
-  const settings = { ...DEFAULT_SETTINGS, ...t.settings } as LmSettings;
-  const problem = settingsProblem(settings);
-  if (problem) bad(`its settings are invalid: ${problem}`);
-  if (!isObj(t.position)) bad('the data position is missing');
-  if (!Array.isArray(t.rng)) bad('the random generator state is missing');
-  if (!isObj(t.optimizer)) bad('the optimizer state is missing');
-  const d = t.data;
-  if (!isObj(d) || (d.mode !== 'stream' && d.mode !== 'lines') || !isInt(d.chars, 0) || typeof d.hash !== 'string') bad('the data description is invalid');
-  return {
-    step: t.step as number, elapsed: t.elapsed as number, settings, position: t.position as unknown as StreamPosition,
-    rng: t.rng as number[], optimizer: t.optimizer as Record<string, unknown>, state: t.state,
-    data: d as ResumeRecord['data'],
-  };
 }

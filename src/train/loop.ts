@@ -23,7 +23,10 @@ import { DivergenceGuard, type GuardOptions } from './divergence.js';
 import { scheduledLr, type Schedule } from './schedule.js';
 import { DivergedError, type StepStats } from './trainer.js';
 
-/** What ends a run: any of these (null or absent: no limit of that kind). */
+/**
+ * What ends a run: any of these (null or absent: no limit of that kind). With none, the run goes on
+ * until the caller stops calling next() (the playground trains until paused).
+ */
 export interface Budget {
   steps?: number | null;
   seconds?: number | null;
@@ -79,7 +82,6 @@ export class TrainLoop {
 
   constructor(private readonly update: (lr: number) => StepStats, readonly opts: LoopOptions) {
     const b = opts.budget;
-    if (b.steps == null && b.seconds == null && b.epochs == null) throw new Error('a training budget is needed: steps, seconds or epochs');
     if (b.epochs != null && !opts.epoch) throw new Error('an epoch budget needs the epoch count');
     this.step = opts.start?.step ?? 0;
     this.elapsed = opts.start?.elapsed ?? 0;

@@ -1,0 +1,65 @@
+/**
+ * JSON Lines: one JSON object per line, blank lines skipped, a byte-order mark tolerated, CRLF or LF.
+ * One reader, strict, whose errors name the line ("line 4: malformed JSON (…)"); the callers add the
+ * file name. Platform-free.
+ */
+
+/** The objects of a JSONL text with their 1-based line numbers. */
+export function readJsonl(text: string): { line: number; record: Record<string, unknown> }[] {
+  const out: { line: number; record: Record<string, unknown> }[] = [];
+  text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((src, i) => {
+    if (src.trim() === '') return;
+    const at = `line ${i + 1}`;
+    let rec: unknown;
+    try { rec = JSON.parse(src); } catch (e) { throw new Error(`${at}: malformed JSON (${(e as Error).message})`); }
+    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new Error(`${at}: expected a JSON object`);
+    out.push({ line: i + 1, record: rec as Record<string, unknown> });
+  });
+  return out;
+}
+
+export interface LabeledText { text: string; label: string }
+
+/** The non-empty "text" of a record. */
+function textOf(rec: Record<string, unknown>, at: string): string {
+  const t = rec.text;
+  if (t === undefined) throw new Error(`${at}: missing "text"`);
+  if (typeof t !== 'string') throw new Error(`${at}: "text" must be a string`);
+  if (t.trim() === '') throw new Error(`${at}: empty "text"`);
+  return t;
+}
+
+/**
+ * Classification records, one JSON object {"text": string, "label": string | number} per line.
+ * Labels are returned as strings so that 1 and "1" are one class; `classes` lists them sorted
+ * (numerically when every label was a number), and a label's index in it is its class id.
+ */
+export function parseJsonl(text: string): { records: LabeledText[]; classes: string[] } {
+  const records: LabeledText[] = [];
+  let allNumeric = true;
+  for (const { line, record } of readJsonl(text)) {
+    const at = `line ${line}`, t = textOf(record, at), label = record.label;
+    if (label === undefined || label === null) throw new Error(`${at}: missing "label"`);
+    if (typeof label === 'number' ? !Number.isFinite(label) : typeof label !== 'string' || label === '') {
+      throw new Error(`${at}: "label" must be a non-empty string or a finite number`);
+    }
+    if (typeof label !== 'number') allNumeric = false;
+    records.push({ text: t, label: String(label) });
+  }
+  if (records.length === 0) throw new Error('JSONL is empty');
+  const classes = [...new Set(records.map((r) => r.label))];
+  classes.sort(allNumeric ? (a, b) => Number(a) - Number(b) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (classes.length < 2) throw new Error(`need at least two classes, found ${classes.length} (${classes.join(', ')})`);
+  return { records, classes };
+}
+
+/** Texts to label, one {"text": string, "label"?: any} per line (a label, when present, as a string). */
+export function parseTexts(text: string): { texts: string[]; labels: (string | null)[] } {
+  const texts: string[] = [], labels: (string | null)[] = [];
+  for (const { line, record } of readJsonl(text)) {
+    texts.push(textOf(record, `line ${line}`));
+    labels.push(record.label === undefined || record.label === null ? null : String(record.label));
+  }
+  if (texts.length === 0) throw new Error('no records');
+  return { texts, labels };
+}
