@@ -117,6 +117,7 @@ async function classify(opts: ClassifyFlags): Promise<void> {
   const models = opts.compare ? [...new Set([opts.model, ...BASELINE_MODELS])] : [opts.model];
   const results: ModelResult[] = [];
   let mainClassifier: TextClassifier | null = null;
+  let diverged: string | null = null;
   for (const model of models) {
     const settings = { ...base, model, bidirectional: BASELINE_MODELS.includes(model) ? false : base.bidirectional };
     const budget = settings.time! > 0 ? `${settings.time} s` : `${settings.epochs} epochs`;
@@ -137,6 +138,7 @@ async function classify(opts: ClassifyFlags): Promise<void> {
       parameters: trained.classifier.net.params.size,
     });
     if (model === opts.model) mainClassifier = trained.classifier;
+    diverged ??= trained.diverged ? `${model}: ${trained.diverged}` : null;
   }
   const main = results[0];
   if (opts.out && mainClassifier) atomicWriteFile(opts.out, mainClassifier.toBytes({ dataset: source, seed: opts.seed }));
@@ -148,7 +150,7 @@ async function classify(opts: ClassifyFlags): Promise<void> {
       val_accuracy: main.val_accuracy, seconds: main.seconds, epochs: main.epochs, steps: main.steps, parameters: main.parameters,
       backend: be.name, ...(opts.compare ? { compare: results } : {}), ...(opts.out ? { out: opts.out } : {}),
     });
-    return;
+    return failIfDiverged(diverged, opts.out);
   }
   const out = process.stdout;
   out.write(`\ntest split (${data.test.length} texts)${positive ? `, precision/recall/F1 of '${positive}'` : ', macro-averaged precision/recall/F1'}:\n`);
@@ -157,6 +159,12 @@ async function classify(opts: ClassifyFlags): Promise<void> {
   out.write(`\nconfusion matrix of ${main.model} (rows: true class, columns: predicted):\n`);
   out.write(formatTable(['', ...classes], main.confusion.map((row, i) => [classes[i], ...row.map(String)])));
   if (opts.out) out.write(`\nmodel saved to ${opts.out}\n`);
+  failIfDiverged(diverged, opts.out);
+}
+
+/** After the report: a run that diverged fails (one line, exit 1); what was kept is the best validated model. */
+function failIfDiverged(diverged: string | null, out: string | undefined): void {
+  if (diverged) throw new Error(`${diverged}; ${out ? `the best validated model is in ${out}` : 'the scores are those of the best validated model'}; try a lower --lr`);
 }
 
 // ------------------------------------------------------------------------------------ predict

@@ -143,3 +143,14 @@ test('an LSTM learns the adding problem at T = 10 far below the baseline', () =>
   // The reported test loss is the one evaluateLab measures on the seed's test set.
   assert.ok(Math.abs(evaluateLab(model, 'adding', 10, 500, 1).loss - result.test_loss) < 1e-9);
 });
+
+test('a diverging lab run stops, says why, and ends with the last good model', () => {
+  const { model, result } = trainLab({
+    task: 'adding', cell: 'elman', length: 10, hidden: 8, batch: 8, lr: 5, optimizer: 'adam', clipNorm: 0,
+    steps: 300, seconds: 0, logEvery: 10, testSize: 50, seed: 1,
+  }, new JsBackend('f32'));
+  assert.match(result.diverged ?? '', /^training diverged at step \d+: /);
+  assert.ok(result.steps < 300);
+  assert.ok([...model.params.data].every(Number.isFinite));
+  assert.ok(Number.isFinite(result.test_loss) && Number.isFinite(result.spectral_radius_end));
+});
