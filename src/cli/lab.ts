@@ -6,9 +6,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { gradFlow, type GradFlow } from '../analysis/gradflow.js';
-import { eigenPlot, lineChart, type Series } from '../analysis/plots.js';
-import { htmlReport, markdownReport, type Report, type ReportSection } from '../analysis/report.js';
+import { gradFlow } from '../analysis/gradflow.js';
+import { eigenPlot } from '../analysis/plots.js';
+import { htmlReport, markdownReport, type Report } from '../analysis/report.js';
 import { analyzeMatrix } from '../analysis/spectrum.js';
 import { decodeModel, encodeModel } from '../io/model-file.js';
 import type { Backend } from '../kernels/backend.js';
@@ -18,14 +18,12 @@ import { BACKEND_NAMES, createBackend, type BackendName } from '../node/backend.
 import { atomicWriteFile, readFileLimited } from '../node/files.js';
 import { svgToPng } from '../node/png.js';
 import {
-  ADDING_BASELINE_MSE, DEFAULT_GATE, DEFAULT_LR, GATE_NAMES, LAB_CELLS, LAB_DEFAULTS, labBatch, labModelConfig,
-  recurrentBlock, trainLab, type LabCell, type LabResult, type LabTask,
+  DEFAULT_GATE, GATE_NAMES, LAB_CELLS, LAB_DEFAULTS, labBatch, labModelConfig, recurrentBlock, trainLab, type LabCell, type LabResult, type LabTask,
 } from '../tasks/lab.js';
+import { buildReport, fmt, gradChart, lossChart, LR_TEXT, ratioText, runLabReport } from '../tasks/lab-report.js';
 import { OPTIMIZERS, type OptimizerName } from '../train/optim.js';
 import { Rng } from '../util/rng.js';
 import { choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
-
-const LR_TEXT = LAB_CELLS.map((c) => `${c} ${DEFAULT_LR[c]}`).join(', ');
 
 interface CommonOpts { seed: number; threads?: number; backend: BackendName; json?: boolean }
 
@@ -70,9 +68,6 @@ function writePicture(svg: string, svgPath?: string, pngPath?: string): void {
   if (svgPath) save(svgPath, svg);
   if (pngPath) save(pngPath, svgToPng(svg));
 }
-
-const fmt = (x: number, digits = 4): string =>
-  !Number.isFinite(x) ? String(x) : x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e5) ? x.toExponential(2) : x.toFixed(digits);
 
 // ------------------------------------------------------------------------ adding / copy
 
@@ -141,19 +136,6 @@ function resultLine(r: LabResult, backend: string, batch: number): Record<string
     ? { length, test_mse: test_loss, baseline_mse: baseline }
     : { delay: length, test_ce: test_loss, baseline_ce: baseline };
   return { task, ...named, ...rest, batch, backend };
-}
-
-async function lossChart(results: LabResult[], title?: string): Promise<string> {
-  const series: Series[] = results.map((r) => ({
-    name: results.length > 1 ? `${r.cell}${r.clip_norm > 0 ? '' : ' (no clip)'}` : 'training loss',
-    x: r.history.map((h) => h.step), y: r.history.map((h) => h.loss),
-  }));
-  const r0 = results[0], maxStep = Math.max(1, ...results.map((r) => r.steps));
-  series.push({ name: 'baseline', x: [1, maxStep], y: [r0.baseline, r0.baseline] });
-  return lineChart({
-    series, logY: true, xLabel: 'update', yLabel: r0.task === 'adding' ? 'MSE' : 'cross-entropy',
-    title: title ?? `${r0.task === 'adding' ? 'Adding problem, T' : 'Copy task, delay'} = ${r0.length}`,
-  });
 }
 
 // ------------------------------------------------------------------------------ models
@@ -264,16 +246,6 @@ function registerGradflow(lab: Command): void {
   }));
 }
 
-/** The ratio last/first; infinite when ‖∂L/∂h_0‖ fell below the smallest float (it vanished completely). */
-const ratioText = (g: GradFlow): string => (g.ratio === Infinity ? '∞ (‖∂L/∂h_0‖ underflowed to 0)' : fmt(g.ratio, 3));
-
-async function gradChart(list: { name: string; g: GradFlow }[], title = 'Gradient flow: ‖∂L/∂h_t‖, loss at the last step'): Promise<string> {
-  return lineChart({
-    title, xLabel: 't', yLabel: '‖∂L/∂h_t‖', logY: true,
-    series: list.map(({ name, g }) => ({ name, x: g.grad_norms.map((_, t) => t), y: g.grad_norms })),
-  });
-}
-
 // ---------------------------------------------------------------------------- spectrum
 
 interface SpectrumOpts extends CommonOpts {
@@ -367,76 +339,18 @@ function registerReport(lab: Command): void {
     const be = await backendOf(o);
     const seconds = o.time ?? (o.steps ? 0 : 10);
     const budget = [o.steps ? `${o.steps} updates` : '', seconds ? `${seconds} s` : ''].filter(Boolean).join(' or ');
-    const results: LabResult[] = [];
-    const flows: { T: number; list: { name: string; g: GradFlow }[] }[] = [];
-    const eigs: ReportSection[] = [];
-    for (const T of o.lengths) {
-      const flowAt: { name: string; g: GradFlow }[] = [];
-      for (const cell of o.cells) for (const clip of o.clipNorms) {
-        const { model, result } = trainLab({
-          task: 'adding', cell, length: T, hidden: o.hidden, batch: o.batch, optimizer: 'adam', clipNorm: clip,
-          steps: o.steps ?? 0, seconds, logEvery: o.logEvery, testSize: o.testSize, seed: o.seed,
-        }, be);
-        results.push(result);
-        if (o.json) jsonLine({ event: 'run', ...resultLine(result, be.name, o.batch) });
-        else process.stdout.write(`${cell} T=${T} clip=${clip}: test MSE ${fmt(result.test_loss)} after ${result.steps} steps, ρ ${fmt(result.spectral_radius_start, 3)} → ${fmt(result.spectral_radius_end, 3)}\n`);
-        if (clip === o.clipNorms[0]) {
-          // Gradient flow at the start (a fresh model of the same seed) and after training.
-          const probe = labBatch('adding', T, 20, new Rng(o.seed + 7));
-          const fresh = new Model(labModelConfig('adding', cell, o.hidden), be).init(new Rng(o.seed).fork());
-          flowAt.push({ name: `${cell} (init)`, g: gradFlow(fresh, probe) }, { name: `${cell} (trained)`, g: gradFlow(model, probe) });
-          if (T === o.lengths[o.lengths.length - 1] && (cell === 'elman' || cell === 'irnn')) {
-            const block = recurrentBlock(model);
-            const a = analyzeMatrix(block.W, block.H, { T: 0 });
-            eigs.push({
-              heading: `Eigenvalues of W_hh: ${cell}, T = ${T}, after training`,
-              text: `Spectral radius ${fmt(a.spectral_radius, 3)} (at initialisation ${fmt(result.spectral_radius_start, 3)}); largest singular value ${fmt(a.largest_singular_value, 3)}.`,
-              svg: await eigenPlot(a.eigenvalues, `${cell}, T = ${T}`),
-            });
-          }
-        }
-      }
-      flows.push({ T, list: flowAt });
-    }
-    const report = await buildReport(results, flows, eigs, { budget, backend: be.name, hidden: o.hidden, batch: o.batch, seed: o.seed });
+    const runs = await runLabReport({
+      cells: o.cells, lengths: o.lengths, clipNorms: o.clipNorms, hidden: o.hidden, batch: o.batch, steps: o.steps ?? 0, seconds,
+      logEvery: o.logEvery, testSize: o.testSize, seed: o.seed,
+    }, be, (result) => {
+      if (o.json) jsonLine({ event: 'run', ...resultLine(result, be.name, o.batch) });
+      else process.stdout.write(`${result.cell} T=${result.length} clip=${result.clip_norm}: test MSE ${fmt(result.test_loss)} after ${result.steps} steps, ρ ${fmt(result.spectral_radius_start, 3)} → ${fmt(result.spectral_radius_end, 3)}\n`);
+    });
+    const report = await buildReport(runs, { budget, backend: be.name, hidden: o.hidden, batch: o.batch, seed: o.seed });
     await writeReport(report, o.out, ext === '.md', o.png ?? false);
-    if (o.json) jsonLine({ event: 'report', out: o.out, runs: results.length });
+    if (o.json) jsonLine({ event: 'report', out: o.out, runs: runs.results.length });
     else process.stdout.write(`wrote ${o.out}\n`);
   }));
-}
-
-async function buildReport(results: LabResult[], flows: { T: number; list: { name: string; g: GradFlow }[] }[], eigs: ReportSection[],
-  info: { budget: string; backend: string; hidden: number; batch: number; seed: number }): Promise<Report> {
-  const sections: ReportSection[] = [{
-    heading: 'Setup',
-    text: `The adding problem (Hochreiter & Schmidhuber 1997; Le, Jaitly & Hinton 2015): two channels, numbers in [0, 1) and two markers, `
-      + `one in each half of the sequence; the target is the sum of the two marked numbers, read at the last step. `
-      + `Predicting the mean gives MSE ${fmt(ADDING_BASELINE_MSE, 3)}; a run "solves" the task below 0.01.\n\n`
-      + `Every run: ${info.hidden} hidden units, batch ${info.batch}, Adam (lr: ${LR_TEXT}), budget ${info.budget} per run, `
-      + `seed ${info.seed}, ${info.backend} backend. IRNN = ReLU Elman with W_hh = I (Le et al. 2015). `
-      + `ρ is the spectral radius of W_hh (LSTM: its g block, GRU: its n block).`,
-  }, {
-    heading: 'Results',
-    table: {
-      columns: ['cell', 'T', 'clip norm', 'updates', 'seconds', 'test MSE', 'baseline', 'solved', 'ρ start', 'ρ end'],
-      rows: results.map((r) => [r.cell, r.length, r.clip_norm > 0 ? r.clip_norm : 'none', r.steps, Number(r.seconds.toFixed(1)),
-        r.test_loss, Number(r.baseline.toFixed(4)), r.diverged ? 'diverged' : r.test_loss < 0.01 ? 'yes' : 'no', r.spectral_radius_start, r.spectral_radius_end]),
-    },
-  }];
-  for (const T of [...new Set(results.map((r) => r.length))]) {
-    const rs = results.filter((r) => r.length === T);
-    sections.push({ heading: `Training loss, T = ${T}`, svg: await lossChart(rs, `Adding problem, T = ${T}: training loss`), image: `loss-T${T}` });
-  }
-  for (const { T, list } of flows) {
-    const ratios = list.map(({ name, g }) => `${name}: ${ratioText(g)}`).join('; ');
-    sections.push({
-      heading: `Gradient flow, T = ${T}`,
-      text: `‖∂L/∂h_t‖ for a loss at the last step, over 20 test sequences, before and after training. Ratio last/first (large = vanishing): ${ratios}.`,
-      svg: await gradChart(list, `‖∂L/∂h_t‖, T = ${T}`), image: `gradflow-T${T}`,
-    });
-  }
-  eigs.forEach((s, i) => sections.push({ ...s, image: `eigenvalues-${i}` }));
-  return { title: 'recur lab: long-term dependencies on the adding problem', sections };
 }
 
 /** HTML inlines the pictures; Markdown gets them as files next to it (<base>-<name>.svg or .png). */

@@ -30,7 +30,6 @@ export interface LoadedLm {
 }
 
 const fail = (message: string): never => { throw new ModelFileError(message); };
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Why a model config cannot be a next-character model, or null when it can. */
 export function lmConfigProblem(c: Model['config'], vocabSize: number): string | null {

@@ -25,7 +25,7 @@ import { Model, type RecurrentState } from '../nn/model.js';
 import { Optimizer } from '../train/optim.js';
 import { TrainingDiverged, TrainLoop } from '../train/loop.js';
 import { Trainer, type StepStats } from '../train/trainer.js';
-import { SEQ_MARK, SequenceBatcher, StreamBatcher, splitTrainVal, Vocab, type StreamPosition } from '../data/text.js';
+import { SEQ_MARK, SequenceBatcher, StreamBatcher, splitTrainVal, Vocab } from '../data/text.js';
 import { Rng } from '../util/rng.js';
 import { encodeLm, lmConfigProblem, type LmMode, type LmTask, type LoadedLm } from './lm-file.js';
 import { readTrainingState, restoreTraining, stateToJson, type LmDataInfo, type LmTrainingState } from './lm-resume.js';

@@ -18,7 +18,7 @@ import { eigenvalues, spectralRadius, type Complex } from '../../src/analysis/sp
 import { gradFlow } from '../../src/analysis/gradflow.js';
 import { splitTrainVal, StreamBatcher, Vocab } from '../../src/data/text.js';
 import { gatesOf, hasJordan } from '../../src/nn/config.js';
-import { Model, type Batch, type RecurrentState } from '../../src/nn/model.js';
+import { Model, type RecurrentState } from '../../src/nn/model.js';
 import { DEFAULT_SETTINGS, evaluateStream, textHash, type LmSettings } from '../../src/tasks/lm.js';
 import { decodeLm, encodeLm, type LmTask, type LoadedLm } from '../../src/tasks/lm-file.js';
 import { readTrainingState, restoreTraining, stateToJson, type LmTrainingState } from '../../src/tasks/lm-resume.js';
