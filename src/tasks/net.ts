@@ -1,8 +1,8 @@
 /**
  * One face over the two kinds of network a task can train: a recurrent Model and a feed-forward
  * baseline (Mlp). Both read the same padded, time-major batches, train with the same Trainer (each
- * batch from a fresh state), and live in the same model file format, so a task's code paths and splits are shared and
- * only the network differs. Platform-free.
+ * batch from a fresh state) and live in the same model file format, so a task's code paths and splits
+ * are shared and only the network differs. Platform-free.
  */
 import type { Backend, Buf } from '../kernels/backend.js';
 import { decodeCheckpoint, encodeCheckpoint, ModelFileError } from '../io/checkpoint.js';
