@@ -20,6 +20,7 @@ import type { CellType } from '../nn/config.js';
 import { Model, type Batch } from '../nn/model.js';
 import { chronologicalSplit, Scaler } from '../data/series.js';
 import { BestSnapshot } from '../train/best.js';
+import { Cadence } from '../train/cadence.js';
 import { TrainingDiverged, TrainLoop } from '../train/loop.js';
 import { Rng } from '../util/rng.js';
 import { Mlp } from './baselines.js';
@@ -305,21 +306,24 @@ export function trainForecaster(be: Backend, data: SeriesData, opts: Partial<For
     budget: { seconds: o.time > 0 ? o.time : null, steps: o.steps > 0 ? o.steps : null },
     schedule: { kind: 'cosine', lr: o.lr, lrMin: o.lr * LR_FLOOR, warmup: 0 }, guard: { uniformLoss: null }, params: net.params, now,
   });
+  const validation = new Cadence({ steps: VAL_EVERY }, loop);
   try {
     while (!loop.done) {
       lossSum += loop.next().loss; lossN++;
-      if (loop.step % 50 === 0) check();
+      if (validation.due) { check(); validation.done(); }
     }
   } catch (e) {
     if (!(e instanceof TrainingDiverged)) throw e;
     diverged = e.message;
   }
-  if (loop.step % 50 !== 0 || loop.step === 0 || diverged) check();
+  if (loop.step % VAL_EVERY !== 0 || loop.step === 0 || diverged) check();
   return { forecaster: fc, features: feat, split, steps: loop.step, seconds: wall(), val: best.restore()!, ...(diverged ? { diverged } : {}) };
 }
 
 /** The cosine schedule ends at this fraction of the learning rate. */
 const LR_FLOOR = 0.05;
+/** Updates between validations. */
+const VAL_EVERY = 50;
 
 export interface ForecastReport {
   model: ForecastModel;

@@ -19,6 +19,7 @@ import type { Backend } from '../kernels/backend.js';
 import { gatesOf, type CellType, type ModelConfig } from '../nn/config.js';
 import { Model, type Batch } from '../nn/model.js';
 import { Optimizer, type OptimizerName } from '../train/optim.js';
+import { Cadence } from '../train/cadence.js';
 import { TrainingDiverged, TrainLoop } from '../train/loop.js';
 import { constantSchedule } from '../train/schedule.js';
 import { Trainer } from '../train/trainer.js';
@@ -248,15 +249,16 @@ export function trainLab(opts: LabOptions, be: Backend, onLog?: (log: LabLog) =>
     guard: { uniformLoss: o.task === 'copy' ? Math.log(COPY_CLASSES) : null }, params: model.params, now,
   });
   let sum = 0, n = 0, diverged: string | undefined;
+  const logging = new Cadence({ steps: o.logEvery }, loop);
   try {
     while (!loop.done) {
       const stats = loop.next(), step = stats.step;
       sum += stats.loss; n++;
-      if (step % o.logEvery === 0 || step === 1) {
+      if (logging.due || step === 1) {
         const log: LabLog = { step, loss: sum / n, grad_norm: stats.gradNorm, spectral_radius: recurrentSpectralRadius(model), seconds: elapsed() };
         history.push(log);
         onLog?.(log);
-        sum = 0; n = 0;
+        sum = 0; n = 0; logging.done();
       }
     }
   } catch (e) {

@@ -23,6 +23,7 @@ import type { Backend } from '../kernels/backend.js';
 import type { ModelConfig } from '../nn/config.js';
 import { Model, type RecurrentState } from '../nn/model.js';
 import { Optimizer } from '../train/optim.js';
+import { Cadence, type Every } from '../train/cadence.js';
 import { TrainingDiverged, TrainLoop } from '../train/loop.js';
 import { Trainer, type StepStats } from '../train/trainer.js';
 import { SEQ_MARK, SequenceBatcher, StreamBatcher, splitTrainVal, Vocab } from '../data/text.js';
@@ -64,8 +65,7 @@ function shuffleLines(lines: string[]): string[] {
 
 // ------------------------------------------------------------------------------ the job
 
-/** A cadence: every n steps, or every s seconds of training time. */
-export type Every = { steps: number } | { seconds: number };
+export type { Every } from '../train/cadence.js';
 
 export interface LmCadence {
   log: Every;
@@ -377,7 +377,11 @@ export class LmJob {
    */
   async run(events: LmEvents = {}, cadence: LmCadence = DEFAULT_CADENCE): Promise<LmSummary> {
     const startStep = this.step;
-    const last = { log: this.mark(), val: this.mark(), save: this.mark(), sample: this.mark(), spectrum: this.mark() };
+    const loop = this.loop;
+    const last = {
+      log: new Cadence(cadence.log, loop), val: new Cadence(cadence.val, loop), save: new Cadence(cadence.save, loop),
+      sample: new Cadence(cadence.sample, loop), spectrum: new Cadence(cadence.spectrum, loop),
+    };
     let acc = { loss: 0, grad: 0, chars: 0, time: 0, n: 0 };
     let totalChars = 0, totalTime = 0, lastTrainLoss: number | null = null;
     let lastVal: { step: number; r: EvalResult } | null = null;
@@ -407,17 +411,17 @@ export class LmJob {
         }
         pending = null;
 
-        const valDue = this.due(cadence.val, last.val) || (this.done && cadence.val !== null);
+        const valDue = last.val.due || (this.done && cadence.val !== null);
         let val: EvalResult | null = null;
-        if (valDue) { val = checkVal(this.validate()); last.val = this.mark(); if (val) lastVal = { step: this.step, r: val }; }
+        if (valDue) { val = checkVal(this.validate()); last.val.done(); if (val) lastVal = { step: this.step, r: val }; }
         let spec: ReturnType<typeof recurrentSpectrum> | undefined;
-        if (this.due(cadence.spectrum, last.spectrum)) { spec = recurrentSpectrum(this.model); last.spectrum = this.mark(); }
+        if (last.spectrum.due) { spec = recurrentSpectrum(this.model); last.spectrum.done(); }
         let sample: string | undefined;
-        if (this.due(cadence.sample, last.sample) && !this.done) {
+        if (last.sample.due && !this.done) {
           sample = this.sample(this.mode === 'lines' ? PERIODIC_LINES : cadence.sampleLength, cadence.temperature);
-          last.sample = this.mark();
+          last.sample.done();
         }
-        if (this.due(cadence.log, last.log) || val || spec !== undefined || sample !== undefined || this.done) {
+        if (last.log.due || val || spec !== undefined || sample !== undefined || this.done) {
           lastTrainLoss = acc.loss / acc.n;
           const log: LmLog = {
             step: this.step, epoch: this.epoch, loss: lastTrainLoss, bpc: bitsPerChar(lastTrainLoss), grad_norm: acc.grad / acc.n,
@@ -428,11 +432,11 @@ export class LmJob {
           if (sample !== undefined) log.sample = sample;
           events.onLog?.(log);
           acc = { loss: 0, grad: 0, chars: 0, time: 0, n: 0 };
-          last.log = this.mark();
+          last.log.done();
         }
-        if ((this.due(cadence.save, last.save) || valDue) && !this.done && events.onSave) {
+        if ((last.save.due || valDue) && !this.done && events.onSave) {
           pending = { bytes: this.encode(), step: this.step, write: true };
-          last.save = this.mark();
+          last.save.done();
         }
         await events.tick?.(this);
       }
@@ -464,12 +468,4 @@ export class LmJob {
     return evaluateLines(this.model, this.vocab, this.trainLines!.slice(0, this.settings.batch), this.settings.batch);
   }
 
-  private mark(): { step: number; time: number } { return { step: this.step, time: this.elapsed }; }
-
-  private due(every: Every | null, since: { step: number; time: number }): boolean {
-    if (!every) return false;
-    // Step cadences fall on multiples of n (the same steps whether or not the run was resumed).
-    if ('steps' in every) return this.step > since.step && this.step % every.steps === 0;
-    return this.elapsed - since.time >= every.seconds;
-  }
 }

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { JsBackend } from '../../src/kernels/js.js';
 import { Params } from '../../src/nn/params.js';
 import { BestSnapshot } from '../../src/train/best.js';
+import { Cadence } from '../../src/train/cadence.js';
 import { DivergenceGuard, PATIENCE } from '../../src/train/divergence.js';
 import { SNAPSHOT_EVERY, TrainingDiverged, TrainLoop } from '../../src/train/loop.js';
 import { constantSchedule, scheduledLr } from '../../src/train/schedule.js';
@@ -96,4 +97,20 @@ test('best snapshot keeps the best-scoring parameters and puts them back', () =>
   p.data[0] = 2; assert.equal(best.offer(0.7), false);
   p.data[0] = 3; assert.equal(best.restore(), 0.5);
   assert.equal(p.data[0], 1);
+});
+
+test('cadence: step cadences fall on multiples of n (also after a resume), second cadences count training time', () => {
+  const clock = { step: 0, elapsed: 0 };
+  const steps = new Cadence({ steps: 5 }, clock), secs = new Cadence({ seconds: 2 }, clock), never = new Cadence(null, clock);
+  const hits: number[] = [], timed: number[] = [];
+  for (clock.step = 1; clock.step <= 20; clock.step++) {
+    clock.elapsed += 0.5;
+    if (steps.due) { hits.push(clock.step); steps.done(); }
+    if (secs.due) { timed.push(clock.step); secs.done(); }
+    assert.equal(never.due, false);
+  }
+  assert.deepEqual(hits, [5, 10, 15, 20]);
+  assert.deepEqual(timed, [4, 8, 12, 16, 20]);
+  const resumed = new Cadence({ steps: 5 }, { step: 7, elapsed: 0 });
+  assert.equal(resumed.due, false);
 });
