@@ -18,8 +18,9 @@ import { BACKEND_NAMES, createBackend, type BackendName } from '../node/backend.
 import { atomicWriteFile, readFileLimited } from '../node/files.js';
 import { svgToPng } from '../node/png.js';
 import {
-  DEFAULT_GATE, GATE_NAMES, LAB_CELLS, LAB_DEFAULTS, labBatch, labModelConfig, recurrentBlock, trainLab, type LabCell, type LabResult, type LabTask,
+  DEFAULT_GATE, GATE_NAMES, LAB_CELLS, LAB_DEFAULTS, labModelConfig, recurrentBlock, trainLab, type LabCell, type LabResult, type LabTask,
 } from '../tasks/lab.js';
+import { probeBatch, ProbeError, type ProbeModel } from '../tasks/lab-probe.js';
 import { buildReport, fmt, gradChart, lossChart, LR_TEXT, ratioText, runLabReport } from '../tasks/lab-report.js';
 import { OPTIMIZERS, type OptimizerName } from '../train/optim.js';
 import { Rng } from '../util/rng.js';
@@ -140,7 +141,7 @@ function resultLine(r: LabResult, backend: string, batch: number): Record<string
 
 // ------------------------------------------------------------------------------ models
 
-interface ModelSource { model: Model; task: LabTask | null; length: number | null; vocab: string[] | null; label: string }
+interface ModelSource extends ProbeModel { label: string }
 
 /** A saved model, or a fresh one from task flags (--cell, --task, --length, --hidden). */
 async function loadOrBuild(o: { model?: string; cell?: LabCell; task: LabTask; length?: number; hidden: number; seed: number }, be: Backend): Promise<ModelSource> {
@@ -163,58 +164,6 @@ interface GradflowOpts extends CommonOpts {
   svg?: string; png?: string;
 }
 
-/** The probe sequence: the lab task's own data, a given text, or random inputs (see the command help). */
-function probeBatch(src: ModelSource, o: GradflowOpts, rng: Rng): Batch {
-  const c = src.model.config;
-  if (src.task && (o.text === undefined)) {
-    const length = o.length ?? src.length;
-    if (!length) throw new UsageError('give the sequence length with --length');
-    return labBatch(src.task, length, o.batch, rng);
-  }
-  const every = c.outputMode === 'every', B = o.text !== undefined ? 1 : o.batch;
-  let T = o.length ?? 100, tokens: Int32Array | undefined, inputs: Float32Array | undefined;
-  let last: number | null = null;
-  if (o.text !== undefined) {
-    if (c.inputKind !== 'tokens' || !src.vocab) throw new UsageError('--text needs a model with a character vocabulary');
-    const index = new Map(src.vocab.map((s, i) => [s, i]));
-    const chars = [...o.text];
-    if (chars.length < 2) throw new UsageError('--text needs at least two characters (inputs, and the next one as the target)');
-    const ids = chars.map((ch) => {
-      const id = index.get(ch);
-      if (id === undefined) throw new UsageError(`--text: the character ${JSON.stringify(ch)} is not in the model's vocabulary`);
-      return id;
-    });
-    if (every) {
-      // Inputs are every character but the last; the last one is the target of the final prediction.
-      T = ids.length - 1;
-      tokens = Int32Array.from(ids.slice(0, T));
-      last = ids[T];
-    } else {
-      // A model with one output at the end (a classifier) reads the whole text; its class is drawn at random.
-      T = ids.length;
-      tokens = Int32Array.from(ids);
-    }
-  } else if (c.inputKind === 'tokens') {
-    tokens = new Int32Array(T * B);
-    for (let i = 0; i < tokens.length; i++) tokens[i] = rng.int(c.inputSize);
-  } else {
-    inputs = new Float32Array(T * B * c.inputSize);
-    for (let i = 0; i < inputs.length; i++) inputs[i] = rng.normal();
-  }
-  const batch: Batch = { T, B, tokens, inputs };
-  const rows = every ? T * B : B;
-  if (c.head === 'softmax') {
-    const targets = new Int32Array(rows);
-    for (let i = 0; i < rows; i++) targets[i] = rng.int(c.outputSize);
-    if (last !== null) {
-      if (last >= c.outputSize) throw new UsageError('the last character of --text is not one of the model\'s output classes');
-      targets[rows - 1] = last;
-    }
-    batch.targets = targets;
-  } else batch.targetValues = new Float32Array(rows * c.outputSize);
-  return batch;
-}
-
 function registerGradflow(lab: Command): void {
   const cmd = lab.command('gradflow')
     .description('‖∂L/∂h_t‖ at every step t for a loss at the end of the sequence, and the ratio last/first')
@@ -233,7 +182,8 @@ function registerGradflow(lab: Command): void {
     const be = await backendOf(o);
     const src = await loadOrBuild(o, be);
     const rng = new Rng(o.seed);
-    const batch = probeBatch(src, o, rng);
+    let batch: Batch;
+    try { batch = probeBatch(src, o, rng); } catch (e) { throw e instanceof ProbeError ? new UsageError(e.message) : e; }
     const g = gradFlow(src.model, batch, { layer: o.layer, rng: rng.fork() });
     if (o.svg || o.png) writePicture(await gradChart([{ name: src.label, g }]), o.svg, o.png);
     if (o.json) { jsonLine({ event: 'gradflow', model: src.label, T: batch.T, B: batch.B, ...g }); return; }
