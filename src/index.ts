@@ -8,7 +8,9 @@ export { makeConfig, ConfigError, DEFAULT_CONFIG, type ModelConfig, type CellTyp
 export { Model, tensorSpecs, type Batch, type RecurrentState, type ForwardOptions, type BackwardOptions } from './nn/model.js';
 export { Params, type TensorSpec, type TensorView } from './nn/params.js';
 export { Optimizer, OPTIMIZERS, type OptimizerName, type OptimizerOptions } from './train/optim.js';
-export { Trainer, DivergedError, type TrainerOptions, type StepStats } from './train/trainer.js';
+export { Trainer, DivergedError, type Trainable, type TrainerOptions, type StepStats } from './train/trainer.js';
+export { TrainLoop, TrainingDiverged, type Budget, type LoopOptions, type StepReport } from './train/loop.js';
+export { scheduledLr, type Schedule, type ScheduleName } from './train/schedule.js';
 export { clipByNorm, clipByValue, gradNorm } from './train/clip.js';
 export { chunks, sliceTime } from './train/bptt.js';
 export { encodeModel, decodeModel, restoreOptimizer } from './io/model-file.js';

@@ -6,7 +6,8 @@
 import { describeBackend } from '../node/backend.js';
 import type { Command } from 'commander';
 import type { Backend } from '../kernels/backend.js';
-import { parseJsonl, type LabeledText } from '../data/series.js';
+import { parseJsonl, parseTexts, type LabeledText } from '../data/jsonl.js';
+import { ModelFileError } from '../io/safetensors.js';
 import { spamAssassin } from '../node/corpora.js';
 import { atomicWriteFile } from '../node/files.js';
 import {
@@ -107,6 +108,7 @@ async function classify(opts: ClassifyFlags): Promise<void> {
   const models = opts.compare ? [...new Set([opts.model, ...BASELINE_MODELS])] : [opts.model];
   const results: ModelResult[] = [];
   let mainClassifier: TextClassifier | null = null;
+  let diverged: string | null = null;
   for (const model of models) {
     const settings = { ...base, model, bidirectional: BASELINE_MODELS.includes(model) ? false : base.bidirectional };
     const budget = settings.time! > 0 ? `${settings.time} s` : `${settings.epochs} epochs`;
@@ -127,6 +129,7 @@ async function classify(opts: ClassifyFlags): Promise<void> {
       parameters: trained.classifier.net.params.size,
     });
     if (model === opts.model) mainClassifier = trained.classifier;
+    diverged ??= trained.diverged ? `${model}: ${trained.diverged}` : null;
   }
   const main = results[0];
   if (opts.out && mainClassifier) atomicWriteFile(opts.out, mainClassifier.toBytes({ dataset: source, seed: opts.seed }));
@@ -138,7 +141,7 @@ async function classify(opts: ClassifyFlags): Promise<void> {
       val_accuracy: main.val_accuracy, seconds: main.seconds, epochs: main.epochs, steps: main.steps, parameters: main.parameters,
       backend: be.name, ...(opts.compare ? { compare: results } : {}), ...(opts.out ? { out: opts.out } : {}),
     });
-    return;
+    return failIfDiverged(diverged, opts.out);
   }
   const out = process.stdout;
   out.write(`\ntest split (${data.test.length} texts)${positive ? `, precision/recall/F1 of '${printable(positive)}'` : ', macro-averaged precision/recall/F1'}:\n`);
@@ -147,6 +150,12 @@ async function classify(opts: ClassifyFlags): Promise<void> {
   out.write(`\nconfusion matrix of ${main.model} (rows: true class, columns: predicted):\n`);
   out.write(formatTable(['', ...classes.map(printable)], main.confusion.map((row, i) => [printable(classes[i]), ...row.map(String)])));
   if (opts.out) out.write(`\nmodel saved to ${opts.out}\n`);
+  failIfDiverged(diverged, opts.out);
+}
+
+/** After the report: a run that diverged fails (one line, exit 1); what was kept is the best validated model. */
+function failIfDiverged(diverged: string | null, out: string | undefined): void {
+  if (diverged) throw new Error(`${diverged}; ${out ? `the best validated model is in ${out}` : 'the scores are those of the best validated model'}; try a lower --lr`);
 }
 
 // ------------------------------------------------------------------------------------ predict
@@ -156,34 +165,15 @@ interface PredictFlags { model: string; data?: string; json?: boolean; backend: 
 const loadClassifier = (path: string, be: Backend): TextClassifier => readModelFile(path, (bytes) => TextClassifier.fromBytes(bytes, be));
 
 /** Records of a JSONL file to label: "text" required (non-empty), "label" optional. */
-function parseTexts(text: string, path: string): { texts: string[]; labels: (string | null)[] } {
-  const texts: string[] = [], labels: (string | null)[] = [];
-  text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((line, i) => {
-    if (line.trim() === '') return;
-    const at = `${path}: line ${i + 1}`;
-    let rec: unknown;
-    try { rec = JSON.parse(line); } catch (e) { throw new Error(`${at}: malformed JSON (${(e as Error).message})`); }
-    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new Error(`${at}: expected a JSON object`);
-    const { text: t, label } = rec as Record<string, unknown>;
-    if (t === undefined) throw new Error(`${at}: missing "text"`);
-    if (typeof t !== 'string') throw new Error(`${at}: "text" must be a string`);
-    if (t.trim() === '') throw new Error(`${at}: empty "text"`);
-    // The same rule as classify's data (parseJsonl): an object would print as "[object Object]".
-    if (label !== undefined && label !== null && (typeof label === 'number' ? !Number.isFinite(label) : typeof label !== 'string' || label === '')) {
-      throw new Error(`${at}: "label" must be a non-empty string or a finite number`);
-    }
-    texts.push(t);
-    labels.push(label === undefined || label === null ? null : String(label));
-  });
-  if (texts.length === 0) throw new Error(`${path}: no records`);
-  return { texts, labels };
+function readTexts(text: string, path: string): { texts: string[]; labels: (string | null)[] } {
+  try { return parseTexts(text); } catch (e) { throw new Error(`${path}: ${(e as Error).message}`); }
 }
 
 async function predict(args: string[], opts: PredictFlags): Promise<void> {
   if (args.length > 0 && opts.data !== undefined) throw new UsageError('give texts or --data, not both');
   if (args.length === 0 && opts.data === undefined) throw new UsageError('give a text to label or --data FILE');
   let texts = args, labels: (string | null)[] = args.map(() => null);
-  if (opts.data !== undefined) ({ texts, labels } = parseTexts(await readText(opts.data), opts.data));
+  if (opts.data !== undefined) ({ texts, labels } = readTexts(await readText(opts.data), opts.data));
   else args.forEach((t, i) => { if (t.trim() === '') throw new UsageError(`text ${i + 1} is empty`); });
   const be = await backendFrom(opts);
   const clf = loadClassifier(opts.model, be);

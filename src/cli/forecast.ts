@@ -173,7 +173,7 @@ async function forecast(opts: ForecastFlags): Promise<void> {
       ...(opts.compare ? { compare: results.map((c) => ({ model: c.model, mae: c.report.mae, rmse: c.report.rmse, val_mae: c.trained.val.mae, steps: c.trained.steps, seconds: c.trained.seconds })) } : {}),
       ...(plotPath ? { plot: plotPath } : {}), ...(opts.out ? { out: opts.out } : {}),
     });
-    return;
+    return failIfDiverged(results, opts.out);
   }
   const out = process.stdout;
   out.write(`\ntest span (${split.n - split.testStart} values), ${opts.horizon === 1 ? '1-step-ahead' : `1- to ${opts.horizon}-steps-ahead`} forecasts${unit ? `, in ${unit}` : ''}:\n`);
@@ -183,4 +183,11 @@ async function forecast(opts: ForecastFlags): Promise<void> {
   out.write(formatTable(['model', 'MAE', 'RMSE', 'train s'], rows));
   if (plotPath) out.write(`\nplot: ${plotPath}\n`);
   if (opts.out) out.write(`model saved to ${opts.out}\n`);
+  failIfDiverged(results, opts.out);
+}
+
+/** After the report: a run that diverged fails (one line, exit 1); what was kept is the best validated model. */
+function failIfDiverged(results: { model: ForecastModel; trained: TrainedForecaster }[], out: string | undefined): void {
+  const bad = results.find((c) => c.trained.diverged);
+  if (bad) throw new Error(`${bad.model}: ${bad.trained.diverged}; ${out ? `the best validated model is in ${out}` : 'the scores are those of the best validated model'}; try a lower --lr`);
 }

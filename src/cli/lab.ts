@@ -6,8 +6,8 @@
 import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { gradFlow, type GradFlow } from '../analysis/gradflow.js';
-import { eigenPlot, lineChart, type Series } from '../analysis/plots.js';
-import { htmlReport, markdownReport, type Report, type ReportSection } from '../analysis/report.js';
+import { eigenPlot } from '../analysis/plots.js';
+import { htmlReport, markdownReport, type Report } from '../analysis/report.js';
 import { analyzeMatrix } from '../analysis/spectrum.js';
 import { decodeModel, encodeModel } from '../io/model-file.js';
 import type { Backend } from '../kernels/backend.js';
@@ -17,16 +17,15 @@ import { BACKEND_NAMES, createBackend, type BackendName } from '../node/backend.
 import { atomicWriteFile } from '../node/files.js';
 import { svgToPng } from '../node/png.js';
 import {
-  ADDING_BASELINE_MSE, DEFAULT_GATE, DEFAULT_LR, GATE_NAMES, LAB_CELLS, LAB_DEFAULTS, labBatch, labModelConfig,
-  recurrentBlock, trainLab, type LabCell, type LabResult, type LabTask,
+  DEFAULT_GATE, GATE_NAMES, LAB_CELLS, LAB_DEFAULTS, labModelConfig, recurrentBlock, trainLab, type LabCell, type LabResult, type LabTask,
 } from '../tasks/lab.js';
+import { probeBatch, ProbeError, type ProbeModel } from '../tasks/lab-probe.js';
+import { buildReport, fmt, gradChart, lossChart, LR_TEXT, ratioText, runLabReport } from '../tasks/lab-report.js';
 import { OPTIMIZERS, type OptimizerName } from '../train/optim.js';
 import { Rng } from '../util/rng.js';
 import { checkOutputs, overflowError } from '../tasks/finite.js';
 import { checkOutputPath, choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
 import { readModelFile } from './lm-io.js';
-
-const LR_TEXT = LAB_CELLS.map((c) => `${c} ${DEFAULT_LR[c]}`).join(', ');
 
 interface CommonOpts { seed: number; threads?: number; backend: BackendName; json?: boolean }
 
@@ -63,9 +62,6 @@ function writePicture(svg: string, svgPath?: string, pngPath?: string): void {
   if (svgPath) save(svgPath, svg);
   if (pngPath) save(pngPath, svgToPng(svg));
 }
-
-const fmt = (x: number, digits = 4): string =>
-  !Number.isFinite(x) ? String(x) : x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e5) ? x.toExponential(2) : x.toFixed(digits);
 
 // ------------------------------------------------------------------------ adding / copy
 
@@ -121,8 +117,9 @@ function trainCommand(parent: Command, task: LabTask): void {
         + `(baseline ${fmt(result.baseline)}) after ${result.steps} steps in ${result.seconds.toFixed(1)} s on ${be.name}\n`);
       if (result.recall_accuracy !== undefined) process.stdout.write(`recall accuracy ${(100 * result.recall_accuracy).toFixed(1)}%\n`);
       process.stdout.write(`spectral radius of W_hh: ${fmt(result.spectral_radius_start, 3)} at the start, ${fmt(result.spectral_radius_end, 3)} at the end\n`);
-      if (result.diverged) process.stdout.write(`training diverged: ${result.diverged}\n`);
     }
+    // A diverged run still reports and saves its last good model, then fails (compare tabulates it instead).
+    if (result.diverged) throw new Error(`${result.diverged}; ${o.save ? `the last good model is in ${o.save}` : 'the results are those of the last good model'}`);
   }));
 }
 
@@ -135,22 +132,9 @@ function resultLine(r: LabResult, backend: string, batch: number): Record<string
   return { task, ...named, ...rest, batch, backend };
 }
 
-async function lossChart(results: LabResult[], title?: string): Promise<string> {
-  const series: Series[] = results.map((r) => ({
-    name: results.length > 1 ? `${r.cell}${r.clip_norm > 0 ? '' : ' (no clip)'}` : 'training loss',
-    x: r.history.map((h) => h.step), y: r.history.map((h) => h.loss),
-  }));
-  const r0 = results[0], maxStep = Math.max(1, ...results.map((r) => r.steps));
-  series.push({ name: 'baseline', x: [1, maxStep], y: [r0.baseline, r0.baseline] });
-  return lineChart({
-    series, logY: true, xLabel: 'update', yLabel: r0.task === 'adding' ? 'MSE' : 'cross-entropy',
-    title: title ?? `${r0.task === 'adding' ? 'Adding problem, T' : 'Copy task, delay'} = ${r0.length}`,
-  });
-}
-
 // ------------------------------------------------------------------------------ models
 
-interface ModelSource { model: Model; task: LabTask | null; length: number | null; vocab: string[] | null; label: string }
+interface ModelSource extends ProbeModel { label: string }
 
 /** A saved model, or a fresh one from task flags (--cell, --task, --length, --hidden). */
 async function loadOrBuild(o: { model?: string; cell?: LabCell; task: LabTask; length?: number; hidden: number; seed: number }, be: Backend): Promise<ModelSource> {
@@ -173,58 +157,6 @@ interface GradflowOpts extends CommonOpts {
   svg?: string; png?: string;
 }
 
-/** The probe sequence: the lab task's own data, a given text, or random inputs (see the command help). */
-function probeBatch(src: ModelSource, o: GradflowOpts, rng: Rng): Batch {
-  const c = src.model.config;
-  if (src.task && (o.text === undefined)) {
-    const length = o.length ?? src.length;
-    if (!length) throw new UsageError('give the sequence length with --length');
-    return labBatch(src.task, length, o.batch, rng);
-  }
-  const every = c.outputMode === 'every', B = o.text !== undefined ? 1 : o.batch;
-  let T = o.length ?? 100, tokens: Int32Array | undefined, inputs: Float32Array | undefined;
-  let last: number | null = null;
-  if (o.text !== undefined) {
-    if (c.inputKind !== 'tokens' || !src.vocab) throw new UsageError('--text needs a model with a character vocabulary');
-    const index = new Map(src.vocab.map((s, i) => [s, i]));
-    const chars = [...o.text];
-    if (chars.length < 2) throw new UsageError('--text needs at least two characters (inputs, and the next one as the target)');
-    const ids = chars.map((ch) => {
-      const id = index.get(ch);
-      if (id === undefined) throw new UsageError(`--text: the character ${JSON.stringify(ch)} is not in the model's vocabulary`);
-      return id;
-    });
-    if (every) {
-      // Inputs are every character but the last; the last one is the target of the final prediction.
-      T = ids.length - 1;
-      tokens = Int32Array.from(ids.slice(0, T));
-      last = ids[T];
-    } else {
-      // A model with one output at the end (a classifier) reads the whole text; its class is drawn at random.
-      T = ids.length;
-      tokens = Int32Array.from(ids);
-    }
-  } else if (c.inputKind === 'tokens') {
-    tokens = new Int32Array(T * B);
-    for (let i = 0; i < tokens.length; i++) tokens[i] = rng.int(c.inputSize);
-  } else {
-    inputs = new Float32Array(T * B * c.inputSize);
-    for (let i = 0; i < inputs.length; i++) inputs[i] = rng.normal();
-  }
-  const batch: Batch = { T, B, tokens, inputs };
-  const rows = every ? T * B : B;
-  if (c.head === 'softmax') {
-    const targets = new Int32Array(rows);
-    for (let i = 0; i < rows; i++) targets[i] = rng.int(c.outputSize);
-    if (last !== null) {
-      if (last >= c.outputSize) throw new UsageError('the last character of --text is not one of the model\'s output classes');
-      targets[rows - 1] = last;
-    }
-    batch.targets = targets;
-  } else batch.targetValues = new Float32Array(rows * c.outputSize);
-  return batch;
-}
-
 function registerGradflow(lab: Command): void {
   const cmd = lab.command('gradflow')
     .description('‖∂L/∂h_t‖ at every step t for a loss at the end of the sequence, and the ratio last/first')
@@ -243,7 +175,8 @@ function registerGradflow(lab: Command): void {
     const be = await backendOf(o);
     const src = await loadOrBuild(o, be);
     const rng = new Rng(o.seed);
-    const batch = probeBatch(src, o, rng);
+    let batch: Batch;
+    try { batch = probeBatch(src, o, rng); } catch (e) { throw e instanceof ProbeError ? new UsageError(e.message) : e; }
     const g = gradFlow(src.model, batch, { layer: o.layer, rng: rng.fork() });
     checkFlow(src.model, batch, g);
     if (o.svg || o.png) writePicture(await gradChart([{ name: src.label, g }]), o.svg, o.png);
@@ -255,16 +188,6 @@ function registerGradflow(lab: Command): void {
     process.stdout.write(`ratio last/first ${ratioText(g)}; per step back in time the gradient is multiplied by ${fmt(g.per_step)} on average `
       + `(${g.per_step < 1 ? 'vanishing' : g.per_step > 1 ? 'exploding' : 'steady'})\n`);
   }));
-}
-
-/** The ratio last/first; infinite when ‖∂L/∂h_0‖ fell below the smallest float (it vanished completely). */
-const ratioText = (g: GradFlow): string => (g.ratio === Infinity ? '∞ (‖∂L/∂h_0‖ underflowed to 0)' : fmt(g.ratio, 3));
-
-async function gradChart(list: { name: string; g: GradFlow }[], title = 'Gradient flow: ‖∂L/∂h_t‖, loss at the last step'): Promise<string> {
-  return lineChart({
-    title, xLabel: 't', yLabel: '‖∂L/∂h_t‖', logY: true,
-    series: list.map(({ name, g }) => ({ name, x: g.grad_norms.map((_, t) => t), y: g.grad_norms })),
-  });
 }
 
 // ---------------------------------------------------------------------------- spectrum
@@ -360,76 +283,18 @@ function registerReport(lab: Command): void {
     const be = await backendOf(o);
     const seconds = o.time ?? (o.steps ? 0 : 10);
     const budget = [o.steps ? `${o.steps} updates` : '', seconds ? `${seconds} s` : ''].filter(Boolean).join(' or ');
-    const results: LabResult[] = [];
-    const flows: { T: number; list: { name: string; g: GradFlow }[] }[] = [];
-    const eigs: ReportSection[] = [];
-    for (const T of o.lengths) {
-      const flowAt: { name: string; g: GradFlow }[] = [];
-      for (const cell of o.cells) for (const clip of o.clipNorms) {
-        const { model, result } = trainLab({
-          task: 'adding', cell, length: T, hidden: o.hidden, batch: o.batch, optimizer: 'adam', clipNorm: clip,
-          steps: o.steps ?? 0, seconds, logEvery: o.logEvery, testSize: o.testSize, seed: o.seed,
-        }, be);
-        results.push(result);
-        if (o.json) jsonLine({ event: 'run', ...resultLine(result, be.name, o.batch) });
-        else process.stdout.write(`${cell} T=${T} clip=${clip}: test MSE ${fmt(result.test_loss)} after ${result.steps} steps, ρ ${fmt(result.spectral_radius_start, 3)} → ${fmt(result.spectral_radius_end, 3)}\n`);
-        if (clip === o.clipNorms[0]) {
-          // Gradient flow at the start (a fresh model of the same seed) and after training.
-          const probe = labBatch('adding', T, 20, new Rng(o.seed + 7));
-          const fresh = new Model(labModelConfig('adding', cell, o.hidden), be).init(new Rng(o.seed).fork());
-          flowAt.push({ name: `${cell} (init)`, g: gradFlow(fresh, probe) }, { name: `${cell} (trained)`, g: gradFlow(model, probe) });
-          if (T === o.lengths[o.lengths.length - 1] && (cell === 'elman' || cell === 'irnn')) {
-            const block = recurrentBlock(model);
-            const a = analyzeMatrix(block.W, block.H, { T: 0 });
-            eigs.push({
-              heading: `Eigenvalues of W_hh: ${cell}, T = ${T}, after training`,
-              text: `Spectral radius ${fmt(a.spectral_radius, 3)} (at initialisation ${fmt(result.spectral_radius_start, 3)}); largest singular value ${fmt(a.largest_singular_value, 3)}.`,
-              svg: await eigenPlot(a.eigenvalues, `${cell}, T = ${T}`),
-            });
-          }
-        }
-      }
-      flows.push({ T, list: flowAt });
-    }
-    const report = await buildReport(results, flows, eigs, { budget, backend: be.name, hidden: o.hidden, batch: o.batch, seed: o.seed });
+    const runs = await runLabReport({
+      cells: o.cells, lengths: o.lengths, clipNorms: o.clipNorms, hidden: o.hidden, batch: o.batch, steps: o.steps ?? 0, seconds,
+      logEvery: o.logEvery, testSize: o.testSize, seed: o.seed,
+    }, be, (result) => {
+      if (o.json) jsonLine({ event: 'run', ...resultLine(result, be.name, o.batch) });
+      else process.stdout.write(`${result.cell} T=${result.length} clip=${result.clip_norm}: test MSE ${fmt(result.test_loss)} after ${result.steps} steps, ρ ${fmt(result.spectral_radius_start, 3)} → ${fmt(result.spectral_radius_end, 3)}\n`);
+    });
+    const report = await buildReport(runs, { budget, backend: be.name, hidden: o.hidden, batch: o.batch, seed: o.seed });
     await writeReport(report, o.out, ext === '.md', o.png ?? false);
-    if (o.json) jsonLine({ event: 'report', out: o.out, runs: results.length });
+    if (o.json) jsonLine({ event: 'report', out: o.out, runs: runs.results.length });
     else process.stdout.write(`wrote ${o.out}\n`);
   }));
-}
-
-async function buildReport(results: LabResult[], flows: { T: number; list: { name: string; g: GradFlow }[] }[], eigs: ReportSection[],
-  info: { budget: string; backend: string; hidden: number; batch: number; seed: number }): Promise<Report> {
-  const sections: ReportSection[] = [{
-    heading: 'Setup',
-    text: `The adding problem (Hochreiter & Schmidhuber 1997; Le, Jaitly & Hinton 2015): two channels, numbers in [0, 1) and two markers, `
-      + `one in each half of the sequence; the target is the sum of the two marked numbers, read at the last step. `
-      + `Predicting the mean gives MSE ${fmt(ADDING_BASELINE_MSE, 3)}; a run "solves" the task below 0.01.\n\n`
-      + `Every run: ${info.hidden} hidden units, batch ${info.batch}, Adam (lr: ${LR_TEXT}), budget ${info.budget} per run, `
-      + `seed ${info.seed}, ${info.backend} backend. IRNN = ReLU Elman with W_hh = I (Le et al. 2015). `
-      + `ρ is the spectral radius of W_hh (LSTM: its g block, GRU: its n block).`,
-  }, {
-    heading: 'Results',
-    table: {
-      columns: ['cell', 'T', 'clip norm', 'updates', 'seconds', 'test MSE', 'baseline', 'solved', 'ρ start', 'ρ end'],
-      rows: results.map((r) => [r.cell, r.length, r.clip_norm > 0 ? r.clip_norm : 'none', r.steps, Number(r.seconds.toFixed(1)),
-        r.test_loss, Number(r.baseline.toFixed(4)), r.diverged ? 'diverged' : r.test_loss < 0.01 ? 'yes' : 'no', r.spectral_radius_start, r.spectral_radius_end]),
-    },
-  }];
-  for (const T of [...new Set(results.map((r) => r.length))]) {
-    const rs = results.filter((r) => r.length === T);
-    sections.push({ heading: `Training loss, T = ${T}`, svg: await lossChart(rs, `Adding problem, T = ${T}: training loss`), image: `loss-T${T}` });
-  }
-  for (const { T, list } of flows) {
-    const ratios = list.map(({ name, g }) => `${name}: ${ratioText(g)}`).join('; ');
-    sections.push({
-      heading: `Gradient flow, T = ${T}`,
-      text: `‖∂L/∂h_t‖ for a loss at the last step, over 20 test sequences, before and after training. Ratio last/first (large = vanishing): ${ratios}.`,
-      svg: await gradChart(list, `‖∂L/∂h_t‖, T = ${T}`), image: `gradflow-T${T}`,
-    });
-  }
-  eigs.forEach((s, i) => sections.push({ ...s, image: `eigenvalues-${i}` }));
-  return { title: 'recur lab: long-term dependencies on the adding problem', sections };
 }
 
 /** HTML inlines the pictures; Markdown gets them as files next to it (<base>-<name>.svg or .png). */

@@ -1,6 +1,6 @@
 /**
- * Data for forecasting and classification: scaling, chronological splits, forecast windows and
- * strict CSV / JSONL parsers whose errors name the offending line. Platform-free.
+ * Data for forecasting: scaling, chronological splits, forecast windows and a strict CSV parser
+ * whose errors name the offending line. Platform-free.
  */
 
 /**
@@ -167,38 +167,4 @@ export function parseCsv(text: string, column?: string | number): Float64Array {
     out[i] = Number(f);
   });
   return out;
-}
-
-export interface LabeledText { text: string; label: string }
-
-/**
- * Classification records, one JSON object {"text": string, "label": string | number} per line.
- * Labels are returned as strings so that 1 and "1" are one class; `classes` lists them sorted
- * (numerically when every label was a number), and a label's index in it is its class id.
- */
-export function parseJsonl(text: string): { records: LabeledText[]; classes: string[] } {
-  const records: LabeledText[] = [];
-  let allNumeric = true;
-  text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((line, i) => {
-    const at = `line ${i + 1}`;
-    if (line.trim() === '') return;
-    let rec: unknown;
-    try { rec = JSON.parse(line); } catch (e) { throw new Error(`${at}: malformed JSON (${(e as Error).message})`); }
-    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new Error(`${at}: expected a JSON object`);
-    const { text: t, label } = rec as Record<string, unknown>;
-    if (t === undefined) throw new Error(`${at}: missing "text"`);
-    if (typeof t !== 'string') throw new Error(`${at}: "text" must be a string`);
-    if (t.trim() === '') throw new Error(`${at}: empty "text"`);
-    if (label === undefined || label === null) throw new Error(`${at}: missing "label"`);
-    if (typeof label === 'number' ? !Number.isFinite(label) : typeof label !== 'string' || label === '') {
-      throw new Error(`${at}: "label" must be a non-empty string or a finite number`);
-    }
-    if (typeof label !== 'number') allNumeric = false;
-    records.push({ text: t, label: String(label) });
-  });
-  if (records.length === 0) throw new Error('JSONL is empty');
-  const classes = [...new Set(records.map((r) => r.label))];
-  classes.sort(allNumeric ? (a, b) => Number(a) - Number(b) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  if (classes.length < 2) throw new Error(`need at least two classes, found ${classes.length} (${classes.join(', ')})`);
-  return { records, classes };
 }

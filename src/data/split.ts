@@ -1,14 +1,6 @@
 /** Seeded stratified train/validation/test split. Platform-free. */
 import { Rng } from '../util/rng.js';
 
-function shuffle<T>(a: T[], rng: Rng): T[] {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
-}
-
 /**
  * Splits every class separately in the given proportions, so that each part keeps the class balance
  * of the whole (a plain random split can leave a rare class out of the test set). The result is a
@@ -35,7 +27,7 @@ export function stratifiedSplit<T>(
   const rng = new Rng(seed);
   let out = { train: [] as T[], val: [] as T[], test: [] as T[] };
   for (const k of [...byClass.keys()].sort()) {
-    const list = shuffle(byClass.get(k)!, rng);
+    const list = rng.shuffle(byClass.get(k)!);
     const nVal = Math.round(list.length * val);
     const nTest = Math.min(Math.round(list.length * test), list.length - nVal);
     // concat, not push(...spread), which overflows the stack for very large classes.
@@ -45,8 +37,8 @@ export function stratifiedSplit<T>(
       train: out.train.concat(list.slice(nVal + nTest)),
     };
   }
-  shuffle(out.train, rng);
-  shuffle(out.val, rng);
-  shuffle(out.test, rng);
+  rng.shuffle(out.train);
+  rng.shuffle(out.val);
+  rng.shuffle(out.test);
   return out;
 }

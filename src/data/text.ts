@@ -280,11 +280,7 @@ export class SequenceBatcher {
     const rng = new Rng((this.seed ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0);
     const p = new Uint32Array(this.encoded.length);
     for (let i = 0; i < p.length; i++) p[i] = i;
-    for (let i = p.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      const t = p[i]; p[i] = p[j]; p[j] = t;
-    }
-    return p;
+    return rng.shuffle(p);
   }
 }
 

@@ -2,19 +2,29 @@
  * A Model and its recur model file: the tensors under their PyTorch names, the architecture as
  * `config`, plus whatever the task stores (vocabulary, training state for --resume, optimizer moments).
  */
-import type { Backend } from '../kernels/backend.js';
+import type { Backend, Buf } from '../kernels/backend.js';
 import { makeConfig, type ModelConfig } from '../nn/config.js';
 import { Model, tensorSpecs } from '../nn/model.js';
-import type { Optimizer } from '../train/optim.js';
+import type { Params } from '../nn/params.js';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { ModelFileError, type Tensor } from './safetensors.js';
+
+/**
+ * What the file needs of an optimizer: its moment buffers by PyTorch state name, each laid out like
+ * the flat parameters (train/optim.ts's Optimizer is one; io/ does not depend on train/).
+ */
+export interface OptimizerSlots {
+  readonly params: Params;
+  readonly slots: Readonly<Record<string, Buf>>;
+  slotNames(): string[];
+}
 
 export interface ModelFileExtras {
   vocab?: string[] | null;
   training?: Record<string, unknown> | null;
   task?: Record<string, unknown> | null;
   /** Save the optimizer's moments (for an exact --resume). */
-  optimizer?: Optimizer | null;
+  optimizer?: OptimizerSlots | null;
 }
 
 export function encodeModel(model: Model, extras: ModelFileExtras = {}): Uint8Array {
@@ -51,7 +61,7 @@ export function decodeModel(bytes: Uint8Array, be: Backend): LoadedModel {
 }
 
 /** Restore optimizer moments saved by encodeModel (names `slot.tensor`). */
-export function restoreOptimizer(opt: Optimizer, ck: Checkpoint): void {
+export function restoreOptimizer(opt: OptimizerSlots, ck: Checkpoint): void {
   const params = opt.params;
   for (const slot of opt.slotNames()) {
     const buf = opt.slots[slot];

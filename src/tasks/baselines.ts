@@ -83,6 +83,11 @@ export function mlpSpecs(c: MlpConfig): TensorSpec[] {
   return specs;
 }
 
+/** The state of a network without recurrence: nothing. */
+/** A baseline reads each batch on its own: its state is empty. */
+export type MlpState = object;
+const EMPTY_STATE: MlpState = {};
+
 export class Mlp {
   readonly config: MlpConfig;
   readonly params: Params;
@@ -164,7 +169,7 @@ export class Mlp {
    * Pool each sequence (up to its real length), run the network, and with targets return the mean
    * loss (keeping dlogits for backward when training). Outputs are in `logits` [B×O].
    */
-  forward(batch: Batch, opts: { train?: boolean } = {}): LossValue | null {
+  forward(batch: Batch, _state: MlpState | null = null, opts: { train?: boolean } = {}): LossValue | null {
     const c = this.config, { T, B } = batch;
     if (!(T > 0 && B > 0)) throw new Error('a batch needs at least one step and one sequence');
     this.ensure(T, B);
@@ -283,6 +288,9 @@ export class Mlp {
     for (let i = 0; i < B * O; i++) this.targetVals[i] = batch.targetValues[i];
     return true;
   }
+
+  /** A feed-forward network carries nothing from batch to batch: its state is empty (the Trainer's shape). */
+  newState(_B?: number, _rng?: Rng): MlpState { return EMPTY_STATE; }
 
   /** Gradients of the last forward's loss, added into `grads`. */
   backward(): void {

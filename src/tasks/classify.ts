@@ -14,11 +14,14 @@ import { describeKind } from '../io/json-guard.js';
 import type { CellType } from '../nn/config.js';
 import { Model, type Batch } from '../nn/model.js';
 import { stratifiedSplit } from '../data/split.js';
-import type { LabeledText } from '../data/series.js';
+import type { LabeledText } from '../data/jsonl.js';
+import { BestSnapshot } from '../train/best.js';
+import { TrainingDiverged, TrainLoop } from '../train/loop.js';
+import { constantSchedule } from '../train/schedule.js';
 import { Rng } from '../util/rng.js';
 import { Mlp, type Pooling } from './baselines.js';
 import { classificationMetrics, type ClassificationMetrics } from './metrics.js';
-import { decodeNet, encodeNet, forwardNet, isMlp, NetTrainer, probabilities, restore, snapshot, type Net } from './net.js';
+import { decodeNet, encodeNet, forwardNet, isMlp, netStep, netTrainer, probabilities, type Net } from './net.js';
 import { TokenVocab, type TokenMode } from './tokenize.js';
 
 export type ClassifierModel = 'elman' | 'jordan' | 'lstm' | 'gru' | 'window' | 'mean' | 'bow';
@@ -156,21 +159,13 @@ export function padBatch(seqs: readonly Int32Array[], idx: readonly number[], la
  */
 export function bucketBatches(lengths: readonly number[], batch: number, rng: Rng): number[][] {
   const idx = [...lengths.keys()];
-  shuffle(idx, rng);
+  rng.shuffle(idx);
   const pool = batch * 50, out: number[][] = [];
   for (let p = 0; p < idx.length; p += pool) {
     const part = idx.slice(p, p + pool).sort((a, b) => lengths[a] - lengths[b]);
     for (let i = 0; i < part.length; i += batch) out.push(part.slice(i, i + batch));
   }
-  return shuffle(out, rng);
-}
-
-function shuffle<T>(a: T[], rng: Rng): T[] {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
+  return rng.shuffle(out);
 }
 
 /** The network for a model name: a recurrent classifier reading the last state, or a baseline. */
@@ -216,6 +211,8 @@ export interface TrainedClassifier {
   seconds: number;
   /** Validation scores of the kept parameters. */
   val: EvalResult;
+  /** Why training stopped early, if it diverged (the kept parameters are the best validated, or the last good ones). */
+  diverged?: string;
 }
 
 export interface TrainHooks {
@@ -248,39 +245,44 @@ export function trainClassifier(be: Backend, data: ClassifyData, opts: Partial<C
   const net = buildNet(be, o, vocab.size, C);
   net.init(rng.fork());
   const clf = new TextClassifier(net, vocab, data.classes, o.maxLen, o.model);
-  const trainer = new NetTrainer(net, { lr: o.lr, clipNorm: o.clipNorm, rng: rng.fork() });
+  const trainer = netTrainer(net, { lr: o.lr, clipNorm: o.clipNorm, rng: rng.fork() });
   const lengths = train.seqs.map((s) => s.length);
   const t0 = now();
-  const elapsed = () => (now() - t0) / 1000;
-  let best: { snap: Float32Array; val: EvalResult } | null = null;
-  let steps = 0, epoch = 0, done = 0, lossSum = 0, lossN = 0;
-  const check = (frac: number) => {
-    const v = evaluate(clf, val.seqs, val.labels);
-    const better = !best || v.metrics.accuracy > best.val.metrics.accuracy
-      || (v.metrics.accuracy === best.val.metrics.accuracy && v.loss < best.val.loss);
-    if (better) best = { snap: snapshot(net.params), val: v };
-    hooks.onProgress?.({ step: steps, epoch: frac, seconds: elapsed(), trainLoss: lossN ? lossSum / lossN : NaN,
+  const wall = () => (now() - t0) / 1000;
+  // The epoch's batches and the next one to train on.
+  let batches = bucketBatches(lengths, o.batch, rng), i = 0, epoch = 0;
+  const loop = new TrainLoop((lr) => netStep(trainer, padBatch(train.seqs, batches[i], train.labels), lr), {
+    budget: { seconds: o.time > 0 ? o.time : null, epochs: o.epochs > 0 ? o.epochs : null },
+    schedule: constantSchedule(o.lr), guard: { uniformLoss: Math.log(C) }, params: net.params,
+    epoch: () => epoch + i / batches.length, now,
+  });
+  const best = new BestSnapshot<EvalResult>(net.params, (a, b) => a.metrics.accuracy > b.metrics.accuracy
+    || (a.metrics.accuracy === b.metrics.accuracy && a.loss < b.loss));
+  let lossSum = 0, lossN = 0, diverged: string | undefined;
+  const check = () => {
+    const v = evaluate(clf, val.seqs, val.labels), better = best.offer(v);
+    hooks.onProgress?.({ step: loop.step, epoch: epoch + i / batches.length, seconds: wall(), trainLoss: lossN ? lossSum / lossN : NaN,
       val: { loss: v.loss, accuracy: v.metrics.accuracy }, best: better });
     lossSum = lossN = 0;
   };
-  const outOfTime = () => o.time > 0 && elapsed() >= o.time;
-  let stopped = false;
-  while (!stopped && !(o.epochs > 0 && epoch >= o.epochs)) {
-    const batches = bucketBatches(lengths, o.batch, rng);
-    const every = Math.max(1, Math.ceil(batches.length / 4));
-    for (let i = 0; i < batches.length; i++) {
-      lossSum += trainer.step(padBatch(train.seqs, batches[i], train.labels));
-      lossN++; steps++;
-      done = epoch + (i + 1) / batches.length;
-      if (outOfTime()) { stopped = true; break; }
-      if ((i + 1) % every === 0 && i + 1 < batches.length) check(done);
+  try {
+    while (!loop.done) {
+      const every = Math.max(1, Math.ceil(batches.length / 4));
+      lossSum += loop.next().loss; lossN++; i++;
+      // Validation four times per epoch and at its end (or when the budget runs out).
+      if (i === batches.length || loop.done) check();
+      else if (i % every === 0) check();
+      if (i === batches.length) { epoch++; i = 0; if (!loop.done) batches = bucketBatches(lengths, o.batch, rng); }
     }
-    epoch++;
-    check(done);
+  } catch (e) {
+    if (!(e instanceof TrainingDiverged)) throw e;
+    diverged = e.message;
   }
-  const kept = best as { snap: Float32Array; val: EvalResult } | null;
-  if (kept) restore(net.params, kept.snap);
-  return { classifier: clf, steps, epochs: done, seconds: elapsed(), val: kept ? kept.val : evaluate(clf, val.seqs, val.labels) };
+  const kept = best.restore();
+  return {
+    classifier: clf, steps: loop.step, epochs: epoch + i / batches.length, seconds: wall(), val: kept ?? evaluate(clf, val.seqs, val.labels),
+    ...(diverged ? { diverged } : {}),
+  };
 }
 
 /** Scores of a trained classifier on labelled records (labels must be among its classes). */

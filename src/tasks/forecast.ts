@@ -20,11 +20,14 @@ import { describeKind } from '../io/json-guard.js';
 import type { CellType } from '../nn/config.js';
 import { Model, type Batch } from '../nn/model.js';
 import { chronologicalSplit, Scaler } from '../data/series.js';
+import { BestSnapshot } from '../train/best.js';
+import { Cadence } from '../train/cadence.js';
+import { TrainingDiverged, TrainLoop } from '../train/loop.js';
 import { Rng } from '../util/rng.js';
 import { Mlp } from './baselines.js';
 import { addDays, HOLIDAYS, usHoliday, yearPhase } from './calendar.js';
 import { errorMetrics, type ErrorMetrics } from './metrics.js';
-import { decodeNet, encodeNet, isMlp, NetTrainer, restore, snapshot, type Net } from './net.js';
+import { decodeNet, encodeNet, isMlp, netStep, netTrainer, type Net } from './net.js';
 
 export type ForecastModel = 'elman' | 'jordan' | 'lstm' | 'gru' | 'window' | 'mean';
 export const FORECAST_RNNS: ForecastModel[] = ['elman', 'jordan', 'lstm', 'gru'];
@@ -240,6 +243,8 @@ export interface TrainedForecaster {
   seconds: number;
   /** Validation score of the kept parameters (data units). */
   val: ErrorMetrics;
+  /** Why training stopped early, if it diverged (the kept parameters are the best validated ones). */
+  diverged?: string;
 }
 
 /** Refuse a series or settings that cannot be trained and scored; returns the split. */
@@ -260,7 +265,8 @@ export function checkSeries(data: SeriesData, opts: Partial<ForecastOptions>): S
 /**
  * Train on the training span: random sequences (recurrent) or windows (feed-forward) whose targets all
  * lie inside it. Validation MAE is checked every 50 updates and at the end, and the best parameters
- * are kept. The learning rate follows a cosine from `lr` down to lr/20 over the budget.
+ * are kept. The learning rate follows a cosine from `lr` down to lr/20 over the budget (steps or
+ * seconds of training, whichever runs out first).
  */
 export function trainForecaster(be: Backend, data: SeriesData, opts: Partial<ForecastOptions>,
   hooks: { now?: () => number; onProgress?: (p: ForecastProgress) => void } = {}): TrainedForecaster {
@@ -275,9 +281,9 @@ export function trainForecaster(be: Backend, data: SeriesData, opts: Partial<For
   net.init(rng.fork());
   const fc = new Forecaster(net, scaler, { model: o.model, horizon: H, season: o.season, window: o.window },
     { dates: !!data.dates, holidays: !!data.dates && o.holidays });
-  const trainer = new NetTrainer(net, { lr: o.lr, clipNorm: o.clipNorm, rng: rng.fork() });
+  const trainer = netTrainer(net, { lr: o.lr, clipNorm: o.clipNorm, rng: rng.fork() });
   const now = hooks.now ?? (() => performance.now());
-  const t0 = now(), elapsed = () => (now() - t0) / 1000;
+  const t0 = now(), wall = () => (now() - t0) / 1000;
   const trainEnd = split.valStart; // targets of training sequences stay below this index
   const rnn = !isMlp(net);
   // Recurrent sequences: T steps from s, targets up to s + T − 1 + H < trainEnd.
@@ -286,27 +292,39 @@ export function trainForecaster(be: Backend, data: SeriesData, opts: Partial<For
   const lastStart = rnn ? trainEnd - H - T : trainEnd - 1 - H; // last sequence start / last window origin
   const firstStart = rnn ? 0 : N - 1;
   const valMae = () => scoreSpan(values, fc.forecast(feat, split.testStart), H, split.valStart, split.testStart).all;
-  let best: { snap: Float32Array; val: ErrorMetrics } | null = null;
-  let steps = 0, lossSum = 0, lossN = 0;
+  const best = new BestSnapshot<ErrorMetrics>(net.params, (a, b) => a.mae < b.mae);
+  let lossSum = 0, lossN = 0, diverged: string | undefined;
   const check = () => {
-    const v = valMae(), better = !best || v.mae < best.val.mae;
-    if (better) best = { snap: snapshot(net.params), val: v };
-    hooks.onProgress?.({ step: steps, seconds: elapsed(), trainLoss: lossN ? lossSum / lossN : NaN, valMae: v.mae, best: better });
+    const v = valMae(), better = best.offer(v);
+    hooks.onProgress?.({ step: loop.step, seconds: wall(), trainLoss: lossN ? lossSum / lossN : NaN, valMae: v.mae, best: better });
     lossSum = lossN = 0;
   };
-  const progress = () => Math.min(1, Math.max(o.time > 0 ? elapsed() / o.time : 0, o.steps > 0 ? steps / o.steps : 0));
-  while (progress() < 1) {
+  // Squared error has no uniform guess: the divergence guard measures against the first loss.
+  const loop = new TrainLoop((lr) => {
     const starts = Array.from({ length: o.batch }, () => firstStart + rng.int(lastStart - firstStart + 1));
-    const batch = rnn ? sequenceBatch(feat, starts, T, scaled, H) : windowBatch(feat, starts, N, scaled, H);
-    const lr = o.lr * (0.05 + 0.95 * 0.5 * (1 + Math.cos(Math.PI * progress())));
-    lossSum += trainer.step(batch, lr); lossN++; steps++;
-    if (steps % 50 === 0) check();
+    return netStep(trainer, rnn ? sequenceBatch(feat, starts, T, scaled, H) : windowBatch(feat, starts, N, scaled, H), lr);
+  }, {
+    budget: { seconds: o.time > 0 ? o.time : null, steps: o.steps > 0 ? o.steps : null },
+    schedule: { kind: 'cosine', lr: o.lr, lrMin: o.lr * LR_FLOOR, warmup: 0 }, guard: { uniformLoss: null }, params: net.params, now,
+  });
+  const validation = new Cadence({ steps: VAL_EVERY }, loop);
+  try {
+    while (!loop.done) {
+      lossSum += loop.next().loss; lossN++;
+      if (validation.due) { check(); validation.done(); }
+    }
+  } catch (e) {
+    if (!(e instanceof TrainingDiverged)) throw e;
+    diverged = e.message;
   }
-  if (steps % 50 !== 0 || steps === 0) check();
-  const kept = best as { snap: Float32Array; val: ErrorMetrics } | null;
-  restore(net.params, kept!.snap);
-  return { forecaster: fc, features: feat, split, steps, seconds: elapsed(), val: kept!.val };
+  if (loop.step % VAL_EVERY !== 0 || loop.step === 0 || diverged) check();
+  return { forecaster: fc, features: feat, split, steps: loop.step, seconds: wall(), val: best.restore()!, ...(diverged ? { diverged } : {}) };
 }
+
+/** The cosine schedule ends at this fraction of the learning rate. */
+const LR_FLOOR = 0.05;
+/** Updates between validations. */
+const VAL_EVERY = 50;
 
 export interface ForecastReport {
   model: ForecastModel;

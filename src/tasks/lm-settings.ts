@@ -23,8 +23,9 @@ export interface LmArch {
   bidirectional: boolean;
 }
 
-export type Schedule = 'constant' | 'cosine' | 'linear';
-export const SCHEDULES: Schedule[] = ['constant', 'cosine', 'linear'];
+/** The learning-rate schedules (train/schedule.ts) under the names the settings use. */
+export { SCHEDULE_NAMES as SCHEDULES, type ScheduleName as Schedule } from '../train/schedule.js';
+import { SCHEDULE_NAMES as SCHEDULES, type ScheduleName as Schedule } from '../train/schedule.js';
 
 /** Training hyper-parameters; stored in the model file so that --resume continues with the same ones. */
 export interface LmSettings {

@@ -23,14 +23,15 @@ import type { Backend } from '../kernels/backend.js';
 import type { ModelConfig } from '../nn/config.js';
 import { Model, type RecurrentState } from '../nn/model.js';
 import { Optimizer } from '../train/optim.js';
-import { DivergedError, Trainer } from '../train/trainer.js';
-import { restoreOptimizer } from '../io/model-file.js';
-import { ModelFileError } from '../io/safetensors.js';
-import { SEQ_MARK, SequenceBatcher, StreamBatcher, splitTrainVal, Vocab, type StreamPosition } from '../data/text.js';
+import { Cadence, type Every } from '../train/cadence.js';
+import { TrainingDiverged, TrainLoop } from '../train/loop.js';
+import { Trainer, type StepStats } from '../train/trainer.js';
+import { SEQ_MARK, SequenceBatcher, StreamBatcher, splitTrainVal, Vocab } from '../data/text.js';
 import { Rng } from '../util/rng.js';
-import { encodeLm, lmConfigProblem, stateFromJson, stateToJson, type LmMode, type LmTask, type LoadedLm } from './lm-file.js';
+import { encodeLm, lmConfigProblem, type LmMode, type LmTask, type LoadedLm } from './lm-file.js';
+import { readTrainingState, restoreTraining, stateToJson, type LmDataInfo, type LmTrainingState } from './lm-resume.js';
 import { bitsPerChar, evaluateLines, evaluateStream, recurrentSpectrum, type EvalResult } from './lm-eval.js';
-import { DEFAULT_ARCH, DEFAULT_SETTINGS, isInt, isNum, settingsProblem, type LmArch, type LmSettings } from './lm-settings.js';
+import { DEFAULT_ARCH, settingsProblem, type LmArch, type LmSettings } from './lm-settings.js';
 import { generate, generateLines, Sampler } from './sample.js';
 
 export * from './lm-settings.js';
@@ -59,18 +60,12 @@ export function splitLines(text: string): string[] {
 
 /** A fixed shuffle (independent of the seed) so that the held-out lines are a property of the data. */
 function shuffleLines(lines: string[]): string[] {
-  const rng = new Rng(0x6c696e65), out = [...lines];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
+  return new Rng(0x6c696e65).shuffle([...lines]);
 }
 
 // ------------------------------------------------------------------------------ the job
 
-/** A cadence: every n steps, or every s seconds of training time. */
-export type Every = { steps: number } | { seconds: number };
+export type { Every } from '../train/cadence.js';
 
 export interface LmCadence {
   log: Every;
@@ -170,10 +165,8 @@ export class LmJob {
   readonly settings: LmSettings;
   readonly optimizer: Optimizer;
   readonly trainer: Trainer;
-  /** Steps taken (counting those before a resume). */
-  step = 0;
-  /** Seconds of training (counting those before a resume). */
-  elapsed = 0;
+  /** Budget, schedule, clock and divergence. */
+  readonly loop: TrainLoop;
   /** Smoothed training loss and speed of the recent steps (for a live display), null before the first step. */
   recent: { loss: number; charsPerS: number } | null = null;
   /** Training and validation sizes in characters (stream) or lines (lines). */
@@ -187,7 +180,7 @@ export class LmJob {
   private readonly trainIds: Int32Array | null = null;
   private readonly trainLines: string[] | null = null;
   private readonly state: RecurrentState;
-  private readonly dataInfo: { mode: LmMode; chars: number; hash: string };
+  private readonly dataInfo: LmDataInfo;
   private readonly now: () => number;
 
   constructor(input: LmJobInput) {
@@ -195,7 +188,7 @@ export class LmJob {
     this.now = input.now ?? (() => performance.now());
     const resume = input.resume;
     const base = resume ?? input.from ?? null;
-    const training = resume ? resumeRecord(resume) : null;
+    const training = resume ? readTrainingState(resume.checkpoint) : null;
     this.settings = training ? { ...training.settings, ...(input.budget ?? {}) } : { ...input.settings };
     const problem = settingsProblem(this.settings);
     if (problem) throw new Error(problem);
@@ -283,36 +276,26 @@ export class LmJob {
     this.trainRng = new Rng(seedOf(s.seed, 2));
     this.trainer = new Trainer(this.model, this.optimizer, { clipNorm: s.clipNorm, clipValue: s.clipValue, rng: this.trainRng });
     this.state = this.model.newState(s.batch, this.trainRng);
+    this.loop = new TrainLoop((lr) => this.update(lr), {
+      budget: { steps: s.steps, seconds: s.time },
+      schedule: { kind: s.schedule, lr: s.lr, lrMin: s.lrMin, warmup: s.warmup },
+      guard: { uniformLoss: Math.log(this.vocab.size) }, params: this.model.params, now: this.now,
+    });
 
-    if (training && resume) this.restore(training, resume);
+    if (training && resume) {
+      restoreTraining(training, resume.checkpoint, { optimizer: this.optimizer, batcher: (this.stream ?? this.lines)!, rng: this.trainRng, state: this.stream ? this.state : null });
+      this.loop.step = training.step;
+      this.loop.elapsed = training.elapsed;
+    }
   }
 
-  /** Put the run where the file left it: step, clock, data position, generators, optimizer, carried state. */
-  private restore(t: ResumeRecord, file: LoadedLm): void {
-    const what = 'model file';
-    const bad = (why: string): never => { throw new ModelFileError(`${what} training state cannot be resumed: ${why}`); };
-    this.step = t.step;
-    this.elapsed = t.elapsed;
-    try { (this.stream ?? this.lines)!.position = t.position; } catch (e) { bad((e as Error).message); }
-    try { this.trainRng.setState(t.rng); } catch { bad('the random generator state is invalid'); }
-    const o = t.optimizer;
-    if (o.name !== this.settings.optimizer) bad(`the optimizer state is for ${String(o.name)}, not ${this.settings.optimizer}`);
-    if (!isInt(o.step, 0)) bad('the optimizer step count is invalid');
-    restoreOptimizer(this.optimizer, file.checkpoint);
-    this.optimizer.step = o.step as number;
-    if (this.stream) stateFromJson(t.state, this.state, what);
-  }
+  /** Steps taken (counting those before a resume). */
+  get step(): number { return this.loop.step; }
+  /** Seconds of training (counting those before a resume). */
+  get elapsed(): number { return this.loop.elapsed; }
 
   /** Learning rate of the next step: warm-up, then the schedule over the budget (steps, or training time). */
-  lr(): number {
-    const s = this.settings;
-    const p = s.steps !== null ? (s.steps > 0 ? Math.min(1, this.step / s.steps) : 1) : Math.min(1, this.elapsed / s.time!);
-    let lr = s.lr;
-    if (s.schedule === 'cosine') lr = s.lrMin + (s.lr - s.lrMin) * 0.5 * (1 + Math.cos(Math.PI * p));
-    else if (s.schedule === 'linear') lr = s.lr + (s.lrMin - s.lr) * p;
-    if (s.warmup > 0 && this.step < s.warmup) lr *= (this.step + 1) / s.warmup;
-    return lr;
-  }
+  lr(): number { return this.loop.lr(); }
 
   /** Epochs done, fractional. */
   get epoch(): number {
@@ -320,31 +303,33 @@ export class LmJob {
     const p = this.lines!.position; return p.epoch + p.offset / this.lines!.size;
   }
 
-  get done(): boolean {
-    const s = this.settings;
-    return s.steps !== null ? this.step >= s.steps : this.elapsed >= s.time!;
-  }
+  get done(): boolean { return this.loop.done; }
 
-  /** One update. Returns the loss, the gradient norm before clipping and the characters it trained on. */
-  trainStep(): { loss: number; gradNorm: number; chars: number } {
-    const m = this.model, lr = this.lr();
+  /**
+   * One update. Returns the loss, the gradient norm before clipping, the characters it trained on,
+   * its seconds and whether its loss was healthy (divergence.ts); throws LmDivergedError.
+   */
+  trainStep(): { loss: number; gradNorm: number; chars: number; seconds: number; healthy: boolean } {
     try {
-      if (this.stream) {
-        const b = this.stream.next();
-        if (b.reset) m.resetState(this.state, null, this.trainRng);
-        const st = this.trainer.step({ T: this.settings.seq, B: this.settings.batch, tokens: b.inputs, targets: b.targets }, this.state, lr);
-        this.step++;
-        return { loss: st.loss, gradNorm: st.gradNorm, chars: st.count };
-      }
-      const b = this.lines!.next();
-      m.resetState(this.state, null, this.trainRng);
-      const st = this.trainer.step({ T: b.steps, B: b.batch, tokens: b.inputs, targets: b.targets, lengths: b.lengths }, this.state, lr);
-      this.step++;
-      return { loss: st.loss, gradNorm: st.gradNorm, chars: st.count };
+      const r = this.loop.next();
+      return { loss: r.loss, gradNorm: r.gradNorm, chars: r.count, seconds: r.seconds, healthy: r.healthy };
     } catch (e) {
-      if (e instanceof DivergedError) throw new LmDivergedError(`training diverged at step ${this.step + 1}: ${e.message}`, this.step + 1);
+      if (e instanceof TrainingDiverged) throw new LmDivergedError(e.message, e.step);
       throw e;
     }
+  }
+
+  /** The update itself: the next batch (streams carry their state; lines start from h0) at rate `lr`. */
+  private update(lr: number): StepStats {
+    const m = this.model;
+    if (this.stream) {
+      const b = this.stream.next();
+      if (b.reset) m.resetState(this.state, null, this.trainRng);
+      return this.trainer.step({ T: this.settings.seq, B: this.settings.batch, tokens: b.inputs, targets: b.targets }, this.state, lr);
+    }
+    const b = this.lines!.next();
+    m.resetState(this.state, null, this.trainRng);
+    return this.trainer.step({ T: b.steps, B: b.batch, tokens: b.inputs, targets: b.targets, lengths: b.lengths }, this.state, lr);
   }
 
   /** Loss on the held-out text (null without one). Stream mode reads it as `batch` streams side by side. */
@@ -365,11 +350,11 @@ export class LmJob {
     }
   }
 
-  /** What --resume needs, as JSON for the file's `training` entry. */
-  trainingRecord(): Record<string, unknown> {
+  /** What --resume needs: the file's `training` entry. */
+  trainingRecord(): LmTrainingState {
     return {
       step: this.step, elapsed: this.elapsed, seed: this.settings.seed, settings: { ...this.settings },
-      position: (this.stream ?? this.lines)!.position, rng: this.trainRng.getState(), optimizer: this.optimizer.toJSON(),
+      position: (this.stream ?? this.lines)!.position, rng: this.trainRng.getState(), optimizer: this.optimizer.toJSON() as LmTrainingState['optimizer'],
       state: this.stream ? stateToJson(this.state) : null, data: { ...this.dataInfo },
     };
   }
@@ -383,73 +368,89 @@ export class LmJob {
    * Train until the budget is spent (or shouldStop), reporting through the callbacks.
    *
    * Saving is one step behind: a save encodes the model when it is due, but hands the bytes to onSave
-   * only after the next step's forward pass has given a finite loss with those parameters. So the file
-   * never holds parameters that already produce NaN, and when training diverges the last saved model
-   * is a good one. The final model is saved once its validation loss (or, without validation text,
-   * its loss on a training batch) is finite.
+   * only after the next step's forward pass has given a healthy loss with those parameters (finite,
+   * and not above the divergence limit: divergence.ts). So the file never holds parameters that
+   * already produce NaN or a loss worse than guessing. The run's starting point is held the same way
+   * (without writing it): when training diverges before any save was confirmed, it is the last good
+   * model and is written then. The final model is saved once its validation loss (or, without
+   * validation text, its loss on a training batch) is finite.
    */
   async run(events: LmEvents = {}, cadence: LmCadence = DEFAULT_CADENCE): Promise<LmSummary> {
     const startStep = this.step;
-    const last = { log: this.mark(), val: this.mark(), save: this.mark(), sample: this.mark(), spectrum: this.mark() };
+    const loop = this.loop;
+    const last = {
+      log: new Cadence(cadence.log, loop), val: new Cadence(cadence.val, loop), save: new Cadence(cadence.save, loop),
+      sample: new Cadence(cadence.sample, loop), spectrum: new Cadence(cadence.spectrum, loop),
+    };
     let acc = { loss: 0, grad: 0, chars: 0, time: 0, n: 0 };
     let totalChars = 0, totalTime = 0, lastTrainLoss: number | null = null;
     let lastVal: { step: number; r: EvalResult } | null = null;
     let stopped: LmSummary['stopped'] = 'budget';
-    let pending: { bytes: Uint8Array; step: number } | null = null;
+    // Encoded parameters waiting for the next step to show they are good; `write`: a save is due.
+    let pending: { bytes: Uint8Array; step: number; write: boolean } | null = events.onSave ? { bytes: this.encode(), step: this.step, write: false } : null;
+    let good: { bytes: Uint8Array; step: number; written: boolean } | null = null;
     const checkVal = (r: EvalResult | null): EvalResult | null => {
       if (r && !Number.isFinite(r.loss)) throw new LmDivergedError(`training diverged at step ${this.step}: the validation loss became ${r.loss}`, this.step);
       return r;
     };
 
-    while (!this.done) {
-      if (events.shouldStop?.()) { stopped = 'interrupted'; break; }
-      const t0 = this.now();
-      const lr = this.lr();
-      const r = this.trainStep();
-      const dt = (this.now() - t0) / 1000;
-      this.elapsed += dt;
-      acc.loss += r.loss; acc.grad += r.gradNorm; acc.chars += r.chars; acc.time += dt; acc.n++;
-      totalChars += r.chars; totalTime += dt;
-      const rate = dt > 0 ? r.chars / dt : 0;
-      this.recent = this.recent ? { loss: 0.9 * this.recent.loss + 0.1 * r.loss, charsPerS: 0.9 * this.recent.charsPerS + 0.1 * rate } : { loss: r.loss, charsPerS: rate };
-      // The parameters held for saving have just given a finite loss: write them.
-      if (pending) { await events.onSave?.(pending.bytes, pending.step); pending = null; }
+    try {
+      while (!this.done) {
+        if (events.shouldStop?.()) { stopped = 'interrupted'; break; }
+        const lr = this.lr();
+        const r = this.trainStep();
+        const dt = r.seconds;
+        acc.loss += r.loss; acc.grad += r.gradNorm; acc.chars += r.chars; acc.time += dt; acc.n++;
+        totalChars += r.chars; totalTime += dt;
+        const rate = dt > 0 ? r.chars / dt : 0;
+        this.recent = this.recent ? { loss: 0.9 * this.recent.loss + 0.1 * r.loss, charsPerS: 0.9 * this.recent.charsPerS + 0.1 * rate } : { loss: r.loss, charsPerS: rate };
+        // The parameters held for saving have just given a healthy loss: they are good; write them if due.
+        if (pending && r.healthy) {
+          if (pending.write) await events.onSave?.(pending.bytes, pending.step);
+          good = { bytes: pending.bytes, step: pending.step, written: pending.write };
+        }
+        pending = null;
 
-      const valDue = this.due(cadence.val, last.val) || (this.done && cadence.val !== null);
-      let val: EvalResult | null = null;
-      if (valDue) { val = checkVal(this.validate()); last.val = this.mark(); if (val) lastVal = { step: this.step, r: val }; }
-      let spec: ReturnType<typeof recurrentSpectrum> | undefined;
-      if (this.due(cadence.spectrum, last.spectrum)) { spec = recurrentSpectrum(this.model); last.spectrum = this.mark(); }
-      let sample: string | undefined;
-      if (this.due(cadence.sample, last.sample) && !this.done) {
-        sample = this.sample(this.mode === 'lines' ? PERIODIC_LINES : cadence.sampleLength, cadence.temperature);
-        last.sample = this.mark();
+        const valDue = last.val.due || (this.done && cadence.val !== null);
+        let val: EvalResult | null = null;
+        if (valDue) { val = checkVal(this.validate()); last.val.done(); if (val) lastVal = { step: this.step, r: val }; }
+        let spec: ReturnType<typeof recurrentSpectrum> | undefined;
+        if (last.spectrum.due) { spec = recurrentSpectrum(this.model); last.spectrum.done(); }
+        let sample: string | undefined;
+        if (last.sample.due && !this.done) {
+          sample = this.sample(this.mode === 'lines' ? PERIODIC_LINES : cadence.sampleLength, cadence.temperature);
+          last.sample.done();
+        }
+        if (last.log.due || val || spec !== undefined || sample !== undefined || this.done) {
+          lastTrainLoss = acc.loss / acc.n;
+          const log: LmLog = {
+            step: this.step, epoch: this.epoch, loss: lastTrainLoss, bpc: bitsPerChar(lastTrainLoss), grad_norm: acc.grad / acc.n,
+            lr, chars_per_s: acc.time > 0 ? acc.chars / acc.time : 0, elapsed: this.elapsed,
+          };
+          if (val) { log.val_loss = val.loss; log.val_bpc = val.bpc; }
+          if (spec !== undefined) { log.spectral_radius = spec?.radius ?? null; if (spec && spec.gates.length > 1) log.spectral_radius_gates = spec.gates; }
+          if (sample !== undefined) log.sample = sample;
+          events.onLog?.(log);
+          acc = { loss: 0, grad: 0, chars: 0, time: 0, n: 0 };
+          last.log.done();
+        }
+        if ((last.save.due || valDue) && !this.done && events.onSave) {
+          pending = { bytes: this.encode(), step: this.step, write: true };
+          last.save.done();
+        }
+        await events.tick?.(this);
       }
-      if (this.due(cadence.log, last.log) || val || spec !== undefined || sample !== undefined || this.done) {
-        lastTrainLoss = acc.loss / acc.n;
-        const log: LmLog = {
-          step: this.step, epoch: this.epoch, loss: lastTrainLoss, bpc: bitsPerChar(lastTrainLoss), grad_norm: acc.grad / acc.n,
-          lr, chars_per_s: acc.time > 0 ? acc.chars / acc.time : 0, elapsed: this.elapsed,
-        };
-        if (val) { log.val_loss = val.loss; log.val_bpc = val.bpc; }
-        if (spec !== undefined) { log.spectral_radius = spec?.radius ?? null; if (spec && spec.gates.length > 1) log.spectral_radius_gates = spec.gates; }
-        if (sample !== undefined) log.sample = sample;
-        events.onLog?.(log);
-        acc = { loss: 0, grad: 0, chars: 0, time: 0, n: 0 };
-        last.log = this.mark();
+      // The final model: checked (validation, or a training batch) before it replaces the last good file.
+      if (lastVal?.step !== this.step) {
+        const v = checkVal(this.validate());
+        if (v) lastVal = { step: this.step, r: v };
       }
-      if ((this.due(cadence.save, last.save) || valDue) && !this.done && events.onSave) {
-        pending = { bytes: this.encode(), step: this.step };
-        last.save = this.mark();
-      }
-      await events.tick?.(this);
+      if (!lastVal) checkVal(this.trainingLoss());
+    } catch (e) {
+      // Diverged: the last good model goes to the file if it is not there yet (the run's start, say).
+      if (e instanceof LmDivergedError && good && !good.written) await events.onSave?.(good.bytes, good.step);
+      throw e;
     }
-    // The final model: checked (validation, or a training batch) before it replaces the last good file.
-    if (lastVal?.step !== this.step) {
-      const v = checkVal(this.validate());
-      if (v) lastVal = { step: this.step, r: v };
-    }
-    if (!lastVal) checkVal(this.trainingLoss());
     if (events.onSave) await events.onSave(this.encode(), this.step);
     const spec = cadence.spectrum !== null ? recurrentSpectrum(this.model) : undefined;
     const n = cadence.finalSampleLength;
@@ -467,49 +468,4 @@ export class LmJob {
     return evaluateLines(this.model, this.vocab, this.trainLines!.slice(0, this.settings.batch), this.settings.batch);
   }
 
-  private mark(): { step: number; time: number } { return { step: this.step, time: this.elapsed }; }
-
-  private due(every: Every | null, since: { step: number; time: number }): boolean {
-    if (!every) return false;
-    // Step cadences fall on multiples of n (the same steps whether or not the run was resumed).
-    if ('steps' in every) return this.step > since.step && this.step % every.steps === 0;
-    return this.elapsed - since.time >= every.seconds;
-  }
-}
-
-// ------------------------------------------------------------------------------ the file's training entry
-
-interface ResumeRecord {
-  step: number;
-  elapsed: number;
-  settings: LmSettings;
-  position: StreamPosition;
-  rng: number[];
-  optimizer: Record<string, unknown>;
-  state: unknown;
-  data: { mode: LmMode; chars: number; hash: string };
-}
-
-/** Read and check the training entry of a file to resume from; a ModelFileError names what is wrong. */
-export function resumeRecord(file: LoadedLm): ResumeRecord {
-  const t = file.checkpoint.training;
-  const bad = (why: string): never => { throw new ModelFileError(`model file training state cannot be resumed: ${why}`); };
-  if (!t) return bad('the file has none (it was not written by recur train)');
-  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!isInt(t.step, 0)) bad('the step count is invalid');
-  if (!isNum(t.elapsed, 0)) bad('the elapsed time is invalid');
-  if (!isObj(t.settings)) return bad('the settings are missing');
-  const settings = { ...DEFAULT_SETTINGS, ...t.settings } as LmSettings;
-  const problem = settingsProblem(settings);
-  if (problem) bad(`its settings are invalid: ${problem}`);
-  if (!isObj(t.position)) bad('the data position is missing');
-  if (!Array.isArray(t.rng)) bad('the random generator state is missing');
-  if (!isObj(t.optimizer)) bad('the optimizer state is missing');
-  const d = t.data;
-  if (!isObj(d) || (d.mode !== 'stream' && d.mode !== 'lines') || !isInt(d.chars, 0) || typeof d.hash !== 'string') bad('the data description is invalid');
-  return {
-    step: t.step as number, elapsed: t.elapsed as number, settings, position: t.position as unknown as StreamPosition,
-    rng: t.rng as number[], optimizer: t.optimizer as Record<string, unknown>, state: t.state,
-    data: d as ResumeRecord['data'],
-  };
 }

@@ -1,21 +1,19 @@
 /**
  * One face over the two kinds of network a task can train: a recurrent Model and a feed-forward
- * baseline (Mlp). Both read the same padded, time-major batches, train with the same optimizer and
- * clipping, and live in the same model file format, so a task's code paths and splits are shared and
- * only the network differs. Platform-free.
+ * baseline (Mlp). Both read the same padded, time-major batches, train with the same Trainer (each
+ * batch from a fresh state) and live in the same model file format, so a task's code paths and splits
+ * are shared and only the network differs. Platform-free.
  */
 import type { Backend, Buf } from '../kernels/backend.js';
 import { decodeCheckpoint, encodeCheckpoint, ModelFileError } from '../io/checkpoint.js';
 import { encodeModel } from '../io/model-file.js';
 import { makeConfig, type ModelConfig } from '../nn/config.js';
 import type { LossValue } from '../nn/loss.js';
-import { Model, tensorSpecs, type Batch } from '../nn/model.js';
-import type { Params } from '../nn/params.js';
-import { clipByNorm } from '../train/clip.js';
+import { Model, tensorSpecs, type Batch, type RecurrentState } from '../nn/model.js';
 import { Optimizer } from '../train/optim.js';
-import { DivergedError, Trainer } from '../train/trainer.js';
+import { Trainer, type StepStats } from '../train/trainer.js';
 import type { Rng } from '../util/rng.js';
-import { makeMlpConfig, Mlp, mlpSpecs, type MlpConfig } from './baselines.js';
+import { makeMlpConfig, Mlp, mlpSpecs, type MlpConfig, type MlpState } from './baselines.js';
 
 export type Net = Model | Mlp;
 
@@ -23,41 +21,23 @@ export const isMlp = (net: Net): net is Mlp => net instanceof Mlp;
 
 /** Forward a batch from a fresh state (each sequence on its own); outputs are in `net.logits`. */
 export function forwardNet(net: Net, batch: Batch, train = false, rng?: Rng): LossValue | null {
-  if (isMlp(net)) return net.forward(batch, { train });
+  if (isMlp(net)) return net.forward(batch, null, { train });
   return net.forward(batch, net.newState(batch.B, rng), { train, rng, carry: false });
 }
 
-export interface NetTrainerOptions { lr: number; clipNorm: number; weightDecay?: number; rng?: Rng }
+export type NetState = RecurrentState | MlpState;
 
-/** Adam steps with global-norm clipping, for either kind of network. */
-export class NetTrainer {
-  readonly optimizer: Optimizer;
-  private readonly trainer: Trainer | null;
-
-  constructor(readonly net: Net, readonly opts: NetTrainerOptions) {
-    this.optimizer = new Optimizer(net.be, net.params, { name: opts.weightDecay ? 'adamw' : 'adam', lr: opts.lr, weightDecay: opts.weightDecay ?? 0 });
-    this.trainer = isMlp(net) ? null : new Trainer(net, this.optimizer, { clipNorm: opts.clipNorm, rng: opts.rng });
-  }
-
-  /** One update on a batch whose sequences start from the initial state; returns the mean loss. */
-  step(batch: Batch, lr?: number): number {
-    const net = this.net;
-    if (!isMlp(net)) return this.trainer!.step(batch, net.newState(batch.B, this.opts.rng), lr).loss;
-    const loss = net.forward(batch, { train: true });
-    if (!loss) throw new Error('training needs targets');
-    if (!Number.isFinite(loss.loss)) throw new DivergedError(`loss became ${loss.loss}`);
-    net.zeroGrads();
-    net.backward();
-    const norm = clipByNorm(net.be, net.grads.data, net.grads.size, this.opts.clipNorm > 0 ? this.opts.clipNorm : Infinity);
-    if (!Number.isFinite(norm)) throw new DivergedError(`gradient norm became ${norm}`);
-    this.optimizer.update(net.grads.data, lr);
-    return loss.loss;
-  }
+/** Adam (AdamW with weight decay) and global-norm clipping, over either kind of network. */
+export function netTrainer(net: Net, o: { lr: number; clipNorm: number; weightDecay?: number; rng?: Rng }): Trainer<NetState> {
+  const optimizer = new Optimizer(net.be, net.params, { name: o.weightDecay ? 'adamw' : 'adam', lr: o.lr, weightDecay: o.weightDecay ?? 0 });
+  return new Trainer<NetState>(net, optimizer, { clipNorm: o.clipNorm, rng: o.rng });
 }
 
-/** A copy of the parameters (to keep the best model seen on validation data). */
-export const snapshot = (params: Params): Float32Array => Float32Array.from(params.data);
-export const restore = (params: Params, snap: Float32Array): void => { params.data.set(snap); params.touch(); };
+/** One update on a batch whose sequences each start from the initial state. */
+export function netStep(trainer: Trainer<NetState>, batch: Batch, lr: number): StepStats {
+  const net = trainer.model as Net;
+  return trainer.step(batch, net.newState(batch.B, trainer.opts.rng), lr);
+}
 
 /** The model file of a network: its tensors, its config, and the task's own description. */
 export function encodeNet(net: Net, task: Record<string, unknown>): Uint8Array {

@@ -3,8 +3,13 @@
  * into a learned initial state, clipping (by value and/or by global norm; the norm before clipping is
  * reported), then one optimizer update. A loss or gradient that is not finite stops before the update,
  * so the parameters stay at their last good values.
+ *
+ * The trainer works over any network that reads a batch from a state and can take its gradients: the
+ * recurrent Model, and the feed-forward baselines (whose state is empty: each batch stands alone).
  */
-import type { Batch, Model, RecurrentState } from '../nn/model.js';
+import type { Backend } from '../kernels/backend.js';
+import type { Batch, RecurrentState } from '../nn/model.js';
+import type { Params } from '../nn/params.js';
 import type { Rng } from '../util/rng.js';
 import { chunks } from './bptt.js';
 import { clipByNorm, clipByValue, gradNorm } from './clip.js';
@@ -29,14 +34,27 @@ export interface StepStats {
 
 export class DivergedError extends Error {}
 
-export class Trainer {
-  constructor(readonly model: Model, readonly optimizer: Optimizer, readonly opts: TrainerOptions = {}) {
+/** What the trainer needs of a network (Model and Mlp both have it). */
+export interface Trainable<S = RecurrentState> {
+  readonly be: Backend;
+  readonly params: Params;
+  readonly grads: Params;
+  readonly config: { readonly inputSize: number; readonly outputSize: number; readonly outputMode?: string };
+  /** Forward over the batch from `state` (advanced to its end), returning the mean loss over its targets. */
+  forward(batch: Batch, state: S, opts: { train: boolean; rng?: Rng }): { loss: number; count: number } | null;
+  zeroGrads(): void;
+  /** Gradients of the last forward(train) into `grads`, a learned initial state's included. */
+  backward(): void;
+}
+
+export class Trainer<S = RecurrentState> {
+  constructor(readonly model: Trainable<S>, readonly optimizer: Optimizer, readonly opts: TrainerOptions = {}) {
     const { clipNorm = 0, clipValue = 0 } = opts;
     if (!(clipNorm >= 0) || !(clipValue >= 0)) throw new Error('clipping thresholds must be non-negative');
   }
 
   /** One update on one chunk from `state` (which is advanced to the chunk's end). */
-  step(batch: Batch, state: RecurrentState, lr?: number): StepStats {
+  step(batch: Batch, state: S, lr?: number): StepStats {
     const m = this.model, be = m.be, n = m.params.size;
     const loss = m.forward(batch, state, { train: true, rng: this.opts.rng });
     if (!loss) throw new Error('training needs targets');
@@ -54,7 +72,7 @@ export class Trainer {
   }
 
   /** Train on a whole sequence batch with BPTT: full (k = 0) or truncated to chunks of k steps. */
-  sequence(batch: Batch, state: RecurrentState, k = 0, lr?: number): StepStats {
+  sequence(batch: Batch, state: S, k = 0, lr?: number): StepStats {
     const c = this.model.config;
     let sum = 0, count = 0, norm = 0;
     for (const chunk of chunks(batch, k, c.inputSize, c.outputSize, c.outputMode === 'every')) {
@@ -65,7 +83,7 @@ export class Trainer {
   }
 
   /** Mean loss without updating (dropout off); the state advances. */
-  evaluate(batch: Batch, state: RecurrentState): { loss: number; count: number } {
+  evaluate(batch: Batch, state: S): { loss: number; count: number } {
     const l = this.model.forward(batch, state, { train: false });
     if (!l) throw new Error('evaluation needs targets');
     return { loss: l.loss, count: l.count };

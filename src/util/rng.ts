@@ -54,6 +54,14 @@ export class Rng {
     for (let i = 0; i < 4; i++) this.s[i] = state[i] >>> 0;
     this.spare = state[4] ? state[5] : null;
   }
+  /** Fisher–Yates in place (from the end, j uniform in [0, i]); returns `a`. Every shuffle in recur is this one. */
+  shuffle<A extends { [i: number]: unknown; length: number }>(a: A): A {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const t = a[i]; a[i] = a[j]; a[j] = t;
+    }
+    return a;
+  }
   /** An independent generator derived from this one (e.g. for dropout masks). */
   fork(): Rng { return new Rng(this.nextU32()); }
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Scaler, chronologicalSplit, makeWindows, parseCsv, parseJsonl } from '../../src/data/series.js';
+import { Scaler, chronologicalSplit, makeWindows, parseCsv } from '../../src/data/series.js';
 import { stratifiedSplit } from '../../src/data/split.js';
 
 test('Scaler fits on given values and inverts', () => {
@@ -63,26 +63,6 @@ test('parseCsv: one-line errors with line numbers', () => {
   assert.throws(() => parseCsv('t,v\n1,2\n', 'w'), /column 'w' not in the header on line 1/);
   assert.throws(() => parseCsv('1\n2\n', 'v'), /no header/);
   assert.throws(() => parseCsv('1\n0x10\n'), /line 2: '0x10' is not a number/);
-});
-
-test('parseJsonl: records, classes, errors with line numbers', () => {
-  const ok = parseJsonl('{"text":"hi","label":"ham"}\n\n{"text":"buy","label":"spam"}\n{"text":"yo","label":"ham"}\n');
-  assert.equal(ok.records.length, 3);
-  assert.deepEqual(ok.classes, ['ham', 'spam']);
-  assert.deepEqual(parseJsonl('{"text":"a","label":10}\n{"text":"b","label":9}').classes, ['9', '10']);
-  const bad: [string, RegExp][] = [
-    ['', /JSONL is empty/],
-    ['{"text":"a","label":1}\n{"text":"b",', /^line 2: malformed JSON/],
-    ['{"text":"a","label":1}\n[1]', /^line 2: expected a JSON object/],
-    ['{"text":"a","label":1}\n\n{"label":2}', /^line 3: missing "text"/],
-    ['{"text":"a"}', /^line 1: missing "label"/],
-    ['{"text":"  ","label":1}', /^line 1: empty "text"/],
-    ['{"text":"a","label":true}', /^line 1: "label" must be/],
-    ['{"text":"a","label":"x"}\n{"text":"b","label":"x"}', /at least two classes, found 1 \(x\)/],
-  ];
-  for (const [text, re] of bad) {
-    assert.throws(() => parseJsonl(text), (e: Error) => re.test(e.message) && !e.message.includes('\n'), text);
-  }
 });
 
 test('stratifiedSplit: proportions per class, deterministic, disjoint', () => {

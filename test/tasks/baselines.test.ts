@@ -36,7 +36,7 @@ function gradcheck(partial: Partial<MlpConfig>): void {
   for (let i = 0; i < m.params.size; i++) P[i] += 0.1 * rng.normal(); // non-zero biases: every term matters
   // Repeated tokens in one sequence (vocabulary 5) exercise the accumulation into shared embedding rows.
   const batch = makeBatch(m.config, [5, 2, 4], new Rng(9));
-  m.forward(batch, { train: true });
+  m.forward(batch, null, { train: true });
   m.zeroGrads();
   m.backward();
   const analytic = Float64Array.from(m.grads.data);

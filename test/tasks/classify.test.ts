@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Backend } from '../../src/kernels/backend.js';
 import { JsBackend } from '../../src/kernels/js.js';
-import type { LabeledText } from '../../src/data/series.js';
+import type { LabeledText } from '../../src/data/jsonl.js';
 import { Rng } from '../../src/util/rng.js';
 import {
   buildNet, bucketBatches, CLASSIFY_DEFAULTS, padBatch, splitData, testClassifier, TextClassifier, trainClassifier,

@@ -118,3 +118,14 @@ test('too short a series, or values that are not numbers, are refused', () => {
   assert.throws(() => trainForecaster(be, { values: bad }, quick), /value 41 is not a finite number/);
   assert.throws(() => trainForecaster(be, { values: weeklySeries(100, 1) }, { ...quick, model: 'bow' as never }), /unknown forecast model 'bow'/);
 });
+
+test('a diverging run stops, says why, and keeps the best validated parameters (no longer trains on to the budget)', () => {
+  const values = weeklySeries(300, 2);
+  const trained = trainForecaster(be, { values }, { ...quick, model: 'gru', lr: 10, clipNorm: 0, steps: 200 });
+  assert.match(trained.diverged ?? '', /^training diverged at step \d+: the loss has stayed above/);
+  assert.ok(trained.steps < 200, `${trained.steps} steps`);
+  assert.ok(Number.isFinite(trained.val.mae));
+  // The kept parameters are the ones whose validation score is reported.
+  const again = scoreSpan(values, trained.forecaster.forecast(trained.features, trained.split.testStart), 1, trained.split.valStart, trained.split.testStart).all;
+  assert.equal(again.mae, trained.val.mae);
+});

@@ -15,7 +15,8 @@ import {
   DEFAULT_ARCH, DEFAULT_SETTINGS, evaluateStream, LmJob, recurrentSpectrum, settingsProblem,
   type LmArch, type LmCadence, type LmData, type LmSettings,
 } from '../../src/tasks/lm.js';
-import { base64ToF32, decodeLm, encodeLm, f32ToBase64 } from '../../src/tasks/lm-file.js';
+import { decodeLm, encodeLm } from '../../src/tasks/lm-file.js';
+import { base64ToF32, f32ToBase64 } from '../../src/tasks/lm-resume.js';
 import { generate, generateLines, Sampler } from '../../src/tasks/sample.js';
 
 const be = new JsBackend('f32');

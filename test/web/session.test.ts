@@ -172,3 +172,17 @@ test('corpora: names are shuffled by seed, user text is normalised and bounded',
   assert.equal(customText('a\r\nb\rc'), 'a\nb\nc');
   assert.throws(() => customText('  \n '), /empty/);
 });
+
+test('a diverging playground run stops with a sentence and keeps the last good weights (the loop the CLI runs)', () => {
+  const s = Session.create(text, 'test', settings({ lr: 0.01, clipNorm: 0 }), be);
+  for (let i = 0; i < 20; i++) s.trainStep();
+  s.setTrainSettings({ ...s.trainSettings, lr: 10 });
+  let err: Error | null = null;
+  for (let i = 0; i < 200 && !err; i++) { try { s.trainStep(); } catch (e) { err = e as Error; } }
+  assert.match(err?.message ?? 'no divergence', /^training diverged at step \d+: /);
+  // The weights are a snapshot from the good part of the run (better than a uniform guess), not the diverged ones.
+  assert.ok(s.model.params.data.every(Number.isFinite));
+  assert.ok(s.validate()! < Math.log2(s.vocab.size), `validation ${s.validate()} bits vs uniform ${Math.log2(s.vocab.size)}`);
+  s.setTrainSettings({ ...s.trainSettings, lr: 0.001 });
+  assert.ok(s.trainStep().loss < 2 * Math.log2(s.vocab.size), 'training goes on from a good model at a sane rate');
+});

@@ -19,12 +19,7 @@ export const CORPUS_LABELS: Record<CorpusId, string> = {
  * sorted stream would put every validation name at the end of the alphabet.
  */
 export function namesText(names: readonly string[], seed: number): string {
-  const order = [...names];
-  const rng = new Rng(seed);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [order[i], order[j]] = [order[j], order[i]];
-  }
+  const order = new Rng(seed).shuffle([...names]);
   return `${order.join('\n')}\n`;
 }
 

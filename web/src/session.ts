@@ -17,14 +17,16 @@ import type { Backend } from '../../src/kernels/backend.js';
 import { eigenvalues, spectralRadius, type Complex } from '../../src/analysis/spectrum.js';
 import { gradFlow } from '../../src/analysis/gradflow.js';
 import { splitTrainVal, StreamBatcher, Vocab } from '../../src/data/text.js';
-import { restoreOptimizer } from '../../src/io/model-file.js';
 import { gatesOf, hasJordan } from '../../src/nn/config.js';
-import { Model, type Batch, type RecurrentState } from '../../src/nn/model.js';
-import { DEFAULT_SETTINGS, evaluateStream, resumeRecord, textHash, type LmSettings } from '../../src/tasks/lm.js';
-import { decodeLm, encodeLm, stateFromJson, stateToJson, type LmTask, type LoadedLm } from '../../src/tasks/lm-file.js';
+import { Model, type RecurrentState } from '../../src/nn/model.js';
+import { DEFAULT_SETTINGS, evaluateStream, textHash, type LmSettings } from '../../src/tasks/lm.js';
+import { decodeLm, encodeLm, type LmTask, type LoadedLm } from '../../src/tasks/lm-file.js';
+import { readTrainingState, restoreTraining, stateToJson, type LmTrainingState } from '../../src/tasks/lm-resume.js';
 import { generate, generateLines, Sampler } from '../../src/tasks/sample.js';
 import { Optimizer } from '../../src/train/optim.js';
-import { Trainer } from '../../src/train/trainer.js';
+import { TrainLoop } from '../../src/train/loop.js';
+import { constantSchedule } from '../../src/train/schedule.js';
+import { Trainer, type StepStats } from '../../src/train/trainer.js';
 import { Rng } from '../../src/util/rng.js';
 import type { Inspection, ModelInfo, Settings, StepPoint, TrainSettings } from './protocol.js';
 
@@ -59,9 +61,8 @@ export class Session {
   private train: TrainSettings;
   /** Streams per batch actually used (fewer than asked when the text is short). */
   batch = 0;
-  step = 0;
-  /** Seconds spent in training steps. */
-  elapsed = 0;
+  /** The library's training loop: step count, training seconds, divergence (no budget: it trains until paused). */
+  private readonly loop: TrainLoop;
   /** The loaded file, while its training record may still be resumed (until a corpus is attached). */
   private file: LoadedLm | null = null;
 
@@ -71,7 +72,14 @@ export class Session {
     this.sampler = new Sampler(model, vocab, new Rng(seed + 1));
     this.train = { ...settings };
     this.makeTrainer(true);
+    this.loop = new TrainLoop((lr) => this.update(lr), {
+      budget: {}, schedule: constantSchedule(settings.lr), guard: { uniformLoss: Math.log(vocab.size) }, params: model.params,
+    });
   }
+
+  get step(): number { return this.loop.step; }
+  /** Seconds spent in training steps. */
+  get elapsed(): number { return this.loop.elapsed; }
 
   /** A new model for a text. */
   static create(text: string, source: string, settings: Settings, be: Backend): Session {
@@ -124,28 +132,22 @@ export class Session {
   /** Continue the run recorded in `file` when it was trained on the attached text; false when it cannot. */
   private resume(file: LoadedLm): boolean {
     const c = this.corpus!;
-    let r: ReturnType<typeof resumeRecord>;
-    try { r = resumeRecord(file); } catch { return false; }
+    let r: LmTrainingState;
+    try { r = readTrainingState(file.checkpoint); } catch { return false; }
     if (file.task.mode !== 'stream' || r.data.mode !== 'stream' || r.data.chars !== c.chars || r.data.hash !== c.hash) return false;
     if (r.settings.valFraction !== c.valFraction) return false;
-    const before = { train: this.train, batch: this.batch, batcher: this.batcher, state: this.state, step: this.step, elapsed: this.elapsed };
+    const before = { train: this.train, batch: this.batch, batcher: this.batcher, state: this.state };
     const rngState = this.rng.getState();
     try {
       const s = r.settings;
       this.train = { seq: s.seq, batch: s.batch, lr: s.lr, optimizer: s.optimizer, clipNorm: s.clipNorm, clipValue: s.clipValue };
       this.optimizer = new Optimizer(this.model.be, this.model.params, { name: s.optimizer, lr: s.lr, momentum: s.momentum, weightDecay: s.weightDecay });
-      restoreOptimizer(this.optimizer, file.checkpoint);
-      const optStep = r.optimizer.step;
-      if (!(Number.isSafeInteger(optStep) && (optStep as number) >= 0)) throw new Error('bad optimizer step');
-      this.optimizer.step = optStep as number;
       this.makeTrainer(false);
       this.makeBatcher();
       if (this.batch !== s.batch) throw new Error('the batch does not fit');
-      this.batcher!.position = r.position;
-      this.rng.setState(r.rng);
-      stateFromJson(r.state, this.state!);
-      this.step = r.step;
-      this.elapsed = r.elapsed;
+      restoreTraining(r, file.checkpoint, { optimizer: this.optimizer, batcher: this.batcher!, rng: this.rng, state: this.state });
+      this.loop.step = r.step;
+      this.loop.elapsed = r.elapsed;
       return true;
     } catch {
       // Not resumable after all: keep the weights, train on from a fresh optimizer and the start of the text.
@@ -183,17 +185,22 @@ export class Session {
     this.state = this.model.newState(this.batch, this.rng);
   }
 
-  /** One truncated-BPTT update on the next chunk of every stream. */
+  /**
+   * One truncated-BPTT update on the next chunk of every stream, through the library's loop: a loss
+   * that diverges (non-finite, or far above a uniform guess for a while) throws, with the parameters
+   * put back to the last good ones.
+   */
   trainStep(): StepPoint {
     if (!this.batcher || !this.state) throw new Error('this model has no text to train on');
-    const b = this.batcher.next();
-    if (b.reset) this.model.resetState(this.state, null, this.rng);
-    const batch: Batch = { T: this.train.seq, B: this.batch, tokens: b.inputs, targets: b.targets };
-    const t0 = performance.now();
-    const s = this.trainer.step(batch, this.state, this.train.lr);
-    this.elapsed += (performance.now() - t0) / 1000;
-    this.step++;
-    return { step: this.step, loss: s.loss / LN2, gradNorm: s.gradNorm };
+    this.loop.schedule = constantSchedule(this.train.lr);
+    const s = this.loop.next();
+    return { step: s.step, loss: s.loss / LN2, gradNorm: s.gradNorm };
+  }
+
+  private update(lr: number): StepStats {
+    const b = this.batcher!.next();
+    if (b.reset) this.model.resetState(this.state!, null, this.rng);
+    return this.trainer.step({ T: this.train.seq, B: this.batch, tokens: b.inputs, targets: b.targets }, this.state!, lr);
   }
 
   /** Validation loss in bits per character on the start of the held-out text (null without one), as `recur train` measures it. */
@@ -326,12 +333,12 @@ export class Session {
    * optimizer moments and LmJob's training record when there is a run to continue.
    */
   encode(): Uint8Array {
-    if (!this.corpus || !this.batcher || !this.state) return encodeLm(this.model, this.vocab, this.task, this.file?.checkpoint.training ?? null, null);
+    if (!this.corpus || !this.batcher || !this.state) return encodeLm(this.model, this.vocab, this.task, this.fileTraining(), null);
     return encodeLm(this.model, this.vocab, this.task, this.trainingRecord(), this.optimizer);
   }
 
   /** What `recur train --resume` reads (lm.ts resumeRecord): this run as an LmJob with a constant learning rate. */
-  private trainingRecord(): Record<string, unknown> {
+  private trainingRecord(): LmTrainingState {
     const t = this.train, o = this.optimizer.opts, c = this.corpus!;
     const settings: LmSettings = {
       ...DEFAULT_SETTINGS, batch: this.batch, seq: t.seq, lr: t.lr, lrMin: t.lr, schedule: 'constant', warmup: 0,
@@ -340,8 +347,14 @@ export class Session {
     };
     return {
       step: this.step, elapsed: this.elapsed, seed: this.seed, settings, position: this.batcher!.position, rng: this.rng.getState(),
-      optimizer: this.optimizer.toJSON(), state: stateToJson(this.state!), data: { mode: 'stream', chars: c.chars, hash: c.hash },
+      optimizer: this.optimizer.toJSON() as LmTrainingState['optimizer'], state: stateToJson(this.state!), data: { mode: 'stream', chars: c.chars, hash: c.hash },
     };
+  }
+
+  /** The loaded file's resume record, passed on unchanged while no text is attached (null when it has none that reads). */
+  private fileTraining(): LmTrainingState | null {
+    if (!this.file) return null;
+    try { return readTrainingState(this.file.checkpoint); } catch { return null; }
   }
 
   info(): ModelInfo {
