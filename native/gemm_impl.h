@@ -89,6 +89,15 @@ inline void transpose_into(const float* src, long ls, long m, long k, float* dst
 // acc = Σ_{p<kc} a(r, p) · B[p, 0:cols] for r < R, where a(r, p) = A[r·lda + p] (DIRECT: op(A) = A
 // read in place) or A[p·MR + r] (a packed panel); then C = (readC ? bmul·C : 0) + alpha·acc.
 // NVt vectors per row; when MASK, the last one holds only `last` lanes.
+// The accumulators of an R×NVt register tile, cleared (unrolled: they live in registers).
+template <int R, int NVt>
+inline __attribute__((always_inline)) void zero(vf (&acc)[R][NVt]) {
+#pragma GCC unroll 16
+  for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NVt; v++) acc[r][v] = vf{};
+}
+
 template <int R, int NVt, bool MASK, bool DIRECT>
 void bkernel(long kc, const float* A, long lda, const float* B, long ldb, float* C, long ldc, int last, float alpha,
              float bmul, bool readC) {
@@ -100,10 +109,7 @@ void bkernel(long kc, const float* A, long lda, const float* B, long ldb, float*
       __builtin_prefetch(C + r * ldc + NVt * VW - 1);
     }
   vf acc[R][NVt];
-#pragma GCC unroll 16
-  for (int r = 0; r < R; r++)
-#pragma GCC unroll 4
-    for (int v = 0; v < NVt; v++) acc[r][v] = vf{};
+  zero(acc);
   for (long p = 0; p < kc; p++) {
     const float* b = B + p * ldb;
     vf bv[NVt];
@@ -249,10 +255,7 @@ void gemm_bcast(int th, long m, long n, long k, float alpha, const float* A, lon
 template <int R, int NVt>
 void tkernel(long k, const float* B, long ldb, const float* hT, long m, float* C, long ldc, float alpha, float beta) {
   vf acc[R][NVt];
-#pragma GCC unroll 16
-  for (int r = 0; r < R; r++)
-#pragma GCC unroll 4
-    for (int v = 0; v < NVt; v++) acc[r][v] = vf{};
+  zero(acc);
   for (long p = 0; p < k; p++) {
     vf h[NVt];
 #pragma GCC unroll 4

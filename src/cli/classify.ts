@@ -15,7 +15,7 @@ import {
   type ClassifierModel, type ClassifyData, type ClassifyOptions, type Progress,
 } from '../tasks/classify.js';
 import { TOKEN_MODES, type TokenMode } from '../tasks/tokenize.js';
-import { checkOutputPath, choiceArg, intArg, jsonLine, numArg, out, printable, run, UsageError } from './common.js';
+import { checkOutputPath, choiceArg, netTrainingFlags, intArg, jsonLine, numArg, out, printable, run, UsageError } from './common.js';
 import { addBackendOptions, backendFrom, readModelFile, readText } from './lm-io.js';
 import { formatTable } from './table.js';
 
@@ -44,13 +44,11 @@ export function register(program: Command): void {
     .option('--tokens <kind>', `input tokens: ${TOKEN_MODES.join(' or ')}`, choiceArg(TOKEN_MODES), d.tokens)
     .option('--vocab-size <n>', 'most tokens in the vocabulary (built from the training split)', intArg(2, 10_000_000), d.vocabSize)
     .option('--min-count <n>', 'occurrences in the training split a token needs to get its own id', intArg(1), d.minCount)
-    .option('--window <n>', 'tokens the window baseline concatenates', intArg(1, 4096), d.window)
-    .option('--batch <n>', 'texts per training step', intArg(1, 4096), d.batch)
-    .option('--lr <x>', 'Adam learning rate', numArg(0, 10, { exclusiveMin: true }), d.lr)
-    .option('--clip-norm <x>', 'clip the gradient to this global norm (0 = off)', numArg(0), d.clipNorm)
-    .option('--time <seconds>', `training time per model (default ${d.time} unless --epochs)`, numArg(0, 1e7, { exclusiveMin: true }))
-    .option('--epochs <n>', 'passes over the training split (with --time: whichever comes first)', intArg(1, 1_000_000))
-    .option('--seed <n>', 'random seed (split, weights, batch order)', intArg(0, 0xffffffff), d.seed)
+    .option('--window <n>', 'tokens the window baseline concatenates', intArg(1, 4096), d.window);
+  netTrainingFlags(cmd, d, {
+    batch: 'texts per training step', lr: 'Adam learning rate', seed: 'random seed (split, weights, batch order)',
+    budget: { flag: '--epochs <n>', what: 'passes over the training split', max: 1_000_000 },
+  })
     .option('--compare', `also train the feed-forward baselines (${BASELINE_MODELS.join(', ')}) on the same split and report one table`)
     .option('--out <file>', 'save the trained model (of --model) here')
     .option('--json', 'print one JSON object per line; the last one is the summary');

@@ -4,7 +4,8 @@
  */
 import { statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { NetTrainingOptions } from '../tasks/net.js';
 import { cannotCreateIn, removeStaleTemps } from '../node/files.js';
 
 export class UsageError extends Error {}
@@ -114,4 +115,21 @@ export const printable = (s: string): string =>
 /** Print one JSON object per line (the --json protocol). */
 export function jsonLine(obj: Record<string, unknown>): void {
   out(`${JSON.stringify(obj)}\n`);
+}
+
+/**
+ * The flags of every command that trains a network with Adam under a time budget (classify, forecast), in one
+ * order: --batch, --lr, --clip-norm, --time, the task's own budget flag, --seed.
+ */
+export function netTrainingFlags(cmd: Command, d: NetTrainingOptions, text: {
+  batch: string; lr: string; seed: string; budget: { flag: string; what: string; max: number };
+}): Command {
+  const name = text.budget.flag.replace(/^--| <.*$/g, '');
+  return cmd
+    .option('--batch <n>', text.batch, intArg(1, 4096), d.batch)
+    .option('--lr <x>', text.lr, numArg(0, 10, { exclusiveMin: true }), d.lr)
+    .option('--clip-norm <x>', 'clip the gradient to this global norm (0 = off)', numArg(0), d.clipNorm)
+    .option('--time <seconds>', `training time per model (default ${d.time} unless --${name})`, numArg(0, 1e7, { exclusiveMin: true }))
+    .option(text.budget.flag, `${text.budget.what} (with --time: whichever comes first)`, intArg(1, text.budget.max))
+    .option('--seed <n>', text.seed, intArg(0, 0xffffffff), d.seed);
 }

@@ -15,7 +15,7 @@ import {
   checkSeries, FORECAST_DEFAULTS, FORECAST_MODELS, testForecaster, trainForecaster,
   type ForecastModel, type ForecastOptions, type ForecastProgress, type ForecastReport, type SeriesData, type TrainedForecaster,
 } from '../tasks/forecast.js';
-import { checkOutputPath, choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
+import { checkOutputPath, choiceArg, netTrainingFlags, intArg, jsonLine, numArg, run, UsageError } from './common.js';
 import { addBackendOptions, backendFrom, readText } from './lm-io.js';
 import { formatTable } from './table.js';
 
@@ -43,13 +43,11 @@ export function register(program: Command): void {
     .option('--layers <n>', 'stacked recurrent layers', intArg(1, 16), d.layers)
     .option('--seq-len <n>', 'steps per training sequence (recurrent models)', intArg(2, 100_000), d.seqLen)
     .option('--window <n>', 'steps the window/mean baselines see', intArg(1, 10_000), d.window)
-    .option('--season <n>', 'season length in steps: the seasonal-naive forecast repeats the value this many steps back (7 for daily data)', intArg(1, 1000), d.season)
-    .option('--batch <n>', 'sequences per training step', intArg(1, 4096), d.batch)
-    .option('--lr <x>', 'Adam learning rate (cosine decay to 1/20 of it over the budget)', numArg(0, 10, { exclusiveMin: true }), d.lr)
-    .option('--clip-norm <x>', 'clip the gradient to this global norm (0 = off)', numArg(0), d.clipNorm)
-    .option('--time <seconds>', `training time per model (default ${d.time} unless --steps)`, numArg(0, 1e7, { exclusiveMin: true }))
-    .option('--steps <n>', 'training steps (with --time: whichever comes first)', intArg(1, 100_000_000))
-    .option('--seed <n>', 'random seed (weights, training sequences)', intArg(0, 0xffffffff), d.seed)
+    .option('--season <n>', 'season length in steps: the seasonal-naive forecast repeats the value this many steps back (7 for daily data)', intArg(1, 1000), d.season);
+  netTrainingFlags(cmd, d, {
+    batch: 'sequences per training step', lr: 'Adam learning rate (cosine decay to 1/20 of it over the budget)',
+    seed: 'random seed (weights, training sequences)', budget: { flag: '--steps <n>', what: 'training steps', max: 100_000_000 },
+  })
     .option('--val-fraction <x>', 'fraction of the series, before the test span, used to pick the best model', numArg(0, 0.5, { exclusiveMin: true }), d.valFraction)
     .option('--test-fraction <x>', 'fraction at the end of the series held out for the test', numArg(0, 0.5, { exclusiveMin: true }), d.testFraction)
     .option('--holidays', 'tell the model which days are US holidays (needs dates; the default for --dataset births)')

@@ -38,6 +38,15 @@ function common(cmd: Command): Command {
     .option('--json', 'print JSON lines instead of text');
 }
 
+/** --svg and --png: where a command writes its picture. */
+function pictureFlags(cmd: Command, what: string): Command {
+  return cmd.option('--svg <file>', `write ${what} as SVG`).option('--png <file>', `write ${what} as PNG`);
+}
+
+/** Help of the flags that pick a fresh model instead of a saved one (gradflow, spectrum). */
+const FRESH_CELL = `a freshly initialised lab model instead: ${LAB_CELLS.join(', ')}`;
+const FRESH_HIDDEN = 'hidden units of a fresh model';
+
 const backendOf = (o: CommonOpts): Promise<Backend> => createBackend({ backend: o.backend, threads: o.threads });
 
 /** Replace a file atomically (the old one stays whole if anything fails); errors name the file. */
@@ -88,9 +97,8 @@ function trainCommand(parent: Command, task: LabTask): void {
     .option('--time <seconds>', `stop after this much training (default ${LAB_DEFAULTS.seconds} s unless --steps)`, numArg(0, Infinity, { exclusiveMin: true }))
     .option('--log-every <n>', 'log every n updates', intArg(1), LAB_DEFAULTS.logEvery)
     .option('--test-size <n>', 'test sequences', intArg(1, 1000000), LAB_DEFAULTS.testSize)
-    .option('--save <file>', 'save the trained model (for lab gradflow/spectrum --model)')
-    .option('--svg <file>', 'write the loss curve as SVG')
-    .option('--png <file>', 'write the loss curve as PNG');
+    .option('--save <file>', 'save the trained model (for lab gradflow/spectrum --model)');
+  pictureFlags(cmd, 'the loss curve');
   common(cmd).action(run(async (o: TrainOpts) => {
     const length = task === 'adding' ? o.length! : o.delay!;
     checkOutput(o.save, '--save'); checkOutput(o.svg, '--svg'); checkOutput(o.png, '--png');
@@ -161,15 +169,14 @@ function registerGradflow(lab: Command): void {
   const cmd = lab.command('gradflow')
     .description('‖∂L/∂h_t‖ at every step t for a loss at the end of the sequence, and the ratio last/first')
     .option('--model <file>', 'a saved recur model (lab models use their task\'s data; others random inputs or --text)')
-    .option('--cell <cell>', `a freshly initialised lab model instead: ${LAB_CELLS.join(', ')}`, choiceArg(LAB_CELLS))
+    .option('--cell <cell>', FRESH_CELL, choiceArg(LAB_CELLS))
     .addOption(new Option('--task <task>', 'task of a fresh model').argParser(choiceArg(['adding', 'copy'] as const)).default('adding'))
     .option('--length <T>', 'sequence length (copy task: the delay; default: the saved one, or 100)', intArg(2, 100000))
-    .option('--hidden <n>', 'hidden units of a fresh model', intArg(1, 4096), LAB_DEFAULTS.hidden)
+    .option('--hidden <n>', FRESH_HIDDEN, intArg(1, 4096), LAB_DEFAULTS.hidden)
     .option('--batch <n>', 'sequences (the norm is over the whole [batch×hidden] block)', intArg(1, 100000), 20)
     .option('--layer <k>', 'layer to read, from 0 (default: the top one)', intArg(0))
-    .option('--text <string>', 'for a character model: feed this text; its last character is the target')
-    .option('--svg <file>', 'write the chart (log scale) as SVG')
-    .option('--png <file>', 'write the chart as PNG');
+    .option('--text <string>', 'for a character model: feed this text; its last character is the target');
+  pictureFlags(cmd, 'the chart (log scale)');
   common(cmd).action(run(async (o: GradflowOpts) => {
     checkOutput(o.svg, '--svg'); checkOutput(o.png, '--png');
     const be = await backendOf(o);
@@ -201,15 +208,14 @@ function registerSpectrum(lab: Command): void {
   const cmd = lab.command('spectrum')
     .description('eigenvalues, spectral radius and singular values of W_hh, and ‖W^t h0‖ for t = 1..T')
     .option('--model <file>', 'a saved recur model')
-    .option('--cell <cell>', `a freshly initialised lab model instead: ${LAB_CELLS.join(', ')}`, choiceArg(LAB_CELLS))
-    .option('--hidden <n>', 'hidden units of a fresh model', intArg(1, 4096), LAB_DEFAULTS.hidden)
+    .option('--cell <cell>', FRESH_CELL, choiceArg(LAB_CELLS))
+    .option('--hidden <n>', FRESH_HIDDEN, intArg(1, 4096), LAB_DEFAULTS.hidden)
     .option('--layer <k>', 'layer, from 0', intArg(0), 0)
     .option('--gate <g>', 'gate block of W_hh: LSTM i, f, g (default), o; GRU r, z, n (default)')
     .option('--reverse', 'the reverse direction of a bidirectional layer')
     .option('--powers <T>', 'compute ‖W^t h0‖ for t = 1..T', intArg(0, 1000000), 50)
-    .option('--h0 <values>', 'comma-separated start vector for the powers (default: a random unit vector)')
-    .option('--svg <file>', 'write the eigenvalue plot (with the unit circle) as SVG')
-    .option('--png <file>', 'write the eigenvalue plot as PNG');
+    .option('--h0 <values>', 'comma-separated start vector for the powers (default: a random unit vector)');
+  pictureFlags(cmd, 'the eigenvalue plot (with the unit circle)');
   common(cmd).action(run(async (o: SpectrumOpts) => {
     checkOutput(o.svg, '--svg'); checkOutput(o.png, '--png');
     const be = await backendOf(o);

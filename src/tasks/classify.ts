@@ -21,7 +21,7 @@ import { constantSchedule } from '../train/schedule.js';
 import { Rng } from '../util/rng.js';
 import { Mlp, type Pooling } from './baselines.js';
 import { classificationMetrics, type ClassificationMetrics } from './metrics.js';
-import { decodeNet, encodeNet, forwardNet, isMlp, netStep, netTrainer, probabilities, type Net } from './net.js';
+import { decodeNet, encodeNet, forwardNet, isMlp, netStep, netTrainer, probabilities, type Net, type NetTrainingOptions } from './net.js';
 import { TokenVocab, type TokenMode } from './tokenize.js';
 
 export type ClassifierModel = 'elman' | 'jordan' | 'lstm' | 'gru' | 'window' | 'mean' | 'bow';
@@ -29,7 +29,7 @@ export const RNN_MODELS: ClassifierModel[] = ['elman', 'jordan', 'lstm', 'gru'];
 export const BASELINE_MODELS: ClassifierModel[] = ['window', 'mean', 'bow'];
 export const CLASSIFIER_MODELS: ClassifierModel[] = [...RNN_MODELS, ...BASELINE_MODELS];
 
-export interface ClassifyOptions {
+export interface ClassifyOptions extends NetTrainingOptions {
   model: ClassifierModel;
   tokens: TokenMode;
   /** Tokens kept from the start of each text (0 = all). */
@@ -42,12 +42,7 @@ export interface ClassifyOptions {
   bidirectional: boolean;
   /** Tokens the window baseline concatenates. */
   window: number;
-  batch: number;
-  lr: number;
-  clipNorm: number;
-  seed: number;
-  /** Training budget in seconds (0 = none); training also stops after `epochs` (0 = none). */
-  time: number;
+  /** Training also stops after this many passes over the training split (0 = none). */
   epochs: number;
 }
 

@@ -27,13 +27,13 @@ import { Rng } from '../util/rng.js';
 import { Mlp } from './baselines.js';
 import { addDays, HOLIDAYS, usHoliday, yearPhase } from './calendar.js';
 import { errorMetrics, type ErrorMetrics } from './metrics.js';
-import { decodeNet, encodeNet, isMlp, netStep, netTrainer, type Net } from './net.js';
+import { decodeNet, encodeNet, isMlp, netStep, netTrainer, type Net, type NetTrainingOptions } from './net.js';
 
 export type ForecastModel = 'elman' | 'jordan' | 'lstm' | 'gru' | 'window' | 'mean';
 export const FORECAST_RNNS: ForecastModel[] = ['elman', 'jordan', 'lstm', 'gru'];
 export const FORECAST_MODELS: ForecastModel[] = [...FORECAST_RNNS, 'window', 'mean'];
 
-export interface ForecastOptions {
+export interface ForecastOptions extends NetTrainingOptions {
   model: ForecastModel;
   horizon: number;
   /** Season length in steps (7: same weekday last week for daily data). */
@@ -44,12 +44,7 @@ export interface ForecastOptions {
   seqLen: number;
   /** Steps the window/mean baselines see. */
   window: number;
-  batch: number;
-  lr: number;
-  clipNorm: number;
-  seed: number;
-  /** Training budget in seconds (0 = none); training also stops after `steps` updates (0 = none). */
-  time: number;
+  /** Training also stops after this many updates (0 = none). */
   steps: number;
   valFraction: number;
   testFraction: number;

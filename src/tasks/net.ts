@@ -17,6 +17,16 @@ import { makeMlpConfig, Mlp, mlpSpecs, type MlpConfig, type MlpState } from './b
 
 export type Net = Model | Mlp;
 
+/** What every task that trains a Net (Adam, global-norm clipping, a time budget) is told: classify, forecast. */
+export interface NetTrainingOptions {
+  batch: number;
+  lr: number;
+  clipNorm: number;
+  seed: number;
+  /** Training budget in seconds (0 = none); a task may add a budget of its own (epochs, steps). */
+  time: number;
+}
+
 export const isMlp = (net: Net): net is Mlp => net instanceof Mlp;
 
 /** Forward a batch from a fresh state (each sequence on its own); outputs are in `net.logits`. */
