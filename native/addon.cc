@@ -104,32 +104,26 @@ struct Call {
   F32 f32(int i, bool nullable = false) {
     F32 r{nullptr, 0};
     if (failed || (nullable && isNull(i))) return r;
-    napi_typedarray_type type;
-    size_t length;
-    void* data;
-    if (napi_get_typedarray_info(env, argv[i], &type, &length, &data, nullptr, nullptr) != napi_ok ||
-        type != napi_float32_array) {
-      fail("argument %d must be a Float32Array (the native backend is float32 only)", i);
-      return r;
-    }
-    r.p = static_cast<float*>(data);
-    r.len = (int64_t)length;
+    r.p = static_cast<float*>(typed(i, napi_float32_array, "a Float32Array (the native backend is float32 only)", &r.len));
     return r;
   }
   I32 i32(int i) {
     I32 r{nullptr, 0};
     if (failed) return r;
+    r.p = static_cast<const int32_t*>(typed(i, napi_int32_array, "an Int32Array", &r.len));
+    return r;
+  }
+  // The data and length of argument i, which must be a typed array of `want`'s type (null and a failure if not).
+  void* typed(int i, napi_typedarray_type want, const char* what, int64_t* len) {
     napi_typedarray_type type;
     size_t length;
     void* data;
-    if (napi_get_typedarray_info(env, argv[i], &type, &length, &data, nullptr, nullptr) != napi_ok ||
-        type != napi_int32_array) {
-      fail("argument %d must be an Int32Array", i);
-      return r;
+    if (napi_get_typedarray_info(env, argv[i], &type, &length, &data, nullptr, nullptr) != napi_ok || type != want) {
+      fail("argument %d must be %s", i, what);
+      return nullptr;
     }
-    r.p = static_cast<const int32_t*>(data);
-    r.len = (int64_t)length;
-    return r;
+    *len = (int64_t)length;
+    return data;
   }
 
   // A [rows×cols] matrix with leading dimension ld at element offset off must lie inside b.

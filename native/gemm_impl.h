@@ -89,6 +89,17 @@ inline void transpose_into(const float* src, long ls, long m, long k, float* dst
 // acc = Σ_{p<kc} a(r, p) · B[p, 0:cols] for r < R, where a(r, p) = A[r·lda + p] (DIRECT: op(A) = A
 // read in place) or A[p·MR + r] (a packed panel); then C = (readC ? bmul·C : 0) + alpha·acc.
 // NVt vectors per row; when MASK, the last one holds only `last` lanes.
+// dst[0, W) = src[0, n) followed by zeros (a panel's last, partial row or column group).
+template <long W>
+inline void copy_padded(const float* src, long n, float* dst) {
+  if (n == W) {
+    std::memcpy(dst, src, W * sizeof(float));
+    return;
+  }
+  for (long q = 0; q < n; q++) dst[q] = src[q];
+  for (long q = n; q < W; q++) dst[q] = 0;
+}
+
 // The accumulators of an R×NVt register tile, cleared (unrolled: they live in registers).
 template <int R, int NVt>
 inline __attribute__((always_inline)) void zero(vf (&acc)[R][NVt]) {
@@ -160,12 +171,7 @@ void pack_at(const float* A, long lda, long m, long i0, long mc, long p0, long k
     float* dst = P + t * kc * MR;
     long r0 = i0 + t * MR, R = lmin(MR, m - r0);
     for (long p = 0; p < kc; p++) {
-      const float* src = A + (p0 + p) * lda + r0;
-      if (R == MR) std::memcpy(dst + p * MR, src, MR * sizeof(float));
-      else {
-        for (long r = 0; r < R; r++) dst[p * MR + r] = src[r];
-        for (long r = R; r < MR; r++) dst[p * MR + r] = 0;
-      }
+      copy_padded<MR>(A + (p0 + p) * lda + r0, R, dst + p * MR);
     }
   }
 }
@@ -179,12 +185,7 @@ void pack_b(const float* B, long ldb, long j0, long nc, long p0, long kc, float*
     long c0 = j0 + jt * NB, cols = lmin(NB, nc - jt * NB);
     if (!TB) {
       for (long p = 0; p < kc; p++) {
-        const float* src = B + (p0 + p) * ldb + c0;
-        if (cols == NB) std::memcpy(dst + p * NB, src, NB * sizeof(float));
-        else {
-          for (long q = 0; q < cols; q++) dst[p * NB + q] = src[q];
-          for (long q = cols; q < NB; q++) dst[p * NB + q] = 0;
-        }
+        copy_padded<NB>(B + (p0 + p) * ldb + c0, cols, dst + p * NB);
       }
     } else {
       for (long q0 = 0; q0 < NB; q0 += VW) {

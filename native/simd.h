@@ -85,20 +85,18 @@ static inline float hmax(vf v) {
   return _mm_cvtss_f32(x);
 }
 #else
-static inline __m128 half_sum(vf v) {
+// A 256-bit vector's two 128-bit halves combined by op; a 128-bit vector is already one.
+template <class Op>
+static inline __m128 fold_halves(vf v, Op op) {
 #if RECUR_VW == 8
-  return _mm_add_ps(_mm256_castps256_ps128((__m256)v), _mm256_extractf128_ps((__m256)v, 1));
+  return op(_mm256_castps256_ps128((__m256)v), _mm256_extractf128_ps((__m256)v, 1));
 #else
+  (void)op;
   return (__m128)v;
 #endif
 }
-static inline __m128 half_max(vf v) {
-#if RECUR_VW == 8
-  return _mm_max_ps(_mm256_castps256_ps128((__m256)v), _mm256_extractf128_ps((__m256)v, 1));
-#else
-  return (__m128)v;
-#endif
-}
+static inline __m128 half_sum(vf v) { return fold_halves(v, [](__m128 a, __m128 b) { return _mm_add_ps(a, b); }); }
+static inline __m128 half_max(vf v) { return fold_halves(v, [](__m128 a, __m128 b) { return _mm_max_ps(a, b); }); }
 static inline float hsum(vf v) {
   __m128 x = half_sum(v);
   x = _mm_add_ps(x, _mm_movehl_ps(x, x));

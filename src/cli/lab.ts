@@ -43,8 +43,11 @@ function pictureFlags(cmd: Command, what: string): Command {
   return cmd.option('--svg <file>', `write ${what} as SVG`).option('--png <file>', `write ${what} as PNG`);
 }
 
-/** Help of the flags that pick a fresh model instead of a saved one (gradflow, spectrum). */
-const FRESH_CELL = `a freshly initialised lab model instead: ${LAB_CELLS.join(', ')}`;
+/** --model (a saved model) or --cell (a fresh lab model instead): what gradflow and spectrum look at. */
+function modelFlags(cmd: Command, model: string): Command {
+  return cmd.option('--model <file>', model)
+    .option('--cell <cell>', `a freshly initialised lab model instead: ${LAB_CELLS.join(', ')}`, choiceArg(LAB_CELLS));
+}
 const FRESH_HIDDEN = 'hidden units of a fresh model';
 
 const backendOf = (o: CommonOpts): Promise<Backend> => createBackend({ backend: o.backend, threads: o.threads });
@@ -160,16 +163,17 @@ async function loadOrBuild(o: { model?: string; cell?: LabCell; task: LabTask; l
 
 // ---------------------------------------------------------------------------- gradflow
 
-interface GradflowOpts extends CommonOpts {
-  model?: string; cell?: LabCell; task: LabTask; length?: number; hidden: number; batch: number; layer?: number; text?: string;
-  svg?: string; png?: string;
+/** A saved model or a fresh one, and the files of a picture (gradflow, spectrum). */
+interface ProbeOpts extends CommonOpts { model?: string; cell?: LabCell; hidden: number; svg?: string; png?: string }
+
+interface GradflowOpts extends ProbeOpts {
+  task: LabTask; length?: number; batch: number; layer?: number; text?: string;
 }
 
 function registerGradflow(lab: Command): void {
   const cmd = lab.command('gradflow')
-    .description('‖∂L/∂h_t‖ at every step t for a loss at the end of the sequence, and the ratio last/first')
-    .option('--model <file>', 'a saved recur model (lab models use their task\'s data; others random inputs or --text)')
-    .option('--cell <cell>', FRESH_CELL, choiceArg(LAB_CELLS))
+    .description('‖∂L/∂h_t‖ at every step t for a loss at the end of the sequence, and the ratio last/first');
+  modelFlags(cmd, 'a saved recur model (lab models use their task\'s data; others random inputs or --text)')
     .addOption(new Option('--task <task>', 'task of a fresh model').argParser(choiceArg(['adding', 'copy'] as const)).default('adding'))
     .option('--length <T>', 'sequence length (copy task: the delay; default: the saved one, or 100)', intArg(2, 100000))
     .option('--hidden <n>', FRESH_HIDDEN, intArg(1, 4096), LAB_DEFAULTS.hidden)
@@ -199,16 +203,14 @@ function registerGradflow(lab: Command): void {
 
 // ---------------------------------------------------------------------------- spectrum
 
-interface SpectrumOpts extends CommonOpts {
-  model?: string; cell?: LabCell; hidden: number; layer: number; gate?: string; reverse?: boolean; powers: number; h0?: string;
-  svg?: string; png?: string;
+interface SpectrumOpts extends ProbeOpts {
+  layer: number; gate?: string; reverse?: boolean; powers: number; h0?: string;
 }
 
 function registerSpectrum(lab: Command): void {
   const cmd = lab.command('spectrum')
-    .description('eigenvalues, spectral radius and singular values of W_hh, and ‖W^t h0‖ for t = 1..T')
-    .option('--model <file>', 'a saved recur model')
-    .option('--cell <cell>', FRESH_CELL, choiceArg(LAB_CELLS))
+    .description('eigenvalues, spectral radius and singular values of W_hh, and ‖W^t h0‖ for t = 1..T');
+  modelFlags(cmd, 'a saved recur model')
     .option('--hidden <n>', FRESH_HIDDEN, intArg(1, 4096), LAB_DEFAULTS.hidden)
     .option('--layer <k>', 'layer, from 0', intArg(0), 0)
     .option('--gate <g>', 'gate block of W_hh: LSTM i, f, g (default), o; GRU r, z, n (default)')
