@@ -155,7 +155,7 @@ const MAIN = join(ROOT, 'src/cli/main.ts');
 
 interface ChildResult { code: number | null; stderr: string; peakRss: number; killedFor: string | null }
 
-/** Run `recur` with a heap cap, watching its resident memory; killed past RSS_CAP or after 30 s. */
+/** Run `recur` with a heap cap, watching its resident memory; killed past RSS_CAP or after 90 s (a hang; a refusal takes about 2 s of CPU, but a loaded 2-core machine stretches that several times). */
 function runCapped(args: string[]): Promise<ChildResult> {
   const child = spawn(process.execPath, ['--max-old-space-size=256', '--import', 'tsx', MAIN, ...args], {
     cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RECUR_DEBUG: '', FORCE_COLOR: '0' },
@@ -170,7 +170,7 @@ function runCapped(args: string[]): Promise<ChildResult> {
     } catch { /* exited, or no /proc: the heap cap still holds */ }
     if (peakRss > RSS_CAP) kill(`resident memory ${peakRss} bytes`);
   }, 20);
-  const timer = setTimeout(() => kill('no exit within 30 s'), 30_000);
+  const timer = setTimeout(() => kill('no exit within 90 s'), 90_000);
   return new Promise((ok) => child.on('close', (code) => { clearInterval(watch); clearTimeout(timer); ok({ code, stderr, peakRss, killedFor }); }));
 }
 
