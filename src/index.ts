@@ -18,3 +18,7 @@ export { encodeSafetensors, decodeSafetensors, ModelFileError } from './io/safet
 export { eigenvalues, spectralRadius, singularValues, powerNorms, analyzeMatrix } from './analysis/spectrum.js';
 export { Vocab, StreamBatcher, decodeUtf8Strict } from './data/text.js';
 export { Rng } from './util/rng.js';
+export { Seq2Seq, type DecodeState } from './nn/seq2seq/model.js';
+export { makeSeq2SeqConfig, seq2seqSpecs, PAD, BOS, EOS, UNK, type Seq2SeqConfig, type Seq2SeqCell, type AttentionKind } from './nn/seq2seq/config.js';
+export { makePairBatch, type PairBatch } from './nn/seq2seq/batch.js';
+export { greedy, beam } from './nn/seq2seq/decode.js';
