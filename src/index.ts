@@ -14,6 +14,7 @@ export { scheduledLr, type Schedule, type ScheduleName } from './train/schedule.
 export { clipByNorm, clipByValue, gradNorm } from './train/clip.js';
 export { chunks, sliceTime } from './train/bptt.js';
 export { encodeModel, decodeModel, restoreOptimizer } from './io/model-file.js';
+export { encodeSeq2Seq, decodeSeq2Seq } from './io/seq2seq-file.js';
 export { encodeSafetensors, decodeSafetensors, ModelFileError } from './io/safetensors.js';
 export { eigenvalues, spectralRadius, singularValues, powerNorms, analyzeMatrix } from './analysis/spectrum.js';
 export { Vocab, StreamBatcher, decodeUtf8Strict } from './data/text.js';
