@@ -43,7 +43,12 @@ const posInt = (v: unknown, max: number): boolean => typeof v === 'number' && Nu
 
 /** Fill the reference's defaults and validate; throws ConfigError with one sentence naming the problem. */
 export function makeSeq2SeqConfig(partial: Partial<Seq2SeqConfig>): Seq2SeqConfig {
-  const c = { ...SEQ2SEQ_DEFAULTS, ...partial } as Seq2SeqConfig;
+  const d = { ...SEQ2SEQ_DEFAULTS, ...partial } as Seq2SeqConfig;
+  // the reference's argument order (the file's config reads like the constructor call)
+  const c: Seq2SeqConfig = {
+    src_vocab: d.src_vocab, tgt_vocab: d.tgt_vocab, embed: d.embed, hidden: d.hidden, cell: d.cell, layers: d.layers,
+    bidirectional: d.bidirectional, attention: d.attention, attention_size: d.attention_size, input_feeding: d.input_feeding,
+  };
   const fail = (msg: string): never => { throw new ConfigError(msg); };
   for (const k of Object.keys(partial)) if (!KEYS.includes(k)) fail(`unknown seq2seq setting '${k}'`);
   if (!posInt(c.src_vocab, MAX_VOCAB) || c.src_vocab < 4) fail(`src_vocab must be an integer in 4…${MAX_VOCAB} (ids 0–3 are reserved), got ${c.src_vocab}`);
