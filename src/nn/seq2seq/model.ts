@@ -16,7 +16,6 @@ import { release, type Backend, type Buf } from '../../kernels/backend.js';
 import type { Rng } from '../../util/rng.js';
 import { Decoder } from '../heads.js';
 import { Inputs } from '../inputs.js';
-import type { RecurrentLayer } from '../layer.js';
 import { crossEntropy } from '../loss.js';
 import { Params } from '../params.js';
 import { Stack } from '../stack.js';
@@ -79,10 +78,9 @@ export class Seq2Seq {
   private readonly dTgtTable: Buf;
 
   constructor(config: Partial<Seq2SeqConfig>, readonly be: Backend) {
-    const c = (this.config = makeSeq2SeqConfig(config));
-    const specs = seq2seqSpecs(c);
-    this.params = new Params(specs, be);
-    this.grads = new Params(specs, be);
+    const c = (this.config = makeSeq2SeqConfig(config)), specs = seq2seqSpecs(c);
+    // parameters and their gradients: the same tensors, the reference's state_dict
+    this.params = new Params(specs, be); this.grads = new Params(specs, be);
     this.encoder = new Stack(encoderStack(c), be, this.params, this.grads);
     this.decoder = new Stack(decoderStack(c), be, this.params, this.grads);
     this.srcInputs = new Inputs({ kind: 'tokens', size: c.src_vocab, embed: c.embed, name: 'src_embedding' }, be, this.params, this.grads);
