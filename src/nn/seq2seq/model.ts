@@ -134,6 +134,7 @@ export class Seq2Seq {
     if (!(S > 0 && B > 0 && T > 0)) throw new Error('a batch needs at least one source step, one target step and one pair');
     if (src.length < S * B || srcLen.length < B) throw new Error(`expected ${S * B} source ids and ${B} lengths`);
     this.ensure(S, T, B);
+    this.lastTrain = false;  // the buffers backward reads are about to change
     for (let b = 0; b < B; b++) {
       const n = srcLen[b];
       if (!(Number.isInteger(n) && n >= 1 && n <= S)) throw new Error(`source ${b} has length ${n}, outside 1…${S}`);
@@ -281,6 +282,7 @@ export class Seq2Seq {
     if (tokens.length < B) throw new Error(`expected ${B} tokens`);
     for (let b = 0; b < B; b++) if (!(Number.isInteger(tokens[b]) && tokens[b] >= 0 && tokens[b] < V)) throw new Error(`token id ${tokens[b]} is outside the vocabulary of ${V}`);
     this.ensure(S, 1, B);
+    this.lastTrain = false;
     this.stepAtt?.ensure(B, S);
     const dec = this.decoder;
     dec.setMask(null);
