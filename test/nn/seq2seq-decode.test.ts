@@ -114,5 +114,9 @@ test('decoding step by step computes what the teacher-forced forward computes', 
       }
     }
     m.freeState(st);
+    // decoding reused the buffers of the last forward: its gradients are gone
+    m.forward(b, { train: true });
+    m.freeState(m.start(b.src, b.srcLen, b.B, b.S));
+    assert.throws(() => m.backward(), /backward needs a forward pass with train: true/);
   }
 });
