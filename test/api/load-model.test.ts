@@ -38,7 +38,7 @@ test('loadModel reads a path, a file URL, bytes and a Blob; auto picks the nativ
     assert.equal(fromPath.backend, NATIVE ? 'native' : 'wasm');
     const text = await fromPath.generate({ seed: 5, length: 80 });
     await fromPath.dispose();
-    for (const src of [pathToFileURL(path), pathToFileURL(path).href, bytes, bytes.slice().buffer, new Blob([bytes])]) {
+    for (const src of [pathToFileURL(path), pathToFileURL(path).href, bytes, bytes.slice().buffer, new Blob([bytes.slice()])]) {
       const m = await loadModel(src, { backend: 'js' });
       assert.equal(m.backend, 'js');
       assert.equal(m.mode, 'stream');
