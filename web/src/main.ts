@@ -4,7 +4,7 @@
  */
 import { drawEigenvalues, drawLines, fmt } from './charts.js';
 import { Inspector } from './inspector.js';
-import type { BackendChoice, CorpusChoice, CorpusId, FromWorker, Settings, ToWorker, TrainSettings } from './protocol.js';
+import type { BackendChoice, CorpusChoice, CorpusId, FromWorker, Sampling, Settings, ToWorker, TrainSettings } from './protocol.js';
 import { decodeUtf8Strict } from '../../src/data/text.js';
 
 /** Model files larger than this are refused before reading (the playground's models are a few MB). */
@@ -30,6 +30,7 @@ const ui = {
   step: $('step'), loss: $('loss'), gradNorm: $('grad-norm'), radius: $('spectral-radius'), speed: $('speed'), modelInfo: $('model-info'),
   lossChart: $('loss-chart'), gradChart: $('gradnorm-chart'), radiusChart: $('radius-chart'),
   temperature: $<HTMLInputElement>('temperature'), temperatureValue: $('temperature-value'), resample: $<HTMLButtonElement>('resample'),
+  prime: $<HTMLInputElement>('prime'), sampleLength: $<HTMLInputElement>('sample-length'), topK: $<HTMLInputElement>('top-k'),
   sample: $('sample'), matrix: $<HTMLSelectElement>('spectrum-matrix'), spectrum: $('spectrum'),
   gradflow: $('gradflow'), gradflowSummary: $('gradflow-summary'),
   inspectInput: $<HTMLTextAreaElement>('inspect-input'), inspect: $<HTMLButtonElement>('inspect'),
@@ -93,6 +94,21 @@ function settings(): Settings {
   };
 }
 
+function sampling(): Sampling {
+  return {
+    temperature: Number(ui.temperature.value),
+    prime: ui.prime.value,
+    length: num(ui.sampleLength, 'sample length', { int: true, min: 1, max: 5000 }),
+    topK: num(ui.topK, 'top-k', { int: true, min: 0, max: 1000 }),
+  };
+}
+
+/** What to try after a diverged run, from the settings it diverged with. */
+function divergenceHint(lr: number, clipNorm: number): string {
+  const clip = clipNorm > 0 ? `clip the gradient norm harder (now ${clipNorm}; try ${fmt(clipNorm / 5)})` : 'clip the gradient norm (try 1)';
+  return `Try a lower learning rate (now ${fmt(lr)}; try ${fmt(lr / 10)}) or ${clip}, then Resume.`;
+}
+
 function corpus(): CorpusChoice {
   const id = ui.corpus.value as CorpusId;
   return id === 'custom' ? { id, text: ui.corpusInput.value } : { id };
@@ -102,6 +118,7 @@ function corpus(): CorpusChoice {
 function showError(msg: string | null): void {
   ui.error.hidden = msg === null;
   ui.error.textContent = msg ?? '';
+  delete ui.error.dataset.kind;
 }
 
 function setStatus(text: string): void { ui.status.textContent = text; }
@@ -233,7 +250,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       break;
     case 'sample':
       // textContent: a sample is text, whatever characters the model learned from.
-      ui.sample.textContent = m.text;
+      ui.sample.textContent = m.prime + m.text;
       ui.sample.dataset.step = String(m.step);
       break;
     case 'spectrum':
@@ -277,6 +294,12 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     case 'error':
       showError(m.message);
       break;
+    case 'diverged':
+      running = false;
+      showError(`${m.message}. Training stopped; the model is back at the weights of step ${m.keptStep}, the last good ones. ${divergenceHint(m.lr, m.clipNorm)}`);
+      ui.error.dataset.kind = 'diverged';
+      setStatus(`Diverged at step ${m.step}: stopped, the model of step ${m.keptStep} kept.`);
+      break;
   }
   syncButtons();
 };
@@ -294,7 +317,7 @@ ui.train.addEventListener('click', guard(() => {
   const c = corpus();
   if (c.id === 'custom' && c.text!.trim() === '') throw new Error('the text box is empty: paste or drop some text to train on');
   send({ type: 'start', corpus: c, settings: settings() });
-  send({ type: 'sample', temperature: Number(ui.temperature.value) });
+  send({ type: 'sample', sampling: sampling() });
 }));
 ui.pause.addEventListener('click', guard(() => send({ type: 'pause' })));
 ui.reset.addEventListener('click', guard(() => send({ type: 'reset' })));
@@ -340,8 +363,10 @@ ui.corpusInput.addEventListener('drop', (e) => {
 });
 
 ui.temperature.addEventListener('input', () => { ui.temperatureValue.textContent = Number(ui.temperature.value).toFixed(2); });
-ui.temperature.addEventListener('change', guard(() => { if (hasModel) send({ type: 'sample', temperature: Number(ui.temperature.value) }); }));
-ui.resample.addEventListener('click', guard(() => send({ type: 'sample', temperature: Number(ui.temperature.value) })));
+for (const input of [ui.temperature, ui.prime, ui.sampleLength, ui.topK]) {
+  input.addEventListener('change', guard(() => { if (hasModel) send({ type: 'sample', sampling: sampling() }); }));
+}
+ui.resample.addEventListener('click', guard(() => send({ type: 'sample', sampling: sampling() })));
 ui.matrix.addEventListener('change', guard(() => send({ type: 'spectrum', matrix: ui.matrix.value })));
 
 const inspectRequest = (): ToWorker => ({ type: 'inspect', text: ui.inspectInput.value.trim() === '' ? null : ui.inspectInput.value, layer: inspector.layer });

@@ -34,13 +34,16 @@ export interface CorpusChoice { id: CorpusId; text?: string }
 
 export type BackendChoice = 'auto' | 'wasm' | 'js';
 
+/** How the samples are drawn: from the prime (else a newline), `length` characters, temperature and top-k. */
+export interface Sampling { temperature: number; prime: string; length: number; topK: number }
+
 export type ToWorker =
   | { type: 'backend'; choice: BackendChoice }
   | { type: 'start'; corpus: CorpusChoice; settings: Settings }
   | { type: 'pause' }
   | { type: 'reset' }
   | { type: 'train-settings'; settings: TrainSettings }
-  | { type: 'sample'; temperature: number }
+  | { type: 'sample'; sampling: Sampling }
   | { type: 'inspect'; text: string | null; layer: number }
   | { type: 'spectrum'; matrix: string }
   | { type: 'download' }
@@ -82,7 +85,9 @@ export type FromWorker =
   | { type: 'state'; running: boolean; step: number }
   | { type: 'progress'; points: StepPoint[]; stepsPerSec: number; epoch: number }
   | { type: 'val'; step: number; bits: number }
-  | { type: 'sample'; text: string; temperature: number; step: number }
+  | { type: 'sample'; text: string; prime: string; temperature: number; step: number }
+  /** Training diverged and stopped; the model is back at the weights of `keptStep`. */
+  | { type: 'diverged'; message: string; step: number; keptStep: number; lr: number; clipNorm: number }
   | { type: 'spectrum'; step: number; matrix: string; label: string; eigs: Complex[]; radius: number }
   | { type: 'gradflow'; step: number; norms: number[]; perStep: number; layer: number }
   | { type: 'inspect'; data: Inspection }

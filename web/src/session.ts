@@ -210,10 +210,15 @@ export class Session {
     return evaluateStream(this.model, val.subarray(0, Math.min(val.length, VAL_CHARS)), { streams: VAL_STREAMS, chunk: this.train.seq }).bpc;
   }
 
-  /** New text from the model: a stream of characters, or lines for a one-name-per-line model. */
-  sample(temperature: number, length = 400): string {
-    if (this.task.mode === 'lines') return generateLines(this.sampler, 12, 40, { temperature }).join('\n');
-    return generate(this.sampler, { length, temperature });
+  /**
+   * New text from the model: a stream of characters, or lines for a one-name-per-line model. It starts
+   * from the prime, else from a newline (the vocabulary's line marker), as `recur sample` does.
+   */
+  sample(temperature: number, length = 400, opts: { prime?: string; topK?: number } = {}): string {
+    const { prime, topK } = opts;
+    if (prime) this.vocab.encode(prime); // a prime with a character the model never saw is refused, named
+    if (this.task.mode === 'lines') return generateLines(this.sampler, 12, 40, { temperature, topK, prime }).join('\n');
+    return generate(this.sampler, { length, temperature, topK, prime });
   }
 
   /** The square recurrent matrices of this model, for the spectrum view. */
