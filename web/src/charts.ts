@@ -17,14 +17,17 @@ export interface Line {
   dots?: boolean;
   width?: number;
   opacity?: number;
+  /** Dashed (earlier runs kept for comparison). */
+  dash?: boolean;
 }
 
 export interface ChartOptions {
   xLabel: string;
   yLabel?: string;
   logY?: boolean;
-  /** A dashed horizontal reference line (e.g. ρ = 1). */
+  /** A dashed horizontal reference line (e.g. ρ = 1), named by refLabel. */
   refY?: number;
+  refLabel?: string;
   width?: number;
   height?: number;
 }
@@ -109,6 +112,7 @@ export function drawLines(container: HTMLElement, lines: Line[], o: ChartOptions
   if (o.refY !== undefined && ok(o.refY)) {
     const y = py(o.logY ? Math.log10(o.refY) : o.refY);
     svg.append(svgEl('line', { x1: L, y1: y, x2: W - R, y2: y, class: 'ref' }));
+    if (o.refLabel) svg.append(svgEl('text', { x: L + 4, y: y - 4, class: 'legend', 'data-role': 'ref-label' }, o.refLabel));
   }
 
   // Series, and a legend when there are several.
@@ -122,12 +126,12 @@ export function drawLines(container: HTMLElement, lines: Line[], o: ChartOptions
       if (s.dots) g.append(svgEl('circle', { cx: X, cy: Y, r: 2.5, fill: s.color }));
     }
     if (d && !(s.dots && s.width === 0)) {
-      g.prepend(svgEl('path', { d, fill: 'none', stroke: s.color, 'stroke-width': s.width ?? 1.6, 'stroke-opacity': s.opacity ?? 1, 'stroke-linejoin': 'round' }));
+      g.prepend(svgEl('path', { d, fill: 'none', stroke: s.color, 'stroke-width': s.width ?? 1.6, 'stroke-opacity': s.opacity ?? 1, 'stroke-linejoin': 'round', ...(s.dash ? { 'stroke-dasharray': '5 3' } : {}) }));
     }
     svg.append(g);
     if (lines.length > 1) {
       const lx = W - R - 110, ly = T + 8 + k * 14;
-      svg.append(svgEl('line', { x1: lx, y1: ly - 4, x2: lx + 14, y2: ly - 4, stroke: s.color, 'stroke-width': 2 }));
+      svg.append(svgEl('line', { x1: lx, y1: ly - 4, x2: lx + 14, y2: ly - 4, stroke: s.color, 'stroke-width': 2, ...(s.dash ? { 'stroke-dasharray': '4 2' } : {}) }));
       svg.append(svgEl('text', { x: lx + 18, y: ly, class: 'legend' }, s.name));
     }
   });

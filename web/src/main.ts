@@ -34,6 +34,9 @@ const ui = {
   sample: $('sample'), matrix: $<HTMLSelectElement>('spectrum-matrix'), spectrum: $('spectrum'),
   gradflow: $('gradflow'), gradflowSummary: $('gradflow-summary'),
   inspectInput: $<HTMLTextAreaElement>('inspect-input'), inspect: $<HTMLButtonElement>('inspect'),
+  confirm: $('confirm'), confirmText: $('confirm-text'), confirmNew: $<HTMLButtonElement>('confirm-new'),
+  confirmKeep: $<HTMLButtonElement>('confirm-keep'), confirmDownload: $<HTMLButtonElement>('confirm-download'),
+  runs: $('runs'), clearRuns: $<HTMLButtonElement>('clear-runs'),
 };
 
 const inspector = new Inspector({
@@ -49,6 +52,14 @@ let running = false;
 /** What the status line says after a model file was loaded. */
 let loadNote: string | null = null;
 let hasModel = false;
+/** The current model came from a file (it is worth keeping even before it trains here). */
+let loadedModel = false;
+/** Whether the model can train on the chosen corpus (a loaded model may lack some of its characters). */
+let trainable = true;
+/** "lstm 64, lr 0.005": names the current run in the prompt and, once kept, in the loss chart's legend. */
+let runLabel = '';
+/** A change that needs a new model, waiting for the user's answer. */
+let pending: (() => void) | null = null;
 /** Training history for the charts. */
 const hist = { step: [] as number[], loss: [] as number[], smooth: [] as number[], grad: [] as number[] };
 const val = { step: [] as number[], bits: [] as number[] };
@@ -124,7 +135,8 @@ function showError(msg: string | null): void {
 function setStatus(text: string): void { ui.status.textContent = text; }
 
 function syncButtons(): void {
-  ui.train.disabled = !ready || running;
+  ui.train.disabled = !ready || running || pending !== null || !trainable;
+  ui.train.title = trainable ? '' : 'This model lacks some characters of the chosen text: choose text in its characters, or start a new model';
   ui.train.textContent = hasModel && !running ? 'Resume' : 'Train';
   if (!hasModel) ui.train.textContent = 'Train';
   ui.pause.disabled = !running;
@@ -164,13 +176,37 @@ function draw(): void {
   dirty = false;
   const raw = thin(hist.step, hist.loss), sm = thin(hist.step, hist.smooth), g = thin(hist.step, hist.grad);
   drawLines(ui.lossChart, [
+    ...runs.map((r, k) => ({ name: r.label, x: r.step, y: r.smooth, color: RUN_COLORS[k % RUN_COLORS.length], width: 1.5, dash: true })),
     { name: 'train (raw)', x: raw.x, y: raw.y, color: '#9db8d9', width: 1, opacity: 0.6 },
     { name: 'train', x: sm.x, y: sm.y, color: '#1f5fa8', width: 2 },
     { name: 'validation', x: val.step, y: val.bits, color: '#d0632a', dots: true, width: 1.5 },
   ], { xLabel: 'step', yLabel: 'bits/char', height: 230 });
-  drawLines(ui.gradChart, [{ name: '‖g‖', x: g.x, y: g.y, color: '#6b4fa8', width: 1.2 }], { xLabel: 'step', yLabel: '‖g‖', logY: true });
-  drawLines(ui.radiusChart, [{ name: 'ρ', x: rho.step, y: rho.value, color: '#2a8a57', width: 2, dots: rho.step.length < 40 }], { xLabel: 'step', yLabel: 'ρ', refY: 1 });
+  const clip = Number(ui.clipNorm.value);
+  drawLines(ui.gradChart, [{ name: '‖g‖', x: g.x, y: g.y, color: '#6b4fa8', width: 1.2 }],
+    { xLabel: 'step', yLabel: '‖g‖', logY: true, ...(clip > 0 ? { refY: clip, refLabel: `clipped above ${fmt(clip)}` } : {}) });
+  drawLines(ui.radiusChart, [{ name: 'ρ', x: rho.step, y: rho.value, color: '#2a8a57', width: 2, dots: rho.step.length < 40 }], { xLabel: 'step', yLabel: 'ρ', refY: 1, refLabel: 'ρ = 1' });
   drawLines(ui.gradflow, [{ name: '‖∂L/∂h_t‖', x: gradflow.map((_, t) => t), y: gradflow, color: '#b03a5b', width: 2 }], { xLabel: 't (the loss is at the last step)', yLabel: '‖∂L/∂h_t‖', logY: true });
+}
+
+// ------------------------------------------------------------------------------ earlier runs
+/** Loss curves of earlier models, kept on the loss chart (dashed) until cleared, to compare cells and settings. */
+interface Run { label: string; step: number[]; smooth: number[] }
+const runs: Run[] = [];
+const RUN_COLORS = ['#8a8f98', '#c77d2e', '#3c9a6e', '#a04a8f', '#b5a22c', '#4a8fb0'];
+
+/** Keep the current curve (when it has one) before its model goes. */
+function keepRun(): void {
+  if (hist.step.length < 2) return;
+  const t = thin(hist.step, hist.smooth, 300);
+  runs.push({ label: `${runs.length + 1}: ${runLabel}`, step: [...t.x], smooth: [...t.y] });
+  showRuns();
+}
+
+function showRuns(): void {
+  ui.runs.textContent = runs.length ? `Earlier runs (dashed): ${runs.map((r) => r.label).join(' · ')}` : 'No earlier runs yet: a new model keeps this run\'s curve here to compare.';
+  ui.runs.dataset.count = String(runs.length);
+  ui.clearRuns.hidden = runs.length === 0;
+  scheduleDraw();
 }
 
 /** Charts are redrawn at most a few times a second: progress arrives ~25 times a second. */
@@ -204,9 +240,13 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       if (!hasModel) setStatus(m.note ?? 'Ready: choose a corpus and a cell, then press Train.');
       break;
     case 'model': {
+      if (hasModel) keepRun();
       hasModel = true;
       clearViews();
       const i = m.info, s = m.settings;
+      loadedModel = m.loaded !== undefined;
+      trainable = m.loaded?.trainable ?? true;
+      runLabel = `${i.cell} ${i.layers > 1 ? `${i.layers}×` : ''}${i.hidden}, lr ${fmt(s.lr)}${m.loaded ? ` (${m.loaded.name})` : ''}`;
       // A loaded model brings its own architecture (and a resumed run its training settings): show them
       // in the controls. Setting values fires no change event, so this does not start over.
       ui.cell.value = s.cell; ui.hidden.value = String(s.hidden); ui.layers.value = String(s.layers); ui.h0.value = s.h0;
@@ -218,7 +258,9 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       inspector.reset(i.layers);
       loadNote = m.loaded ? `Loaded ${m.loaded.name}: ${m.loaded.resumed ? 'its run continues exactly where it stopped (same text)'
         : m.loaded.trainable ? 'weights loaded; training on this corpus starts a fresh optimizer'
-          : 'it cannot read this corpus (unknown characters), but it can write and be inspected'}.` : null;
+          : 'it writes samples and can be inspected, but it cannot train on this corpus (the text has characters it lacks): '
+            + 'choose text in its characters to train it, or start a new model'}.` : null;
+      commit();
       break;
     }
     case 'state':
@@ -285,8 +327,13 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       break;
     }
     case 'cleared':
+      if (pending) closeConfirm(); // Reset answers the question too
+      keepRun();
       hasModel = false;
+      loadedModel = false;
+      trainable = true;
       clearViews();
+      commit();
       inspector.reset(1);
       ui.modelInfo.textContent = 'none yet';
       ui.matrix.replaceChildren();
@@ -322,14 +369,65 @@ ui.train.addEventListener('click', guard(() => {
 ui.pause.addEventListener('click', guard(() => send({ type: 'pause' })));
 ui.reset.addEventListener('click', guard(() => send({ type: 'reset' })));
 
-/** Changing what the model is, or what it reads, starts over. */
-function restart(): void {
+// ------------------------------------------------------------------ changes that need a new model
+/** The controls that define the model and its text, and their values when the current model was made. */
+const modelControls: (HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement)[] = [ui.cell, ui.activation, ui.hidden, ui.layers, ui.h0, ui.seed, ui.corpus, ui.corpusInput];
+let committed: string[] = [];
+function commit(): void { committed = modelControls.map((c) => c.value); }
+
+/** Whether dropping the current model would lose something: trained steps or a loaded file. */
+const worthKeeping = (): boolean => hasModel && (loadedModel || hist.step.length > 0);
+
+/**
+ * Do `then` (which drops the current model) at once when there is nothing to lose; else ask first,
+ * without a modal dialog: start a new model, keep the current one (the controls go back to its
+ * values), or download it first.
+ */
+function askNewModel(what: string, then: () => void): void {
   syncButtons();
-  if (!hasModel) return;
+  if (!worthKeeping()) { then(); return; }
+  if (pending) return; // already asking (typing goes on in the text box)
+  pending = then;
+  ui.confirmText.textContent = `${what} needs a new model. The current one (${runLabel}, step ${ui.step.textContent}) would be dropped; its loss curve stays on the chart to compare.`;
+  ui.confirm.hidden = false;
+  syncButtons();
+  ui.confirmNew.focus();
+}
+
+function closeConfirm(): void {
+  pending = null;
+  ui.confirm.hidden = true;
+  syncButtons();
+}
+
+ui.confirmNew.addEventListener('click', guard(() => { const then = pending; closeConfirm(); then?.(); }));
+ui.confirmKeep.addEventListener('click', guard(() => {
+  modelControls.forEach((c, k) => { c.value = committed[k] ?? c.value; });
+  closeConfirm();
+  setStatus('Kept the current model; the controls show its settings again.');
+}));
+ui.confirmDownload.addEventListener('click', guard(() => send({ type: 'download' })));
+ui.clearRuns.addEventListener('click', () => { runs.length = 0; showRuns(); });
+
+const startOver = (): void => {
   send({ type: 'reset' });
   setStatus('Settings changed: press Train for a new model.');
+};
+
+/** Changing what the model is, or what it reads, starts over (after asking); a loaded model may take new text as it is. */
+function restart(what: 'model' | 'corpus'): void {
+  syncButtons();
+  if (!hasModel) return;
+  if (what === 'corpus' && loadedModel && !pending) {
+    trainable = true;
+    syncButtons();
+    setStatus('Press Train to go on training the loaded model on this text (it must use only characters the model knows).');
+    return;
+  }
+  askNewModel(what === 'corpus' ? 'Training on other text' : 'This setting', startOver);
 }
-for (const input of [ui.cell, ui.activation, ui.hidden, ui.layers, ui.h0, ui.seed, ui.corpus]) input.addEventListener('change', guard(restart));
+for (const input of [ui.cell, ui.activation, ui.hidden, ui.layers, ui.h0, ui.seed]) input.addEventListener('change', guard(() => restart('model')));
+ui.corpus.addEventListener('change', guard(() => restart('corpus')));
 for (const input of [ui.seq, ui.batch, ui.optimizer, ui.lr, ui.clipNorm, ui.clipValue]) {
   input.addEventListener('change', guard(() => { if (hasModel) send({ type: 'train-settings', settings: trainSettings() }); }));
 }
@@ -337,7 +435,7 @@ for (const input of [ui.seq, ui.batch, ui.optimizer, ui.lr, ui.clipNorm, ui.clip
 // Typing or pasting into the text box means "train on this".
 ui.corpusInput.addEventListener('input', () => {
   if (ui.corpus.value !== 'custom') ui.corpus.value = 'custom';
-  restart();
+  restart('corpus');
 });
 
 async function readText(file: File): Promise<void> {
@@ -345,8 +443,8 @@ async function readText(file: File): Promise<void> {
   const text = decodeUtf8Strict(new Uint8Array(await file.arrayBuffer()));
   ui.corpusInput.value = text;
   ui.corpus.value = 'custom';
-  restart();
-  setStatus(`Loaded ${file.name}: ${text.length.toLocaleString('en')} characters. Press Train.`);
+  restart('corpus');
+  if (!pending) setStatus(`Loaded ${file.name}: ${text.length.toLocaleString('en')} characters. Press Train.`);
 }
 const onTextFile = (file: File | undefined): void => {
   if (!file) return;
@@ -388,12 +486,14 @@ ui.upload.addEventListener('change', () => {
   showError(null);
   if (file.size > MAX_MODEL_BYTES) { showError(`${file.name} is too large for a playground model`); return; }
   file.arrayBuffer().then((bytes) => {
-    const s = settings();
-    send({ type: 'load', bytes, name: file.name, corpus: corpus(), settings: s }, [bytes]);
-    setStatus(`Loading ${file.name}…`);
+    askNewModel(`Loading ${file.name}`, guard(() => {
+      send({ type: 'load', bytes, name: file.name, corpus: corpus(), settings: settings() }, [bytes]);
+      setStatus(`Loading ${file.name}…`);
+    }));
   }).catch((err: unknown) => showError(`${file.name}: ${err instanceof Error ? err.message : String(err)}`));
 });
 
 window.addEventListener('resize', scheduleDraw);
+commit();
 syncButtons();
 draw();

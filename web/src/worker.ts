@@ -120,12 +120,12 @@ function loop(): void {
   } catch (e) {
     if (points.length) post({ type: 'progress', points, stepsPerSec: 0, epoch: session.epoch });
     running = false;
+    post({ type: 'state', running, step: session.step });
     if (e instanceof TrainingDiverged) {
       const t = session.trainSettings;
       post({ type: 'diverged', message: message(e), step: e.step, keptStep: e.keptStep, lr: t.lr, clipNorm: t.clipNorm });
       refreshAll(); // the probes show the model that was kept
     } else post({ type: 'error', message: `training stopped: ${message(e)}` });
-    post({ type: 'state', running, step: session.step });
     return;
   }
   setTimeout(loop, 0);
