@@ -347,4 +347,32 @@ describe('playground in Chromium', { skip: skip ?? false, timeout: 150_000 }, ()
     assert.match(await page.textContent(tid('model-info')) ?? '', /^elman,/);
     assert.deepEqual(errors, []);
   });
+  test('the first screen: settings from the link, the corpus preview, and presets that compare two cells', async () => {
+    if (page) await page.close();
+    page = await browser.context.newPage();
+    errors = watchErrors(page);
+    await page.goto(`${browser.server.url}?corpus=names&cell=gru&hidden=20&lr=0.02&optimizer=nonsense`);
+    await page.waitForSelector(`${tid('train')}:not([disabled])`, { timeout: 20_000 });
+    assert.equal(await page.inputValue(tid('cell-select')), 'gru');
+    assert.equal(await page.inputValue(tid('hidden')), '20');
+    assert.equal(await page.inputValue(tid('lr')), '0.02');
+    assert.equal(await page.inputValue(tid('optimizer')), 'adam', 'a value the page does not offer is ignored');
+    await page.waitForFunction(() => (document.querySelector('[data-testid="corpus-preview"]')?.textContent ?? '').split('\n').length > 20);
+    assert.match(await page.textContent(tid('corpus-size')) ?? '', /^\([\d,]+ characters; the first \d+ shown\)$/);
+
+    await page.click(tid('preset-vanishing'));
+    await page.waitForFunction(() => (document.querySelector('[data-testid="model-info"]')?.textContent ?? '').startsWith('elman, 1×64'));
+    assert.match(await page.textContent(tid('preset-note')) ?? '', /gradient flow/);
+    const q = new URL(page.url()).searchParams;
+    assert.equal(q.get('cell'), 'elman');
+    assert.equal(q.get('seq'), '100');
+    assert.equal(q.get('corpus'), 'moby');
+    await waitSteps(2, 40_000);
+    await page.click(tid('preset-vanishing-lstm'));
+    await confirmNew();
+    await page.waitForFunction(() => (document.querySelector('[data-testid="model-info"]')?.textContent ?? '').startsWith('lstm, 1×64'));
+    assert.equal(await page.getAttribute(tid('runs'), 'data-count'), '1');
+    await page.click(tid('pause'));
+    assert.deepEqual(errors, []);
+  });
 });

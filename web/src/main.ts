@@ -37,6 +37,7 @@ const ui = {
   confirm: $('confirm'), confirmText: $('confirm-text'), confirmNew: $<HTMLButtonElement>('confirm-new'),
   confirmKeep: $<HTMLButtonElement>('confirm-keep'), confirmDownload: $<HTMLButtonElement>('confirm-download'),
   runs: $('runs'), clearRuns: $<HTMLButtonElement>('clear-runs'),
+  presetNote: $('preset-note'), corpusPreview: $('corpus-preview'), corpusSize: $('corpus-size'),
 };
 
 const inspector = new Inspector({
@@ -341,6 +342,10 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     case 'error':
       showError(m.message);
       break;
+    case 'preview':
+      ui.corpusPreview.textContent = m.text;
+      ui.corpusSize.textContent = `(${m.chars.toLocaleString('en')} characters; the first ${[...m.text].length} shown)`;
+      break;
     case 'diverged':
       running = false;
       showError(`${m.message}. Training stopped; the model is back at the weights of step ${m.keptStep}, the last good ones. ${divergenceHint(m.lr, m.clipNorm)}`);
@@ -360,12 +365,15 @@ function guard(fn: () => void): () => void {
   };
 }
 
-ui.train.addEventListener('click', guard(() => {
+function startTraining(): void {
   const c = corpus();
   if (c.id === 'custom' && c.text!.trim() === '') throw new Error('the text box is empty: paste or drop some text to train on');
-  send({ type: 'start', corpus: c, settings: settings() });
+  const s = settings();
+  send({ type: 'start', corpus: c, settings: s });
   send({ type: 'sample', sampling: sampling() });
-}));
+  writeUrl(s, c);
+}
+ui.train.addEventListener('click', guard(startTraining));
 ui.pause.addEventListener('click', guard(() => send({ type: 'pause' })));
 ui.reset.addEventListener('click', guard(() => send({ type: 'reset' })));
 
@@ -444,6 +452,7 @@ async function readText(file: File): Promise<void> {
   ui.corpusInput.value = text;
   ui.corpus.value = 'custom';
   restart('corpus');
+  requestPreview();
   if (!pending) setStatus(`Loaded ${file.name}: ${text.length.toLocaleString('en')} characters. Press Train.`);
 }
 const onTextFile = (file: File | undefined): void => {
@@ -493,7 +502,84 @@ ui.upload.addEventListener('change', () => {
   }).catch((err: unknown) => showError(`${file.name}: ${err instanceof Error ? err.message : String(err)}`));
 });
 
+// ------------------------------------------------------------------------ presets, the address bar
+/** Settings in the URL's query, by control: a link reproduces a setup (a pasted text is not part of it). */
+const urlControls: Record<string, HTMLInputElement | HTMLSelectElement> = {
+  corpus: ui.corpus, cell: ui.cell, activation: ui.activation, hidden: ui.hidden, layers: ui.layers, h0: ui.h0, seed: ui.seed,
+  seq: ui.seq, batch: ui.batch, optimizer: ui.optimizer, lr: ui.lr, clip: ui.clipNorm, clipValue: ui.clipValue,
+};
+
+function writeUrl(s: Settings, c: CorpusChoice): void {
+  const q = new URLSearchParams({
+    corpus: c.id === 'custom' ? 'moby' : c.id, cell: s.cell, activation: s.activation, hidden: String(s.hidden), layers: String(s.layers),
+    h0: s.h0, seed: String(s.seed), seq: String(s.seq), batch: String(s.batch), optimizer: s.optimizer, lr: String(s.lr),
+    clip: String(s.clipNorm), clipValue: String(s.clipValue),
+  });
+  if (c.id === 'custom') q.delete('corpus');
+  history.replaceState(null, '', `?${q}`);
+}
+
+/** Control values from the URL; a value a select does not offer is ignored, a bad number is refused at Train. */
+function readUrl(): void {
+  const q = new URLSearchParams(location.search);
+  for (const [k, el] of Object.entries(urlControls)) {
+    const v = q.get(k);
+    if (v === null || (k === 'corpus' && v === 'custom')) continue;
+    if (el instanceof HTMLSelectElement && ![...el.options].some((o) => o.value === v)) continue;
+    el.value = v;
+  }
+}
+
+interface Preset { values: Partial<Record<keyof typeof urlControls, string>>; note: string }
+const PRESETS: Record<string, Preset> = {
+  charrnn: {
+    values: { corpus: 'moby', cell: 'lstm', hidden: '128', layers: '1', seq: '50', batch: '16', optimizer: 'adam', lr: '0.005', clip: '5', clipValue: '0' },
+    note: 'Karpathy\'s char-rnn: after a minute the samples have words, punctuation and line breaks. Hover the text in "Inside the network" to see what single units track.',
+  },
+  vanishing: {
+    values: { corpus: 'moby', cell: 'elman', activation: 'tanh', hidden: '64', layers: '1', seq: '100', batch: '16', optimizer: 'adam', lr: '0.003', clip: '5', clipValue: '0' },
+    note: 'An Elman network over 100-character chunks. Watch the gradient flow: ‖∂L/∂h_t‖ shrinks fast going back in time. Then press "…vs LSTM": this curve stays on the loss chart.',
+  },
+  'vanishing-lstm': {
+    values: { corpus: 'moby', cell: 'lstm', hidden: '64', layers: '1', seq: '100', batch: '16', optimizer: 'adam', lr: '0.003', clip: '5', clipValue: '0' },
+    note: 'The same run with an LSTM: its gradient flow stays much flatter (the cell state carries it), and its loss falls lower than the dashed Elman curve.',
+  },
+  names: {
+    values: { corpus: 'names', cell: 'gru', hidden: '64', layers: '1', seq: '25', batch: '16', optimizer: 'adam', lr: '0.005', clip: '5', clipValue: '0' },
+    note: 'A GRU on 8 000 first names, one per line: within a minute the samples are new names that sound real.',
+  },
+  exploding: {
+    values: { corpus: 'moby', cell: 'elman', activation: 'tanh', hidden: '64', layers: '1', seq: '50', batch: '16', optimizer: 'sgd', lr: '5', clip: '0', clipValue: '0' },
+    note: 'Plain SGD at a large rate with no clipping: the gradient norm explodes and training diverges. The page stops it, keeps the last good model and says what to change.',
+  },
+};
+
+function applyPreset(name: string): void {
+  const p = PRESETS[name];
+  if (!p) return;
+  const go = guard(() => {
+    for (const [k, v] of Object.entries(p.values)) urlControls[k].value = v ?? urlControls[k].value;
+    if (hasModel) send({ type: 'reset' });
+    requestPreview();
+    ui.presetNote.textContent = p.note;
+    startTraining();
+  });
+  askNewModel('This preset', go);
+}
+for (const b of document.querySelectorAll<HTMLButtonElement>('[data-preset]')) b.addEventListener('click', () => applyPreset(b.dataset.preset!));
+
+// The first screen shows the text the model will read (pasted text: once typing pauses).
+let previewTimer: ReturnType<typeof setTimeout> | undefined;
+function requestPreview(): void {
+  clearTimeout(previewTimer);
+  previewTimer = setTimeout(() => send({ type: 'preview', corpus: corpus() }), 250);
+}
+ui.corpus.addEventListener('change', requestPreview);
+ui.corpusInput.addEventListener('input', requestPreview);
+
 window.addEventListener('resize', scheduleDraw);
+readUrl();
+requestPreview();
 commit();
 syncButtons();
 draw();

@@ -47,6 +47,7 @@ export type ToWorker =
   | { type: 'inspect'; text: string | null; layer: number }
   | { type: 'spectrum'; matrix: string }
   | { type: 'download' }
+  | { type: 'preview'; corpus: CorpusChoice }
   | { type: 'load'; bytes: ArrayBuffer; name: string; corpus: CorpusChoice; settings: Settings };
 
 export interface StepPoint { step: number; loss: number; gradNorm: number }
@@ -93,4 +94,6 @@ export type FromWorker =
   | { type: 'inspect'; data: Inspection }
   | { type: 'file'; bytes: ArrayBuffer; name: string }
   | { type: 'cleared' }
+  /** The start of a corpus as the model will read it, and its length in characters. */
+  | { type: 'preview'; text: string; chars: number }
   | { type: 'error'; message: string };

@@ -21,6 +21,8 @@ const post = (msg: FromWorker, transfer: Transferable[] = []): void => scope.pos
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
 const SLICE_MS = 40;
+/** Characters of a corpus the first screen shows. */
+const PREVIEW_CHARS = 600;
 
 interface Probe { period: number; next: number; run: () => void }
 
@@ -228,6 +230,11 @@ async function handle(msg: ToWorker): Promise<void> {
       inspectReq = { text: msg.text, layer: msg.layer };
       sendInspect();
       return;
+    case 'preview': {
+      const { text } = corpusText(msg.corpus, 1);
+      post({ type: 'preview', text: text.slice(0, PREVIEW_CHARS), chars: text.length });
+      return;
+    }
     case 'spectrum':
       spectrumMatrix = msg.matrix;
       sendSpectrum();
