@@ -283,6 +283,10 @@ describe('playground in Chromium', { skip: skip ?? false, timeout: 150_000 }, ()
     process.stdout.write(`# main-thread tasks over 50 ms while training: ${long.length ? long.map(Math.round).join(', ') : 'none'}${overloaded ? ' (machine overloaded: not checked)' : ''}\n`);
     if (!overloaded) assert.ok(long.every((d) => d <= 100), `main-thread tasks over 100 ms while training: ${long.join(', ')}`);
     const stepNow = await steps();
+    // Marks are labelled: the eigenvalue colours, the clipping threshold on the gradient-norm chart.
+    await page.waitForSelector(`${tid('spectrum')} [data-role="eigen-legend"]`);
+    assert.match(await page.textContent(`${tid('spectrum')} [data-role="eigen-legend"]`) ?? '', /\|λ\| ≤ 1: fades \(\d+\)\|λ\| > 1: grows \(\d+\)/);
+    assert.equal(await page.textContent(`${tid('gradnorm-chart')} [data-role="ref-label"]`), 'clipped above 5');
 
     await selectCell('gru');
     await page.waitForSelector(`${tid('confirm')}:visible`);
@@ -326,6 +330,19 @@ describe('playground in Chromium', { skip: skip ?? false, timeout: 150_000 }, ()
     const a = await nextSample();
     assert.ok(a.startsWith('the ') && [...a].length === 54, JSON.stringify(a));
     assert.equal(await nextSample(), a, 'top-k 1 always takes the most likely character');
+    // The inspector by keyboard: arrows walk the text (predictions follow) and the unit grid.
+    await page.waitForSelector(`${tid('inspect-text')} span`);
+    await page.focus(tid('inspect-text'));
+    await page.keyboard.press('Home');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.getAttribute(`${tid('inspect-text')} span.at`, 'data-t'), '1');
+    await page.waitForSelector(`${tid('predictions')} li`);
+    await page.focus(tid('unit-grid'));
+    await page.keyboard.press('Home');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.inputValue(tid('unit')), '1');
+    assert.equal(await page.getAttribute(`${tid('unit-grid')} div.selected`, 'data-unit'), '1');
+
     await page.fill(tid('prime'), 'the §');
     await page.click(tid('resample'));
     await page.waitForFunction(() => /^the prime cannot be used: character "§"/.test(document.querySelector('[data-testid="error"]')?.textContent ?? ''));

@@ -73,6 +73,7 @@ export function drawLines(container: HTMLElement, lines: Line[], o: ChartOptions
   // The drawing is as wide as its box, so that text keeps its size whatever the layout.
   const W = o.width ?? Math.max(320, Math.round(container.clientWidth) || 420), H = o.height ?? 190, L = 48, R = 10, T = 10, B = 34;
   const svg = canvas(container, W, H);
+  svg.setAttribute('aria-label', `${o.yLabel ?? lines.map((l) => l.name).join(', ')} against ${o.xLabel}`);
   const ok = (y: number): boolean => Number.isFinite(y) && (!o.logY || y > 0);
   let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
   for (const s of lines) for (let i = 0; i < s.x.length; i++) {
@@ -162,4 +163,11 @@ export function drawEigenvalues(container: HTMLElement, eigs: readonly Complex[]
     dots.append(svgEl('circle', { cx: (c + re * scale).toFixed(1), cy: (c - im * scale).toFixed(1), r: 3, class: outside ? 'eig out' : 'eig' }));
   }
   svg.append(dots);
+  // What the colours mean (the radius readout names the largest |λ|).
+  const inside = eigs.filter(([re, im]) => Math.hypot(re, im) <= 1).length;
+  const legend = svgEl('g', { 'data-role': 'eigen-legend' });
+  legend.append(svgEl('circle', { cx: 10, cy: S - 22, r: 3, class: 'eig' }), svgEl('text', { x: 17, y: S - 18, class: 'legend' }, `|λ| ≤ 1: fades (${inside})`));
+  legend.append(svgEl('circle', { cx: 10, cy: S - 8, r: 3, class: 'eig out' }), svgEl('text', { x: 17, y: S - 4, class: 'legend' }, `|λ| > 1: grows (${eigs.length - inside})`));
+  svg.append(legend);
+  svg.setAttribute('aria-label', `${eigs.length} eigenvalues on the complex plane: ${inside} inside the unit circle, ${eigs.length - inside} outside`);
 }

@@ -55,6 +55,28 @@ export class Inspector {
     el.grid.addEventListener('mouseover', (e) => { const j = this.unitOf(e.target); if (j !== null) { this.preview = j; this.colourText(); } });
     el.grid.addEventListener('mouseleave', () => { this.preview = null; this.colourText(); });
     el.grid.addEventListener('click', (e) => { const j = this.unitOf(e.target); if (j !== null) this.setUnit(j); });
+    // Keyboard: arrows move along the text (its predictions follow) and through the unit grid.
+    el.text.tabIndex = 0;
+    el.grid.tabIndex = 0;
+    el.text.addEventListener('keydown', (e) => {
+      const T = this.data?.chars.length ?? 0, at = this.pinned ?? this.hover ?? -1;
+      const to = stepKey(e.key, at, T, 1);
+      if (to === null) return;
+      e.preventDefault();
+      this.pinned = to;
+      this.refreshPosition();
+      this.spans[to]?.scrollIntoView({ block: 'nearest' });
+    });
+    el.grid.addEventListener('keydown', (e) => {
+      const H = this.data?.H ?? 0, cell = this.cells[0];
+      const gap = 2; // .unit-grid's gap
+      const columns = cell ? Math.max(1, Math.floor((el.grid.clientWidth + gap) / (cell.offsetWidth + gap))) : 1;
+      const to = stepKey(e.key, this.unit, H, columns);
+      if (to === null) return;
+      e.preventDefault();
+      this.setUnit(to);
+      el.grid.setAttribute('aria-label', `Hidden units: unit ${to} colours the text (arrow keys choose another)`);
+    });
     el.unit.addEventListener('input', () => {
       const j = Number(el.unit.value);
       if (Number.isInteger(j) && this.data && j >= 0 && j < this.data.H) { this.chose = true; this.setUnit(j); }
@@ -192,6 +214,15 @@ export class Inspector {
     const u = target instanceof HTMLElement ? target.dataset.unit : undefined;
     return u === undefined ? null : Number(u);
   }
+}
+
+/** Where an arrow, Home or End key moves a position in [0, n) laid out `columns` wide (null: not such a key). */
+function stepKey(key: string, at: number, n: number, columns: number): number | null {
+  if (n === 0) return null;
+  const moves: Record<string, number> = { ArrowLeft: at - 1, ArrowRight: at + 1, ArrowUp: at - columns, ArrowDown: at + columns, Home: 0, End: n - 1 };
+  if (!(key in moves)) return null;
+  if (columns === 1 && (key === 'ArrowUp' || key === 'ArrowDown')) return null;
+  return Math.max(0, Math.min(n - 1, moves[key]));
 }
 
 function hint(text: string): HTMLParagraphElement {
