@@ -343,6 +343,16 @@ describe('playground in Chromium', { skip: skip ?? false, timeout: 150_000 }, ()
     assert.equal(await page.inputValue(tid('unit')), '1');
     assert.equal(await page.getAttribute(`${tid('unit-grid')} div.selected`, 'data-unit'), '1');
 
+    // All units over the text, and the units that best track a pattern (click one to colour the text by it).
+    await page.waitForSelector(`${tid('heatmap')}[data-units="16"]`);
+    assert.equal(await page.$eval(tid('heatmap'), (c) => (c as HTMLCanvasElement).height), 16);
+    await page.selectOption(tid('pattern'), 'spaces');
+    assert.equal(await page.locator(`${tid('best-units')} button`).count(), 5);
+    assert.match(await page.textContent(`${tid('best-units')} button >> nth=0`) ?? '', /^unit \d+ \(r = -?[01]\.\d\d\)$/);
+    const best = await page.getAttribute(`${tid('best-units')} button >> nth=0`, 'data-unit');
+    await page.click(`${tid('best-units')} button >> nth=0`);
+    assert.equal(await page.inputValue(tid('unit')), best);
+
     await page.fill(tid('prime'), 'the §');
     await page.click(tid('resample'));
     await page.waitForFunction(() => /^the prime cannot be used: character "§"/.test(document.querySelector('[data-testid="error"]')?.textContent ?? ''));

@@ -4,7 +4,8 @@
  */
 import { drawEigenvalues, drawLines, fmt } from './charts.js';
 import { Inspector } from './inspector.js';
-import type { BackendChoice, CorpusChoice, CorpusId, FromWorker, Sampling, Settings, ToWorker, TrainSettings } from './protocol.js';
+import { bestUnits, correlations, drawHeatmap, PATTERNS } from './unit-views.js';
+import type { BackendChoice, CorpusChoice, CorpusId, FromWorker, Inspection, Sampling, Settings, ToWorker, TrainSettings } from './protocol.js';
 import { decodeUtf8Strict } from '../../src/data/text.js';
 
 /** Model files larger than this are refused before reading (the playground's models are a few MB). */
@@ -42,6 +43,33 @@ const ui = {
 
 const inspector = new Inspector({
   text: $('inspect-text'), grid: $('unit-grid'), unit: $<HTMLInputElement>('unit'), layer: $<HTMLSelectElement>('inspect-layer'), predictions: $('predictions'),
+});
+
+// The heatmap of all units and the search for units that track a pattern, over the inspected text.
+const unitViews = { pattern: $<HTMLSelectElement>('pattern'), best: $('best-units'), heatmap: $<HTMLCanvasElement>('heatmap') };
+unitViews.pattern.replaceChildren(...Object.entries(PATTERNS).map(([id, p]) => new Option(p.label, id)));
+let inspected: Inspection | null = null;
+
+function showUnitViews(): void {
+  const d = inspected;
+  if (!d) return;
+  const T = d.chars.length;
+  drawHeatmap(unitViews.heatmap, d.acts, T, d.H);
+  unitViews.heatmap.dataset.units = String(d.H);
+  const r = correlations(d.acts, T, d.H, PATTERNS[unitViews.pattern.value].signal(d.chars));
+  unitViews.best.replaceChildren(...bestUnits(r, 5).map(({ unit, r: v }) => {
+    const li = document.createElement('li'), b = document.createElement('button');
+    b.textContent = `unit ${unit} (r = ${v.toFixed(2)})`;
+    b.dataset.unit = String(unit);
+    b.addEventListener('click', () => inspector.setUnit(unit));
+    li.append(b);
+    return li;
+  }));
+}
+unitViews.pattern.addEventListener('change', showUnitViews);
+unitViews.heatmap.addEventListener('click', (e) => {
+  const H = inspected?.H ?? 0, h = unitViews.heatmap.clientHeight;
+  if (H > 0 && h > 0) inspector.setUnit(Math.min(H - 1, Math.floor((e.offsetY / h) * H)));
 });
 
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
@@ -314,6 +342,8 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       break;
     case 'inspect':
       inspector.show(m.data);
+      inspected = m.data;
+      showUnitViews();
       break;
     case 'file': {
       const url = URL.createObjectURL(new Blob([m.bytes], { type: 'application/octet-stream' }));
@@ -329,6 +359,8 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     }
     case 'cleared':
       if (pending) closeConfirm(); // Reset answers the question too
+      inspected = null;
+      unitViews.best.replaceChildren();
       keepRun();
       hasModel = false;
       loadedModel = false;
