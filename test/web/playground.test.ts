@@ -353,6 +353,11 @@ describe('playground in Chromium', { skip: skip ?? false, timeout: 150_000 }, ()
     await page.click(`${tid('best-units')} button >> nth=0`);
     assert.equal(await page.inputValue(tid('unit')), best);
 
+    // The GRU's gates over the text: the same views, coloured by the update gate.
+    assert.deepEqual(await page.$$eval(`${tid('inspect-quantity')} option`, (os) => os.map((o) => (o as HTMLOptionElement).value)), ['h', 'reset gate r', 'update gate z']);
+    await page.selectOption(tid('inspect-quantity'), 'update gate z');
+    assert.match(await page.getAttribute(`${tid('inspect-text')} span >> nth=0`, 'title') ?? '', /^unit \d+: 0\.\d{3}$/);
+
     await page.fill(tid('prime'), 'the §');
     await page.click(tid('resample'));
     await page.waitForFunction(() => /^the prime cannot be used: character "§"/.test(document.querySelector('[data-testid="error"]')?.textContent ?? ''));

@@ -46,9 +46,26 @@ const inspector = new Inspector({
 });
 
 // The heatmap of all units and the search for units that track a pattern, over the inspected text.
-const unitViews = { pattern: $<HTMLSelectElement>('pattern'), best: $('best-units'), heatmap: $<HTMLCanvasElement>('heatmap') };
+const unitViews = { pattern: $<HTMLSelectElement>('pattern'), best: $('best-units'), heatmap: $<HTMLCanvasElement>('heatmap'), quantity: $<HTMLSelectElement>('inspect-quantity') };
 unitViews.pattern.replaceChildren(...Object.entries(PATTERNS).map(([id, p]) => new Option(p.label, id)));
 let inspected: Inspection | null = null;
+/** The worker's inspection: the hidden state and, for an LSTM or GRU, its gates. */
+let inspection: Inspection | null = null;
+
+/** Show the chosen quantity (h or a gate) in the text, the unit grid, the heatmap and the search. */
+function showInspection(): void {
+  const d = inspection;
+  if (!d) return;
+  const names = d.gates?.names ?? [];
+  const want = unitViews.quantity.value;
+  unitViews.quantity.replaceChildren(new Option('hidden state h', 'h'), ...names.map((n) => new Option(n, n)));
+  unitViews.quantity.value = names.includes(want) ? want : 'h';
+  const k = names.indexOf(unitViews.quantity.value), size = d.chars.length * d.H;
+  inspected = k < 0 ? d : { ...d, acts: d.gates!.values.subarray(k * size, (k + 1) * size) };
+  inspector.show(inspected);
+  showUnitViews();
+}
+unitViews.quantity.addEventListener('change', showInspection);
 
 function showUnitViews(): void {
   const d = inspected;
@@ -341,9 +358,8 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       scheduleDraw();
       break;
     case 'inspect':
-      inspector.show(m.data);
-      inspected = m.data;
-      showUnitViews();
+      inspection = m.data;
+      showInspection();
       break;
     case 'file': {
       const url = URL.createObjectURL(new Blob([m.bytes], { type: 'application/octet-stream' }));
@@ -359,7 +375,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     }
     case 'cleared':
       if (pending) closeConfirm(); // Reset answers the question too
-      inspected = null;
+      inspected = inspection = null;
       unitViews.best.replaceChildren();
       keepRun();
       hasModel = false;

@@ -78,6 +78,8 @@ export interface Inspection {
   topProbs: Float32Array;
   /** Characters of the requested text the vocabulary lacks (left out). */
   dropped: number;
+  /** The gates of the layer over the text (LSTM i, f, o; GRU r, z), each [T×H] after the other in `values`; null for cells without gates. */
+  gates: { names: string[]; values: Float32Array } | null;
 }
 
 export type FromWorker =

@@ -78,7 +78,7 @@ function sendGradFlow(): void {
 function sendInspect(): void {
   if (!session) return;
   const data = session.inspect(inspectReq.text, inspectReq.layer);
-  post({ type: 'inspect', data }, [data.acts.buffer, data.topProbs.buffer]);
+  post({ type: 'inspect', data }, [data.acts.buffer, data.topProbs.buffer, ...(data.gates ? [data.gates.values.buffer] : [])]);
 }
 
 const probes: Probe[] = [
