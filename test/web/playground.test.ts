@@ -287,6 +287,9 @@ describe('playground in Chromium', { skip: skip ?? false, timeout: 150_000 }, ()
     await page.waitForSelector(`${tid('spectrum')} [data-role="eigen-legend"]`);
     assert.match(await page.textContent(`${tid('spectrum')} [data-role="eigen-legend"]`) ?? '', /\|λ\| ≤ 1: fades \(\d+\)\|λ\| > 1: grows \(\d+\)/);
     assert.equal(await page.textContent(`${tid('gradnorm-chart')} [data-role="ref-label"]`), 'clipped above 5');
+    // The recurrent matrix itself, as a heatmap next to its eigenvalues.
+    await page.waitForSelector(`${tid('weights-heatmap')}[data-size="16"]`);
+    assert.equal(await page.$eval(tid('weights-heatmap'), (c) => (c as HTMLCanvasElement).width), 16);
 
     await selectCell('gru');
     await page.waitForSelector(`${tid('confirm')}:visible`);

@@ -4,7 +4,7 @@
  */
 import { drawEigenvalues, drawLines, fmt } from './charts.js';
 import { Inspector } from './inspector.js';
-import { bestUnits, correlations, drawHeatmap, PATTERNS } from './unit-views.js';
+import { bestUnits, correlations, drawHeatmap, drawMatrix, PATTERNS } from './unit-views.js';
 import type { BackendChoice, CorpusChoice, CorpusId, FromWorker, Inspection, Sampling, Settings, ToWorker, TrainSettings } from './protocol.js';
 import { decodeUtf8Strict } from '../../src/data/text.js';
 
@@ -49,6 +49,7 @@ const inspector = new Inspector({
 const unitViews = { pattern: $<HTMLSelectElement>('pattern'), best: $('best-units'), heatmap: $<HTMLCanvasElement>('heatmap'), quantity: $<HTMLSelectElement>('inspect-quantity') };
 unitViews.pattern.replaceChildren(...Object.entries(PATTERNS).map(([id, p]) => new Option(p.label, id)));
 let inspected: Inspection | null = null;
+const weightsHeatmap = $<HTMLCanvasElement>('weights-heatmap');
 /** The worker's inspection: the hidden state and, for an LSTM or GRU, its gates. */
 let inspection: Inspection | null = null;
 
@@ -344,6 +345,9 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     case 'spectrum':
       if (ui.matrix.value !== m.matrix && m.matrix) ui.matrix.value = m.matrix;
       drawEigenvalues(ui.spectrum, m.eigs);
+      drawMatrix(weightsHeatmap, m.weights, m.size, m.size);
+      weightsHeatmap.dataset.size = String(m.size);
+      weightsHeatmap.setAttribute('aria-label', `Heatmap of ${m.label}, ${m.size}×${m.size}`);
       ui.spectrum.dataset.count = String(m.eigs.length);
       ui.spectrum.dataset.radius = String(m.radius);
       ui.radius.textContent = `${m.radius.toFixed(3)} (${m.label.split(':')[0]})`;

@@ -91,7 +91,8 @@ export type FromWorker =
   | { type: 'sample'; text: string; prime: string; temperature: number; step: number }
   /** Training diverged and stopped; the model is back at the weights of `keptStep`. */
   | { type: 'diverged'; message: string; step: number; keptStep: number; lr: number; clipNorm: number }
-  | { type: 'spectrum'; step: number; matrix: string; label: string; eigs: Complex[]; radius: number }
+  /** The eigenvalues of a square recurrent matrix, and the matrix itself (H×H, row-major) for its heatmap. */
+  | { type: 'spectrum'; step: number; matrix: string; label: string; eigs: Complex[]; radius: number; weights: Float32Array; size: number }
   | { type: 'gradflow'; step: number; norms: number[]; perStep: number; layer: number }
   | { type: 'inspect'; data: Inspection }
   | { type: 'file'; bytes: ArrayBuffer; name: string }

@@ -245,12 +245,12 @@ export class Session {
   }
 
   /** Eigenvalues of one of `matrices()`. */
-  spectrum(id: string): { label: string; eigs: Complex[]; radius: number } {
+  spectrum(id: string): { label: string; eigs: Complex[]; radius: number; weights: Float32Array } {
     const m = this.matrices().find((x) => x.id === id) ?? this.matrices()[0];
     if (!m) throw new Error('this model has no square recurrent matrix');
     const W = this.square(m.id);
     const eigs = eigenvalues(W, this.model.config.hidden);
-    return { label: m.label, eigs, radius: spectralRadius(eigs) };
+    return { label: m.label, eigs, radius: spectralRadius(eigs), weights: Float32Array.from(W) };
   }
 
   private square(id: string): Float64Array {

@@ -73,23 +73,35 @@ export function bestUnits(r: Float32Array, k: number): { unit: number; r: number
 
 /** Every unit over the text on a canvas, one pixel per (character, unit), each unit scaled to its own largest |activation|. */
 export function drawHeatmap(canvas: HTMLCanvasElement, acts: Float32Array, T: number, H: number): void {
-  canvas.width = Math.max(1, T);
-  canvas.height = Math.max(1, H);
-  const ctx = canvas.getContext('2d');
-  if (!ctx || T === 0 || H === 0) return;
-  const img = ctx.createImageData(T, H);
+  const scale = new Float32Array(H);
   for (let j = 0; j < H; j++) {
     let m = 0;
     for (let t = 0; t < T; t++) m = Math.max(m, Math.abs(acts[t * H + j]));
-    const s = m > 1 ? m : 1;
-    for (let t = 0; t < T; t++) {
-      const [r, g, b, a] = rgba(acts[t * H + j] / s), p = 4 * (j * T + t);
-      // over white: the same colours as the text view's backgrounds
-      img.data[p] = Math.round(255 + (r - 255) * a);
-      img.data[p + 1] = Math.round(255 + (g - 255) * a);
-      img.data[p + 2] = Math.round(255 + (b - 255) * a);
-      img.data[p + 3] = 255;
-    }
+    scale[j] = m > 1 ? m : 1; // bounded units as they are, ReLU ones scaled
+  }
+  paint(canvas, T, H, (t, j) => acts[t * H + j] / scale[j]);
+}
+
+/** A matrix (row-major, rows × cols) on a canvas, one pixel per entry, scaled by its largest |entry|. */
+export function drawMatrix(canvas: HTMLCanvasElement, w: Float32Array, rows: number, cols: number): void {
+  let m = 0;
+  for (let k = 0; k < rows * cols; k++) m = Math.max(m, Math.abs(w[k]));
+  paint(canvas, cols, rows, (x, y) => (m > 0 ? w[y * cols + x] / m : 0));
+}
+
+/** A width × height picture of value(x, y) in [−1, 1], in the text view's colours over white. */
+function paint(canvas: HTMLCanvasElement, width: number, height: number, value: (x: number, y: number) => number): void {
+  canvas.width = Math.max(1, width);
+  canvas.height = Math.max(1, height);
+  const ctx = canvas.getContext('2d');
+  if (!ctx || width === 0 || height === 0) return;
+  const img = ctx.createImageData(width, height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+    const [r, g, b, a] = rgba(value(x, y)), p = 4 * (y * width + x);
+    img.data[p] = Math.round(255 + (r - 255) * a);
+    img.data[p + 1] = Math.round(255 + (g - 255) * a);
+    img.data[p + 2] = Math.round(255 + (b - 255) * a);
+    img.data[p + 3] = 255;
   }
   ctx.putImageData(img, 0, 0);
 }

@@ -69,7 +69,8 @@ function sendVal(): void {
 function sendSpectrum(): void {
   if (!session) return;
   const s = session.spectrum(spectrumMatrix);
-  post({ type: 'spectrum', step: session.step, matrix: spectrumMatrix, label: s.label, eigs: s.eigs, radius: s.radius });
+  post({ type: 'spectrum', step: session.step, matrix: spectrumMatrix, label: s.label, eigs: s.eigs, radius: s.radius, weights: s.weights, size: session.model.config.hidden },
+    [s.weights.buffer]);
 }
 function sendGradFlow(): void {
   const g = session?.gradFlow();
