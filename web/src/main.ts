@@ -583,25 +583,27 @@ function readUrl(): void {
 }
 
 interface Preset { values: Partial<Record<keyof typeof urlControls, string>>; note: string }
+/** What every preset sets unless it says otherwise: one layer, Adam, clipping at norm 5. */
+const PRESET_BASE: Preset['values'] = { corpus: 'moby', activation: 'tanh', layers: '1', batch: '16', optimizer: 'adam', clip: '5', clipValue: '0' };
 const PRESETS: Record<string, Preset> = {
   charrnn: {
-    values: { corpus: 'moby', cell: 'lstm', hidden: '128', layers: '1', seq: '50', batch: '16', optimizer: 'adam', lr: '0.005', clip: '5', clipValue: '0' },
+    values: { cell: 'lstm', hidden: '128', seq: '50', lr: '0.005' },
     note: 'Karpathy\'s char-rnn: after a minute the samples have words, punctuation and line breaks. Hover the text in "Inside the network" to see what single units track.',
   },
   vanishing: {
-    values: { corpus: 'moby', cell: 'elman', activation: 'tanh', hidden: '64', layers: '1', seq: '100', batch: '16', optimizer: 'adam', lr: '0.003', clip: '5', clipValue: '0' },
+    values: { cell: 'elman', hidden: '64', seq: '100', lr: '0.003' },
     note: 'An Elman network over 100-character chunks. Watch the gradient flow: ‖∂L/∂h_t‖ shrinks fast going back in time. Then press "…vs LSTM": this curve stays on the loss chart.',
   },
   'vanishing-lstm': {
-    values: { corpus: 'moby', cell: 'lstm', hidden: '64', layers: '1', seq: '100', batch: '16', optimizer: 'adam', lr: '0.003', clip: '5', clipValue: '0' },
+    values: { cell: 'lstm', hidden: '64', seq: '100', lr: '0.003' },
     note: 'The same run with an LSTM: its gradient flow stays much flatter (the cell state carries it), and its loss falls lower than the dashed Elman curve.',
   },
   names: {
-    values: { corpus: 'names', cell: 'gru', hidden: '64', layers: '1', seq: '25', batch: '16', optimizer: 'adam', lr: '0.005', clip: '5', clipValue: '0' },
+    values: { corpus: 'names', cell: 'gru', hidden: '64', seq: '25', lr: '0.005' },
     note: 'A GRU on 8 000 first names, one per line: within a minute the samples are new names that sound real.',
   },
   exploding: {
-    values: { corpus: 'moby', cell: 'elman', activation: 'tanh', hidden: '64', layers: '1', seq: '50', batch: '16', optimizer: 'sgd', lr: '5', clip: '0', clipValue: '0' },
+    values: { cell: 'elman', hidden: '64', seq: '50', optimizer: 'sgd', lr: '5', clip: '0' },
     note: 'Plain SGD at a large rate with no clipping: the gradient norm explodes and training diverges. The page stops it, keeps the last good model and says what to change.',
   },
 };
@@ -610,7 +612,7 @@ function applyPreset(name: string): void {
   const p = PRESETS[name];
   if (!p) return;
   const go = guard(() => {
-    for (const [k, v] of Object.entries(p.values)) urlControls[k].value = v ?? urlControls[k].value;
+    for (const [k, v] of Object.entries({ ...PRESET_BASE, ...p.values })) urlControls[k].value = v ?? urlControls[k].value;
     if (hasModel) send({ type: 'reset' });
     requestPreview();
     ui.presetNote.textContent = p.note;
