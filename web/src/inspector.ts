@@ -19,11 +19,18 @@ export function visible(ch: string): string {
   return ch;
 }
 
+const POSITIVE = [214, 70, 50] as const, NEGATIVE = [40, 120, 200] as const;
+
+/** Diverging colour as numbers: red for positive, blue for negative, and its opacity (0 at 0). */
+export function activationRgba(a: number): readonly [number, number, number, number] {
+  const v = Math.max(-1, Math.min(1, a)), c = v >= 0 ? POSITIVE : NEGATIVE;
+  return [c[0], c[1], c[2], Math.abs(v) * 0.85];
+}
+
 /** Diverging colour: blue for negative, red for positive, transparent at 0. */
 export function activationColor(a: number): string {
-  const v = Math.max(-1, Math.min(1, a));
-  const alpha = (Math.abs(v) * 0.85).toFixed(3);
-  return v >= 0 ? `rgba(214, 70, 50, ${alpha})` : `rgba(40, 120, 200, ${alpha})`;
+  const [r, g, b, alpha] = activationRgba(a);
+  return `rgba(${r}, ${g}, ${b}, ${alpha.toFixed(3)})`;
 }
 
 export interface InspectorElements {

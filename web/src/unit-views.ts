@@ -7,7 +7,7 @@
  * The pattern signals and the correlation are plain functions of the text (tested in Node); only
  * drawHeatmap touches the DOM.
  */
-import { activationColor } from './inspector.js';
+import { activationRgba } from './inspector.js';
 
 export interface Pattern { label: string; signal: (chars: readonly string[]) => Float32Array }
 
@@ -97,17 +97,11 @@ function paint(canvas: HTMLCanvasElement, width: number, height: number, value: 
   if (!ctx || width === 0 || height === 0) return;
   const img = ctx.createImageData(width, height);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
-    const [r, g, b, a] = rgba(value(x, y)), p = 4 * (y * width + x);
+    const [r, g, b, a] = activationRgba(value(x, y)), p = 4 * (y * width + x);
     img.data[p] = Math.round(255 + (r - 255) * a);
     img.data[p + 1] = Math.round(255 + (g - 255) * a);
     img.data[p + 2] = Math.round(255 + (b - 255) * a);
     img.data[p + 3] = 255;
   }
   ctx.putImageData(img, 0, 0);
-}
-
-/** activationColor's rgba() as numbers. */
-function rgba(v: number): [number, number, number, number] {
-  const m = /rgba\((\d+), (\d+), (\d+), ([\d.]+)\)/.exec(activationColor(v))!;
-  return [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
 }
