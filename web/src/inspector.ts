@@ -104,7 +104,7 @@ export class Inspector {
 
   show(data: Inspection): void {
     const H = data.H, T = data.chars.length;
-    const sameShape = this.data !== null && this.data.H === H;
+    const prev = this.data, sameShape = prev !== null && prev.H === H;
     this.data = data;
     this.scale = new Float32Array(H);
     for (let j = 0; j < H; j++) {
@@ -119,14 +119,18 @@ export class Inspector {
     if (this.pinned !== null && this.pinned >= T) this.pinned = null;
     if (this.hover !== null && this.hover >= T) this.hover = null;
 
-    this.spans = data.chars.map((ch, t) => {
-      const s = document.createElement('span');
-      s.textContent = ch;
-      s.dataset.t = String(t);
-      return s;
-    });
-    this.el.text.replaceChildren(...this.spans);
-    if (data.dropped > 0) this.el.text.append(hint(`(${data.dropped} character${data.dropped === 1 ? '' : 's'} the model does not know left out)`));
+    // While training, the same text comes back every few seconds: keep its spans, only recolour them.
+    const sameText = prev !== null && prev.dropped === data.dropped && prev.chars.length === T && prev.chars.every((ch, t) => ch === data.chars[t]);
+    if (!sameText) {
+      this.spans = data.chars.map((ch, t) => {
+        const s = document.createElement('span');
+        s.textContent = ch;
+        s.dataset.t = String(t);
+        return s;
+      });
+      this.el.text.replaceChildren(...this.spans);
+      if (data.dropped > 0) this.el.text.append(hint(`(${data.dropped} character${data.dropped === 1 ? '' : 's'} the model does not know left out)`));
+    }
     if (!sameShape || this.cells.length !== H) {
       this.cells = Array.from({ length: H }, (_, j) => {
         const c = document.createElement('div');
