@@ -1,7 +1,12 @@
 /**
- * recur's public library API (platform-free: Node and browsers). Node-only helpers (backend
+ * recur's public library API (platform-free: Node and browsers). The package's entries add loadModel
+ * to it: browser.ts (browsers and bundlers) and node/library.ts (Node). Node-only helpers (backend
  * selection with native/WASM, files, built-in corpora) are in `recur/node`.
  */
+export { RecurModel, type GenerateOptions, type StreamOptions, type TrainOptions, type TrainResult } from './api/model.js';
+export { loadModelOn, type ModelSource, type LoadOptions, type LoadModel, type BackendChoice, type Host } from './api/load.js';
+export { Sampler, generate, generateLines, type SampleOptions } from './tasks/sample.js';
+export { decodeLm, encodeLm, type LoadedLm, type LmTask, type LmMode } from './tasks/lm-file.js';
 export type { Backend, Buf, Activation } from './kernels/backend.js';
 export { JsBackend } from './kernels/js.js';
 export { makeConfig, ConfigError, DEFAULT_CONFIG, type ModelConfig, type CellType, type H0Mode } from './nn/config.js';

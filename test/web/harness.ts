@@ -3,9 +3,13 @@
  * sources), the `recur play` server on an ephemeral port, and Debian's Chromium driven by
  * playwright-core on a fresh profile.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startPlayServer, type PlayServer } from '../../src/cli/play.js';
@@ -47,10 +51,8 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** Serve the built app and open it in a fresh Chromium profile. */
-export async function openPlayground(): Promise<Browser> {
-  await ensureBuilt();
-  const server = await startPlayServer({ root: DIST, port: 0, host: '127.0.0.1' });
+/** A served folder (anything with a port and a close) opened in a fresh Chromium profile; closing closes both. */
+export async function openServed<S extends { close(): Promise<void> }>(server: S): Promise<{ server: S; context: BrowserContext; page: Page; close(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'recur-chromium-'));
   let context: BrowserContext;
   try {
@@ -78,10 +80,53 @@ export async function openPlayground(): Promise<Browser> {
   };
 }
 
+/** Serve the built app and open it in a fresh Chromium profile. */
+export async function openPlayground(): Promise<Browser> {
+  await ensureBuilt();
+  return openServed(await startPlayServer({ root: DIST, port: 0, host: '127.0.0.1' }));
+}
+
 /** Collects uncaught page errors and console errors, for asserting that nothing went wrong silently. */
 export function watchErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
   return errors;
+}
+
+/**
+ * Build what a page importing the package needs, unless it is newer than the sources: dist/ (tsc) and
+ * the one-file bundle dist/bundle/recur.js (tools/build-bundle.mjs).
+ */
+export function ensureLibraryBuilt(): void {
+  const outputs = [join(ROOT, 'dist', 'browser.js'), join(ROOT, 'dist', 'bundle', 'recur.js')];
+  const sources = newest([join(ROOT, 'src'), join(ROOT, 'tools', 'build-bundle.mjs'), join(ROOT, 'tsconfig.build.json')]);
+  if (outputs.every((f) => existsSync(f) && statSync(f).mtimeMs >= sources)) return;
+  const run = (args: string[]): void => {
+    const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stdout}${r.stderr}`);
+  };
+  run([join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
+  run([join(ROOT, 'tools', 'build-bundle.mjs')]);
+}
+
+/**
+ * A plain static server over `root` without the isolation headers (a page served like this has no
+ * SharedArrayBuffer): GET only, paths kept inside root, `files` answering given paths from elsewhere.
+ */
+export async function serveStatic(root: string, files: Record<string, string> = {}): Promise<{ url: string; close(): Promise<void> }> {
+  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const file = files[path] ?? resolve(root, `.${path}`);
+    if (!file.startsWith(resolve(root)) && !files[path]) { res.writeHead(403).end(); return; }
+    readFile(file).then((body) => {
+      res.writeHead(200, { 'Content-Type': types[extname(file)] ?? 'application/octet-stream' }).end(body);
+    }, () => { res.writeHead(404).end(); });
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () => new Promise<void>((ok) => { server.close(() => ok()); server.closeAllConnections(); }),
+  };
 }

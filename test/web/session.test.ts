@@ -186,3 +186,26 @@ test('a diverging playground run stops with a sentence and keeps the last good w
   s.setTrainSettings({ ...s.trainSettings, lr: 0.001 });
   assert.ok(s.trainStep().loss < 2 * Math.log2(s.vocab.size), 'training goes on from a good model at a sane rate');
 });
+
+test('the inspector gets the gates over the text: LSTM i, f, o and GRU r, z, each in (0, 1); none for Elman', () => {
+  const H = 10, text2 = 'the gates open and close. '.repeat(20);
+  for (const cell of ['lstm', 'gru', 'elman'] as CellType[]) {
+    const s = Session.create(text, 'test', settings({ cell, hidden: H }), be);
+    s.trainStep();
+    const d = s.inspect(text2, 0);
+    const T = d.chars.length;
+    if (cell === 'elman') { assert.equal(d.gates, null); continue; }
+    assert.deepEqual(d.gates!.names, cell === 'lstm' ? ['input gate i', 'forget gate f', 'output gate o'] : ['reset gate r', 'update gate z']);
+    assert.equal(d.gates!.values.length, d.gates!.names.length * T * H);
+    assert.ok(d.gates!.values.every((v) => v > 0 && v < 1));
+    if (cell === 'lstm') {
+      // h_t = o_t ⊙ tanh(c_t): the output gate read back is the one that made the hidden state
+      const lay = s.model.layers[0][0] as unknown as { cs: Float32Array; hOff(s: number): number };
+      const o = d.gates!.values.subarray(2 * T * H);
+      for (const t of [0, 7, T - 1]) for (let j = 0; j < H; j++) {
+        const h = d.acts[t * H + j], c = lay.cs[lay.hOff(t) + j];
+        assert.ok(Math.abs(h - o[t * H + j] * Math.tanh(c)) < 1e-5, `t ${t} unit ${j}`);
+      }
+    }
+  }
+});

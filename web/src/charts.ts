@@ -17,14 +17,17 @@ export interface Line {
   dots?: boolean;
   width?: number;
   opacity?: number;
+  /** Dashed (earlier runs kept for comparison). */
+  dash?: boolean;
 }
 
 export interface ChartOptions {
   xLabel: string;
   yLabel?: string;
   logY?: boolean;
-  /** A dashed horizontal reference line (e.g. ρ = 1). */
+  /** A dashed horizontal reference line (e.g. ρ = 1), named by refLabel. */
   refY?: number;
+  refLabel?: string;
   width?: number;
   height?: number;
 }
@@ -70,6 +73,7 @@ export function drawLines(container: HTMLElement, lines: Line[], o: ChartOptions
   // The drawing is as wide as its box, so that text keeps its size whatever the layout.
   const W = o.width ?? Math.max(320, Math.round(container.clientWidth) || 420), H = o.height ?? 190, L = 48, R = 10, T = 10, B = 34;
   const svg = canvas(container, W, H);
+  svg.setAttribute('aria-label', `${o.yLabel ?? lines.map((l) => l.name).join(', ')} against ${o.xLabel}`);
   const ok = (y: number): boolean => Number.isFinite(y) && (!o.logY || y > 0);
   let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
   for (const s of lines) for (let i = 0; i < s.x.length; i++) {
@@ -109,6 +113,7 @@ export function drawLines(container: HTMLElement, lines: Line[], o: ChartOptions
   if (o.refY !== undefined && ok(o.refY)) {
     const y = py(o.logY ? Math.log10(o.refY) : o.refY);
     svg.append(svgEl('line', { x1: L, y1: y, x2: W - R, y2: y, class: 'ref' }));
+    if (o.refLabel) svg.append(svgEl('text', { x: L + 4, y: y - 4, class: 'legend', 'data-role': 'ref-label' }, o.refLabel));
   }
 
   // Series, and a legend when there are several.
@@ -122,12 +127,12 @@ export function drawLines(container: HTMLElement, lines: Line[], o: ChartOptions
       if (s.dots) g.append(svgEl('circle', { cx: X, cy: Y, r: 2.5, fill: s.color }));
     }
     if (d && !(s.dots && s.width === 0)) {
-      g.prepend(svgEl('path', { d, fill: 'none', stroke: s.color, 'stroke-width': s.width ?? 1.6, 'stroke-opacity': s.opacity ?? 1, 'stroke-linejoin': 'round' }));
+      g.prepend(svgEl('path', { d, fill: 'none', stroke: s.color, 'stroke-width': s.width ?? 1.6, 'stroke-opacity': s.opacity ?? 1, 'stroke-linejoin': 'round', ...(s.dash ? { 'stroke-dasharray': '5 3' } : {}) }));
     }
     svg.append(g);
     if (lines.length > 1) {
       const lx = W - R - 110, ly = T + 8 + k * 14;
-      svg.append(svgEl('line', { x1: lx, y1: ly - 4, x2: lx + 14, y2: ly - 4, stroke: s.color, 'stroke-width': 2 }));
+      svg.append(svgEl('line', { x1: lx, y1: ly - 4, x2: lx + 14, y2: ly - 4, stroke: s.color, 'stroke-width': 2, ...(s.dash ? { 'stroke-dasharray': '4 2' } : {}) }));
       svg.append(svgEl('text', { x: lx + 18, y: ly, class: 'legend' }, s.name));
     }
   });
@@ -158,4 +163,11 @@ export function drawEigenvalues(container: HTMLElement, eigs: readonly Complex[]
     dots.append(svgEl('circle', { cx: (c + re * scale).toFixed(1), cy: (c - im * scale).toFixed(1), r: 3, class: outside ? 'eig out' : 'eig' }));
   }
   svg.append(dots);
+  // What the colours mean (the radius readout names the largest |λ|).
+  const inside = eigs.filter(([re, im]) => Math.hypot(re, im) <= 1).length;
+  const legend = svgEl('g', { 'data-role': 'eigen-legend' });
+  legend.append(svgEl('circle', { cx: 10, cy: S - 22, r: 3, class: 'eig' }), svgEl('text', { x: 17, y: S - 18, class: 'legend' }, `|λ| ≤ 1: fades (${inside})`));
+  legend.append(svgEl('circle', { cx: 10, cy: S - 8, r: 3, class: 'eig out' }), svgEl('text', { x: 17, y: S - 4, class: 'legend' }, `|λ| > 1: grows (${eigs.length - inside})`));
+  svg.append(legend);
+  svg.setAttribute('aria-label', `${eigs.length} eigenvalues on the complex plane: ${inside} inside the unit circle, ${eigs.length - inside} outside`);
 }

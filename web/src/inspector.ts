@@ -19,11 +19,18 @@ export function visible(ch: string): string {
   return ch;
 }
 
+const POSITIVE = [214, 70, 50] as const, NEGATIVE = [40, 120, 200] as const;
+
+/** Diverging colour as numbers: red for positive, blue for negative, and its opacity (0 at 0). */
+export function activationRgba(a: number): readonly [number, number, number, number] {
+  const v = Math.max(-1, Math.min(1, a)), c = v >= 0 ? POSITIVE : NEGATIVE;
+  return [c[0], c[1], c[2], Math.abs(v) * 0.85];
+}
+
 /** Diverging colour: blue for negative, red for positive, transparent at 0. */
 export function activationColor(a: number): string {
-  const v = Math.max(-1, Math.min(1, a));
-  const alpha = (Math.abs(v) * 0.85).toFixed(3);
-  return v >= 0 ? `rgba(214, 70, 50, ${alpha})` : `rgba(40, 120, 200, ${alpha})`;
+  const [r, g, b, alpha] = activationRgba(a);
+  return `rgba(${r}, ${g}, ${b}, ${alpha.toFixed(3)})`;
 }
 
 export interface InspectorElements {
@@ -55,6 +62,28 @@ export class Inspector {
     el.grid.addEventListener('mouseover', (e) => { const j = this.unitOf(e.target); if (j !== null) { this.preview = j; this.colourText(); } });
     el.grid.addEventListener('mouseleave', () => { this.preview = null; this.colourText(); });
     el.grid.addEventListener('click', (e) => { const j = this.unitOf(e.target); if (j !== null) this.setUnit(j); });
+    // Keyboard: arrows move along the text (its predictions follow) and through the unit grid.
+    el.text.tabIndex = 0;
+    el.grid.tabIndex = 0;
+    el.text.addEventListener('keydown', (e) => {
+      const T = this.data?.chars.length ?? 0, at = this.pinned ?? this.hover ?? -1;
+      const to = stepKey(e.key, at, T, 1);
+      if (to === null) return;
+      e.preventDefault();
+      this.pinned = to;
+      this.refreshPosition();
+      this.spans[to]?.scrollIntoView({ block: 'nearest' });
+    });
+    el.grid.addEventListener('keydown', (e) => {
+      const H = this.data?.H ?? 0, cell = this.cells[0];
+      const gap = 2; // .unit-grid's gap
+      const columns = cell ? Math.max(1, Math.floor((el.grid.clientWidth + gap) / (cell.offsetWidth + gap))) : 1;
+      const to = stepKey(e.key, this.unit, H, columns);
+      if (to === null) return;
+      e.preventDefault();
+      this.setUnit(to);
+      el.grid.setAttribute('aria-label', `Hidden units: unit ${to} colours the text (arrow keys choose another)`);
+    });
     el.unit.addEventListener('input', () => {
       const j = Number(el.unit.value);
       if (Number.isInteger(j) && this.data && j >= 0 && j < this.data.H) { this.chose = true; this.setUnit(j); }
@@ -75,7 +104,7 @@ export class Inspector {
 
   show(data: Inspection): void {
     const H = data.H, T = data.chars.length;
-    const sameShape = this.data !== null && this.data.H === H;
+    const prev = this.data, sameShape = prev !== null && prev.H === H;
     this.data = data;
     this.scale = new Float32Array(H);
     for (let j = 0; j < H; j++) {
@@ -90,14 +119,18 @@ export class Inspector {
     if (this.pinned !== null && this.pinned >= T) this.pinned = null;
     if (this.hover !== null && this.hover >= T) this.hover = null;
 
-    this.spans = data.chars.map((ch, t) => {
-      const s = document.createElement('span');
-      s.textContent = ch;
-      s.dataset.t = String(t);
-      return s;
-    });
-    this.el.text.replaceChildren(...this.spans);
-    if (data.dropped > 0) this.el.text.append(hint(`(${data.dropped} character${data.dropped === 1 ? '' : 's'} the model does not know left out)`));
+    // While training, the same text comes back every few seconds: keep its spans, only recolour them.
+    const sameText = prev !== null && prev.dropped === data.dropped && prev.chars.length === T && prev.chars.every((ch, t) => ch === data.chars[t]);
+    if (!sameText) {
+      this.spans = data.chars.map((ch, t) => {
+        const s = document.createElement('span');
+        s.textContent = ch;
+        s.dataset.t = String(t);
+        return s;
+      });
+      this.el.text.replaceChildren(...this.spans);
+      if (data.dropped > 0) this.el.text.append(hint(`(${data.dropped} character${data.dropped === 1 ? '' : 's'} the model does not know left out)`));
+    }
     if (!sameShape || this.cells.length !== H) {
       this.cells = Array.from({ length: H }, (_, j) => {
         const c = document.createElement('div');
@@ -192,6 +225,15 @@ export class Inspector {
     const u = target instanceof HTMLElement ? target.dataset.unit : undefined;
     return u === undefined ? null : Number(u);
   }
+}
+
+/** Where an arrow, Home or End key moves a position in [0, n) laid out `columns` wide (null: not such a key). */
+function stepKey(key: string, at: number, n: number, columns: number): number | null {
+  if (n === 0) return null;
+  const moves: Record<string, number> = { ArrowLeft: at - 1, ArrowRight: at + 1, ArrowUp: at - columns, ArrowDown: at + columns, Home: 0, End: n - 1 };
+  if (!(key in moves)) return null;
+  if (columns === 1 && (key === 'ArrowUp' || key === 'ArrowDown')) return null;
+  return Math.max(0, Math.min(n - 1, moves[key]));
 }
 
 function hint(text: string): HTMLParagraphElement {

@@ -34,16 +34,20 @@ export interface CorpusChoice { id: CorpusId; text?: string }
 
 export type BackendChoice = 'auto' | 'wasm' | 'js';
 
+/** How the samples are drawn: from the prime (else a newline), `length` characters, temperature and top-k. */
+export interface Sampling { temperature: number; prime: string; length: number; topK: number }
+
 export type ToWorker =
   | { type: 'backend'; choice: BackendChoice }
   | { type: 'start'; corpus: CorpusChoice; settings: Settings }
   | { type: 'pause' }
   | { type: 'reset' }
   | { type: 'train-settings'; settings: TrainSettings }
-  | { type: 'sample'; temperature: number }
+  | { type: 'sample'; sampling: Sampling }
   | { type: 'inspect'; text: string | null; layer: number }
   | { type: 'spectrum'; matrix: string }
   | { type: 'download' }
+  | { type: 'preview'; corpus: CorpusChoice }
   | { type: 'load'; bytes: ArrayBuffer; name: string; corpus: CorpusChoice; settings: Settings };
 
 export interface StepPoint { step: number; loss: number; gradNorm: number }
@@ -74,6 +78,8 @@ export interface Inspection {
   topProbs: Float32Array;
   /** Characters of the requested text the vocabulary lacks (left out). */
   dropped: number;
+  /** The gates of the layer over the text (LSTM i, f, o; GRU r, z), each [T×H] after the other in `values`; null for cells without gates. */
+  gates: { names: string[]; values: Float32Array } | null;
 }
 
 export type FromWorker =
@@ -82,10 +88,15 @@ export type FromWorker =
   | { type: 'state'; running: boolean; step: number }
   | { type: 'progress'; points: StepPoint[]; stepsPerSec: number; epoch: number }
   | { type: 'val'; step: number; bits: number }
-  | { type: 'sample'; text: string; temperature: number; step: number }
-  | { type: 'spectrum'; step: number; matrix: string; label: string; eigs: Complex[]; radius: number }
+  | { type: 'sample'; text: string; prime: string; temperature: number; step: number }
+  /** Training diverged and stopped; the model is back at the weights of `keptStep`. */
+  | { type: 'diverged'; message: string; step: number; keptStep: number; lr: number; clipNorm: number }
+  /** The eigenvalues of a square recurrent matrix, and the matrix itself (H×H, row-major) for its heatmap. */
+  | { type: 'spectrum'; step: number; matrix: string; label: string; eigs: Complex[]; radius: number; weights: Float32Array; size: number }
   | { type: 'gradflow'; step: number; norms: number[]; perStep: number; layer: number }
   | { type: 'inspect'; data: Inspection }
   | { type: 'file'; bytes: ArrayBuffer; name: string }
   | { type: 'cleared' }
+  /** The start of a corpus as the model will read it, and its length in characters. */
+  | { type: 'preview'; text: string; chars: number }
   | { type: 'error'; message: string };

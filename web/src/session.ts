@@ -13,12 +13,14 @@
  *
  * Platform-free (no DOM, no worker API): the worker drives it, and the tests run it in Node.
  */
-import type { Backend } from '../../src/kernels/backend.js';
+import type { Backend, Buf } from '../../src/kernels/backend.js';
 import { eigenvalues, spectralRadius, type Complex } from '../../src/analysis/spectrum.js';
 import { gradFlow } from '../../src/analysis/gradflow.js';
 import { splitTrainVal, StreamBatcher, Vocab } from '../../src/data/text.js';
 import { gatesOf, hasJordan } from '../../src/nn/config.js';
 import { Model, type RecurrentState } from '../../src/nn/model.js';
+import { LstmLayer } from '../../src/nn/lstm.js';
+import { GruLayer } from '../../src/nn/gru.js';
 import { DEFAULT_SETTINGS, evaluateStream, textHash, type LmSettings } from '../../src/tasks/lm.js';
 import { decodeLm, encodeLm, type LmTask, type LoadedLm } from '../../src/tasks/lm-file.js';
 import { readTrainingState, restoreTraining, stateToJson, type LmTrainingState } from '../../src/tasks/lm-resume.js';
@@ -210,10 +212,15 @@ export class Session {
     return evaluateStream(this.model, val.subarray(0, Math.min(val.length, VAL_CHARS)), { streams: VAL_STREAMS, chunk: this.train.seq }).bpc;
   }
 
-  /** New text from the model: a stream of characters, or lines for a one-name-per-line model. */
-  sample(temperature: number, length = 400): string {
-    if (this.task.mode === 'lines') return generateLines(this.sampler, 12, 40, { temperature }).join('\n');
-    return generate(this.sampler, { length, temperature });
+  /**
+   * New text from the model: a stream of characters, or lines for a one-name-per-line model. It starts
+   * from the prime, else from a newline (the vocabulary's line marker), as `recur sample` does.
+   */
+  sample(temperature: number, length = 400, opts: { prime?: string; topK?: number } = {}): string {
+    const { prime, topK } = opts;
+    if (prime) this.vocab.encode(prime); // a prime with a character the model never saw is refused, named
+    if (this.task.mode === 'lines') return generateLines(this.sampler, 12, 40, { temperature, topK, prime }).join('\n');
+    return generate(this.sampler, { length, temperature, topK, prime });
   }
 
   /** The square recurrent matrices of this model, for the spectrum view. */
@@ -238,12 +245,12 @@ export class Session {
   }
 
   /** Eigenvalues of one of `matrices()`. */
-  spectrum(id: string): { label: string; eigs: Complex[]; radius: number } {
+  spectrum(id: string): { label: string; eigs: Complex[]; radius: number; weights: Float32Array } {
     const m = this.matrices().find((x) => x.id === id) ?? this.matrices()[0];
     if (!m) throw new Error('this model has no square recurrent matrix');
     const W = this.square(m.id);
     const eigs = eigenvalues(W, this.model.config.hidden);
-    return { label: m.label, eigs, radius: spectralRadius(eigs) };
+    return { label: m.label, eigs, radius: spectralRadius(eigs), weights: Float32Array.from(W) };
   }
 
   private square(id: string): Float64Array {
@@ -313,7 +320,25 @@ export class Session {
       for (let j = 0; j < k; j++) { topChars.push(this.vocab.chars[idx[j]]); topProbs[t * k + j] = row[idx[j]]; }
     }
     this.model.be.free(probs);
-    return { chars, acts, H, layer: l, k, topChars, topProbs, dropped };
+    return { chars, acts, H, layer: l, k, topChars, topProbs, dropped, gates: this.gatesOf(lay, T) };
+  }
+
+  /**
+   * The gate values the last forward pass left in a layer (one stream): the LSTM kernel activates its
+   * gates in place in xw (i, f, g, o per step), the GRU kernel keeps r, z, n in its backward cache.
+   */
+  private gatesOf(lay: Model['layers'][number][number], T: number): Inspection['gates'] {
+    const H = this.model.config.hidden;
+    const pick = (buf: Buf, blocks: number, wanted: number[], names: string[]): Inspection['gates'] => {
+      const values = new Float32Array(wanted.length * T * H);
+      wanted.forEach((g, k) => {
+        for (let t = 0; t < T; t++) values.set(buf.subarray((t * blocks + g) * H, (t * blocks + g + 1) * H), (k * T + t) * H);
+      });
+      return { names, values };
+    };
+    if (lay instanceof LstmLayer) return pick(lay.xw, 4, [0, 1, 3], ['input gate i', 'forget gate f', 'output gate o']);
+    if (lay instanceof GruLayer) return pick(lay.cache, 4, [0, 1], ['reset gate r', 'update gate z']);
+    return null;
   }
 
   private defaultInspectText(): string {

@@ -8,7 +8,8 @@ import { mobyDick, names } from 'virtual:recur-corpora';
 import type { Backend } from '../../src/kernels/backend.js';
 import { pickBackend, releaseBackend, threadsOf } from './backend.js';
 import { customText, namesText } from './corpus.js';
-import type { BackendChoice, CorpusChoice, FromWorker, Settings, StepPoint, ToWorker, TrainSettings } from './protocol.js';
+import type { BackendChoice, CorpusChoice, FromWorker, Sampling, Settings, StepPoint, ToWorker, TrainSettings } from './protocol.js';
+import { TrainingDiverged } from '../../src/train/loop.js';
 import { Session } from './session.js';
 
 const scope = self as unknown as {
@@ -20,6 +21,8 @@ const post = (msg: FromWorker, transfer: Transferable[] = []): void => scope.pos
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
 const SLICE_MS = 40;
+/** Characters of a corpus the first screen shows. */
+const PREVIEW_CHARS = 600;
 
 interface Probe { period: number; next: number; run: () => void }
 
@@ -30,7 +33,7 @@ let backend: Backend | null = null;
 let session: Session | null = null;
 let corpusKey = '';
 let running = false;
-let temperature = 0.8;
+let sampling: Sampling = { temperature: 0.8, prime: '', length: 400, topK: 0 };
 let inspectReq: { text: string | null; layer: number } = { text: null, layer: 0 };
 let spectrumMatrix = '';
 let stepsAtMark = 0;
@@ -47,7 +50,16 @@ const key = (c: CorpusChoice): string => (c.id === 'custom' ? `custom:${c.text ?
 // ------------------------------------------------------------------------------------------ probes
 function sendSample(): void {
   if (!session) return;
-  post({ type: 'sample', text: session.sample(temperature), temperature, step: session.step });
+  const { temperature, prime, length, topK } = sampling;
+  let text: string;
+  try {
+    text = session.sample(temperature, length, { prime, topK });
+  } catch (e) {
+    if (!prime) throw e;
+    throw new Error(`the prime cannot be used: ${message(e)}`);
+  }
+  // a lines model repeats the prime at the start of every line it returns
+  post({ type: 'sample', text, prime: session.task.mode === 'lines' ? '' : prime, temperature, step: session.step });
 }
 function sendVal(): void {
   if (!session) return;
@@ -57,7 +69,8 @@ function sendVal(): void {
 function sendSpectrum(): void {
   if (!session) return;
   const s = session.spectrum(spectrumMatrix);
-  post({ type: 'spectrum', step: session.step, matrix: spectrumMatrix, label: s.label, eigs: s.eigs, radius: s.radius });
+  post({ type: 'spectrum', step: session.step, matrix: spectrumMatrix, label: s.label, eigs: s.eigs, radius: s.radius, weights: s.weights, size: session.model.config.hidden },
+    [s.weights.buffer]);
 }
 function sendGradFlow(): void {
   const g = session?.gradFlow();
@@ -66,7 +79,7 @@ function sendGradFlow(): void {
 function sendInspect(): void {
   if (!session) return;
   const data = session.inspect(inspectReq.text, inspectReq.layer);
-  post({ type: 'inspect', data }, [data.acts.buffer, data.topProbs.buffer]);
+  post({ type: 'inspect', data }, [data.acts.buffer, data.topProbs.buffer, ...(data.gates ? [data.gates.values.buffer] : [])]);
 }
 
 const probes: Probe[] = [
@@ -110,8 +123,12 @@ function loop(): void {
   } catch (e) {
     if (points.length) post({ type: 'progress', points, stepsPerSec: 0, epoch: session.epoch });
     running = false;
-    post({ type: 'error', message: `training stopped: ${message(e)}` });
     post({ type: 'state', running, step: session.step });
+    if (e instanceof TrainingDiverged) {
+      const t = session.trainSettings;
+      post({ type: 'diverged', message: message(e), step: e.step, keptStep: e.keptStep, lr: t.lr, clipNorm: t.clipNorm });
+      refreshAll(); // the probes show the model that was kept
+    } else post({ type: 'error', message: `training stopped: ${message(e)}` });
     return;
   }
   setTimeout(loop, 0);
@@ -207,13 +224,18 @@ async function handle(msg: ToWorker): Promise<void> {
       session?.setTrainSettings(msg.settings as TrainSettings);
       return;
     case 'sample':
-      temperature = msg.temperature;
+      sampling = { ...msg.sampling };
       sendSample();
       return;
     case 'inspect':
       inspectReq = { text: msg.text, layer: msg.layer };
       sendInspect();
       return;
+    case 'preview': {
+      const { text } = corpusText(msg.corpus, 1);
+      post({ type: 'preview', text: text.slice(0, PREVIEW_CHARS), chars: text.length });
+      return;
+    }
     case 'spectrum':
       spectrumMatrix = msg.matrix;
       sendSpectrum();
