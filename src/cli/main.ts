@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<{ register(program: Command): void 
   play: () => import('./play.js'),
   bench: () => import('./bench.js'),
   export: () => import('./export.js'),
+  onnx: () => import('./onnx.js'),
 };
 
 // A reader that closes standard output early (`recur sample | head`) ends the command quietly, with
