@@ -590,6 +590,76 @@ void adamStep(int th, long n, float* p, const float* g, float* m, float* v, floa
   });
 }
 
+// ============================================================ GRU, reset gate before the recurrent product
+// (Cho et al. 2014; ONNX linear_before_reset = 0): two kernels around W_hn (r ⊙ h), forward and backward.
+
+void gruResetGates(int th, long B, long H, const float* xg, const float* hg, const float* hPrev, float* cache, float* rh) {
+  rows(th, B, H, 3, [&](long b) {
+    const float *x = xg + b * 3 * H, *hh = hg + b * 3 * H, *hp = hPrev + b * H;
+    float *k = cache + b * 3 * H, *o = rh + b * H;
+    vec_loop(H, [&](long j, int w) {
+      vf r = vsigmoid(ld(x + j, w) + ld(hh + j, w));
+      st(k + j, r, w);
+      st(k + H + j, vsigmoid(ld(x + H + j, w) + ld(hh + H + j, w)), w);
+      st(o + j, r * ld(hp + j, w), w);
+    });
+  });
+}
+
+void gruResetUpdate(int th, long B, long H, const float* xg, const float* hg, const float* hPrev, float* h, float* cache,
+                    const float* mask) {
+  rows(th, B, H, 3, [&](long b) {
+    const float *x = xg + b * 3 * H, *hh = hg + b * 3 * H, *hp = hPrev + b * H;
+    float *ho = h + b * H, *k = cache + b * 3 * H;
+    bool keep = held(mask, b);
+    vf one = splat(1.0f);
+    vec_loop(H, [&](long j, int w) {
+      vf z = ld(k + H + j, w), n = vtanh(ld(x + 2 * H + j, w) + ld(hh + 2 * H + j, w));
+      st(k + 2 * H + j, n, w);
+      vf p = ld(hp + j, w);
+      st(ho + j, keep ? p : (one - z) * n + z * p, w);
+    });
+  });
+}
+
+void gruResetUpdateBackward(int th, long B, long H, const float* hPrev, const float* cache, const float* dh, float* dxg,
+                            float* dhPrev, const float* mask) {
+  rows(th, B, H, 2, [&](long b) {
+    const float *hp = hPrev + b * H, *k = cache + b * 3 * H, *d = dh + b * H;
+    float *x = dxg + b * 3 * H, *dp = dhPrev + b * H;
+    if (held(mask, b)) {
+      vec_loop(H, [&](long j, int w) {
+        st(dp + j, ld(dp + j, w) + ld(d + j, w), w);
+        for (int q = 0; q < 3; q++) st(x + q * H + j, vf{}, w);
+      });
+      return;
+    }
+    vf one = splat(1.0f);
+    vec_loop(H, [&](long j, int w) {
+      vf z = ld(k + H + j, w), n = ld(k + 2 * H + j, w), g = ld(d + j, w);
+      st(x + H + j, g * (ld(hp + j, w) - n) * z * (one - z), w);
+      st(x + 2 * H + j, g * (one - z) * (one - n * n), w);
+      st(dp + j, ld(dp + j, w) + g * z, w);
+    });
+  });
+}
+
+void gruResetGatesBackward(int th, long B, long H, const float* hPrev, const float* cache, const float* drh, float* dxg,
+                           float* dhPrev, const float* mask) {
+  rows(th, B, H, 2, [&](long b) {
+    const float *hp = hPrev + b * H, *k = cache + b * 3 * H, *d = drh + b * H;
+    float *x = dxg + b * 3 * H, *dp = dhPrev + b * H;
+    bool keep = held(mask, b);
+    vf one = splat(1.0f);
+    vec_loop(H, [&](long j, int w) {
+      if (keep) { st(x + j, vf{}, w); return; }
+      vf r = ld(k + j, w), g = ld(d + j, w);
+      st(x + j, g * ld(hp + j, w) * r * (one - r), w);
+      st(dp + j, ld(dp + j, w) + g * r, w);
+    });
+  });
+}
+
 }  // namespace
 
 const Kernels table = {RECUR_ISA_NAME, packedFloats, packMatvec, matvecPacked, RECUR_TABLE_KERNELS};

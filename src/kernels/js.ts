@@ -345,4 +345,60 @@ export class JsBackend implements Backend {
       p[i] -= stepSize * m[i] / (Math.sqrt(v[i]) * invSq + eps);
     }
   }
+  // GRU with the reset gate before the recurrent product (table.ts: gruReset*).
+  gruResetGates(B: number, H: number, xg: Buf, xgOff: number, hg: Buf, hgOff: number, hPrev: Buf, hPrevOff: number,
+    cache: Buf, cacheOff: number, rh: Buf, rhOff: number): void {
+    for (let b = 0; b < B; b++) {
+      const x = xgOff + b * 3 * H, hh = hgOff + b * 3 * H, hp = hPrevOff + b * H, k = cacheOff + b * 3 * H, o = rhOff + b * H;
+      for (let j = 0; j < H; j++) {
+        const r = sigmoid(xg[x + j] + hg[hh + j]);
+        cache[k + j] = r;
+        cache[k + H + j] = sigmoid(xg[x + H + j] + hg[hh + H + j]);
+        rh[o + j] = r * hPrev[hp + j];
+      }
+    }
+  }
+
+  gruResetUpdate(B: number, H: number, xg: Buf, xgOff: number, hg: Buf, hgOff: number, hPrev: Buf, hPrevOff: number,
+    h: Buf, hOff: number, cache: Buf, cacheOff: number, mask: Buf | null, maskOff: number): void {
+    for (let b = 0; b < B; b++) {
+      const x = xgOff + b * 3 * H, hh = hgOff + b * 3 * H, hp = hPrevOff + b * H, ho = hOff + b * H, k = cacheOff + b * 3 * H;
+      const held = mask !== null && mask[maskOff + b] === 0;
+      for (let j = 0; j < H; j++) {
+        const z = cache[k + H + j], n = Math.tanh(xg[x + 2 * H + j] + hg[hh + 2 * H + j]);
+        cache[k + 2 * H + j] = n;
+        h[ho + j] = held ? hPrev[hp + j] : (1 - z) * n + z * hPrev[hp + j];
+      }
+    }
+  }
+
+  gruResetUpdateBackward(B: number, H: number, hPrev: Buf, hPrevOff: number, cache: Buf, cacheOff: number, dh: Buf, dhOff: number,
+    dxg: Buf, dxgOff: number, dhPrev: Buf, dhPrevOff: number, mask: Buf | null, maskOff: number): void {
+    for (let b = 0; b < B; b++) {
+      const x = dxgOff + b * 3 * H, hp = hPrevOff + b * H, k = cacheOff + b * 3 * H, d = dhOff + b * H, dp = dhPrevOff + b * H;
+      const held = mask !== null && mask[maskOff + b] === 0;
+      for (let j = 0; j < H; j++) {
+        const g = dh[d + j];
+        if (held) { dhPrev[dp + j] += g; dxg[x + j] = 0; dxg[x + H + j] = 0; dxg[x + 2 * H + j] = 0; continue; }
+        const z = cache[k + H + j], n = cache[k + 2 * H + j];
+        dxg[x + H + j] = g * (hPrev[hp + j] - n) * z * (1 - z);
+        dxg[x + 2 * H + j] = g * (1 - z) * (1 - n * n);
+        dhPrev[dp + j] += g * z;
+      }
+    }
+  }
+
+  gruResetGatesBackward(B: number, H: number, hPrev: Buf, hPrevOff: number, cache: Buf, cacheOff: number, drh: Buf, drhOff: number,
+    dxg: Buf, dxgOff: number, dhPrev: Buf, dhPrevOff: number, mask: Buf | null, maskOff: number): void {
+    for (let b = 0; b < B; b++) {
+      const x = dxgOff + b * 3 * H, hp = hPrevOff + b * H, k = cacheOff + b * 3 * H, d = drhOff + b * H, dp = dhPrevOff + b * H;
+      const held = mask !== null && mask[maskOff + b] === 0;
+      for (let j = 0; j < H; j++) {
+        if (held) { dxg[x + j] = 0; continue; }
+        const r = cache[k + j], g = drh[d + j];
+        dxg[x + j] = g * hPrev[hp + j] * r * (1 - r);
+        dhPrev[dp + j] += g * r;
+      }
+    }
+  }
 }

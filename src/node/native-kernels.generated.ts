@@ -35,6 +35,10 @@ export interface AddonKernels {
   adagradStep(cfg: number, ...args: unknown[]): void;
   rmspropStep(cfg: number, ...args: unknown[]): void;
   adamStep(cfg: number, ...args: unknown[]): void;
+  gruResetGates(cfg: number, ...args: unknown[]): void;
+  gruResetUpdate(cfg: number, ...args: unknown[]): void;
+  gruResetUpdateBackward(cfg: number, ...args: unknown[]): void;
+  gruResetGatesBackward(cfg: number, ...args: unknown[]): void;
 }
 
 export abstract class NativeKernels {
@@ -142,5 +146,21 @@ export abstract class NativeKernels {
   adamStep(n: number, p: Buf, g: Buf, m: Buf, v: Buf, beta1: number, beta2: number, eps: number, stepSize: number,
     invSq: number, decay: number, l2: number): void {
     this.n.adamStep(this.cfg, n, p, g, m, v, beta1, beta2, eps, stepSize, invSq, decay, l2);
+  }
+  gruResetGates(B: number, H: number, xg: Buf, xgOff: number, hg: Buf, hgOff: number, hPrev: Buf, hPrevOff: number,
+    cache: Buf, cacheOff: number, rh: Buf, rhOff: number): void {
+    this.n.gruResetGates(this.cfg, B, H, xg, xgOff, hg, hgOff, hPrev, hPrevOff, cache, cacheOff, rh, rhOff);
+  }
+  gruResetUpdate(B: number, H: number, xg: Buf, xgOff: number, hg: Buf, hgOff: number, hPrev: Buf, hPrevOff: number,
+    h: Buf, hOff: number, cache: Buf, cacheOff: number, mask: Buf | null, maskOff: number): void {
+    this.n.gruResetUpdate(this.cfg, B, H, xg, xgOff, hg, hgOff, hPrev, hPrevOff, h, hOff, cache, cacheOff, mask, maskOff);
+  }
+  gruResetUpdateBackward(B: number, H: number, hPrev: Buf, hPrevOff: number, cache: Buf, cacheOff: number, dh: Buf,
+    dhOff: number, dxg: Buf, dxgOff: number, dhPrev: Buf, dhPrevOff: number, mask: Buf | null, maskOff: number): void {
+    this.n.gruResetUpdateBackward(this.cfg, B, H, hPrev, hPrevOff, cache, cacheOff, dh, dhOff, dxg, dxgOff, dhPrev, dhPrevOff, mask, maskOff);
+  }
+  gruResetGatesBackward(B: number, H: number, hPrev: Buf, hPrevOff: number, cache: Buf, cacheOff: number, drh: Buf,
+    drhOff: number, dxg: Buf, dxgOff: number, dhPrev: Buf, dhPrevOff: number, mask: Buf | null, maskOff: number): void {
+    this.n.gruResetGatesBackward(this.cfg, B, H, hPrev, hPrevOff, cache, cacheOff, drh, drhOff, dxg, dxgOff, dhPrev, dhPrevOff, mask, maskOff);
   }
 }

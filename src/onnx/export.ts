@@ -1,7 +1,8 @@
 /**
  * A recur model as an ONNX graph (opset 14) that onnxruntime runs. Layers with an ONNX operator (LSTM,
  * GRU, Elman = RNN) become one node per layer with the weights in ONNX's gate order (gates.ts); recur's
- * GRU is PyTorch's, whose reset gate multiplies W_hn h + b_hn: ONNX `linear_before_reset=1`. Cells ONNX
+ * GRU is PyTorch's, whose reset gate multiplies W_hn h + b_hn: ONNX `linear_before_reset=1` (0 for the
+ * reset-before variant, gruReset 'before'). Cells ONNX
  * has no operator for (Jordan feedback, lags) run as a Loop over one step (export-loop.ts).
  *
  * The interface (README "ONNX"), with T and B dynamic:
@@ -45,7 +46,7 @@ function recurrentNodes(g: GraphBuilder, model: Model, op: OnnxCell, x: string, 
       g.weight(`B_l${l}`, [D, 2 * G * H], Bias), lengths, slice(h0), ...(lstm ? [slice(c0)] : [])];
     const outs = [g.fresh(`Y_l${l}`), g.fresh(`Y_h_l${l}`), ...(lstm ? [g.fresh(`Y_c_l${l}`)] : [])];
     const attrs: Record<string, number | string | string[]> = { hidden_size: H, direction: D === 2 ? 'bidirectional' : 'forward' };
-    if (op === 'GRU') attrs.linear_before_reset = 1;
+    if (op === 'GRU') attrs.linear_before_reset = c.gruReset === 'after' ? 1 : 0;
     if (op === 'RNN') attrs.activations = Array(D).fill(ACT[c.activation]);
     g.op(op, ins, attrs, outs);
     [y, yh] = outs;

@@ -43,7 +43,7 @@ export function runRecurrentNode(be: Backend, node: RecurrentNode, inp: NodeInpu
   const h0 = state(inp.initialH), c0 = state(inp.initialC);
   const sc: StackConfig = {
     cell: node.cell, activation: node.activation, hidden: H, layers: 1, bidirectional: D === 2, lags: [], h0: 'zero', dropout: 0,
-    input: I, feedback: 0, feedbackGrad: false, prefix: 'node',
+    input: I, feedback: 0, feedbackGrad: false, prefix: 'node', gruReset: node.gruReset,
   };
   const kind = CELLS[node.cell], names = node.reverse.map((r) => layerTensorNames(0, r ? 1 : 0, 'node'));
   const specs = names.flatMap((n) => kind.specs(sc, 0, n, I));

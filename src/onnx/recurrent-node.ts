@@ -4,7 +4,7 @@
  * counterpart for. Shared by the importer (import.ts) and the conformance runner (node-run.ts).
  */
 import type { Activation } from '../kernels/backend.js';
-import type { CellType } from '../nn/config.js';
+import type { CellType, GruReset } from '../nn/config.js';
 import { gateCount, toRecurGates, type OnnxCell } from './gates.js';
 import { attrValue, type NodeProto } from './proto.js';
 
@@ -15,6 +15,8 @@ export interface RecurrentNode {
   op: OnnxCell;
   cell: CellType;
   activation: Activation;
+  /** GRU: linear_before_reset = 1 → 'after' (recur's default), 0 → 'before'. */
+  gruReset: GruReset;
   H: number;
   /** The directions in ONNX order: forward, reverse, or both (forward first). */
   reverse: boolean[];
@@ -60,10 +62,8 @@ export function readRecurrentNode(n: NodeProto, value: (name: string) => Value |
       fail(`attribute activations [${acts.join(', ')}]`, `is not supported: recur's ${op} uses [${DEFAULT_ACTS[op].join(', ')}]${op === 'RNN' ? ' (or Relu, Sigmoid)' : ''} in every direction`);
     }
   }
-  let cell: CellType = op === 'LSTM' ? 'lstm' : op === 'GRU' ? 'gru' : 'elman';
-  if (op === 'GRU' && (attrs.get('linear_before_reset') ?? 0) === 0) {
-    fail('attribute linear_before_reset = 0', 'is not supported yet: recur\'s GRU applies the reset gate after the recurrent product (linear_before_reset = 1)');
-  }
+  const cell: CellType = op === 'LSTM' ? 'lstm' : op === 'GRU' ? 'gru' : 'elman';
+  const gruReset: GruReset = op === 'GRU' && (attrs.get('linear_before_reset') ?? 0) === 0 ? 'before' : 'after';
   const layout = (attrs.get('layout') ?? 0) as number;
   const input = (i: number): Value | null => (n.input && n.input[i] ? value(n.input[i]) : null);
   const W = input(1), R = input(2), Bv = input(3), P = input(7);
@@ -82,5 +82,5 @@ export function readRecurrentNode(n: NodeProto, value: (name: string) => Value |
       bhh: toRecurGates(op, part(Bv, d * 2 * G * h + G * h, G * h), h),
     };
   });
-  return { name, op, cell, activation, H: h, reverse: D === 2 ? [false, true] : [direction === 'reverse'], layout, weights, inputSize: I };
+  return { name, op, cell, activation, gruReset, H: h, reverse: D === 2 ? [false, true] : [direction === 'reverse'], layout, weights, inputSize: I };
 }

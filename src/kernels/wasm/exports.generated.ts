@@ -32,8 +32,12 @@ export interface KernelExports {
   adagradStep(n: number, p: number, g: number, s: number, lr: number, eps: number, weightDecay: number, part: number, nparts: number): void;
   rmspropStep(n: number, p: number, g: number, s: number, lr: number, alpha: number, eps: number, weightDecay: number, part: number, nparts: number): void;
   adamStep(n: number, p: number, g: number, m: number, v: number, beta1: number, beta2: number, eps: number, stepSize: number, invSq: number, decay: number, l2: number, part: number, nparts: number): void;
+  gruResetGates(B: number, H: number, xg: number, hg: number, hPrev: number, cache: number, rh: number, part: number, nparts: number): void;
+  gruResetUpdate(B: number, H: number, xg: number, hg: number, hPrev: number, h: number, cache: number, mask: number, part: number, nparts: number): void;
+  gruResetUpdateBackward(B: number, H: number, hPrev: number, cache: number, dh: number, dxg: number, dhPrev: number, mask: number, part: number, nparts: number): void;
+  gruResetGatesBackward(B: number, H: number, hPrev: number, cache: number, drh: number, dxg: number, dhPrev: number, mask: number, part: number, nparts: number): void;
 }
 
 /** Kernels that take `part, nparts` last and may be split across threads; the index is the id in the control block. */
-export const SHARED_KERNELS = ['gemm', 'elmanForward', 'elmanBackward', 'lstmForward', 'lstmBackward', 'gruForward', 'gruBackward', 'softmax', 'softmaxCrossEntropy', 'sumSquares', 'sgdStep', 'adagradStep', 'rmspropStep', 'adamStep'] as const satisfies readonly (keyof KernelExports)[];
+export const SHARED_KERNELS = ['gemm', 'elmanForward', 'elmanBackward', 'lstmForward', 'lstmBackward', 'gruForward', 'gruBackward', 'softmax', 'softmaxCrossEntropy', 'sumSquares', 'sgdStep', 'adagradStep', 'rmspropStep', 'adamStep', 'gruResetGates', 'gruResetUpdate', 'gruResetUpdateBackward', 'gruResetGatesBackward'] as const satisfies readonly (keyof KernelExports)[];
 export type SharedKernel = (typeof SHARED_KERNELS)[number];

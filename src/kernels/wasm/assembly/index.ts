@@ -15,3 +15,5 @@ export { expInto, tanhInto, sigmoidInto } from './probe';
 export function heapBase(): usize {
   return __heap_base;
 }
+
+export { gruResetGates, gruResetUpdate, gruResetUpdateBackward, gruResetGatesBackward } from './gru-reset';
