@@ -37,7 +37,8 @@ export const isRecurrentOp = (op: string | null | undefined): op is OnnxCell => 
 /** Read node `n` whose inputs (W, R, B, P: initializers or test inputs) `value` gives; refuses what recur cannot run. */
 export function readRecurrentNode(n: NodeProto, value: (name: string) => Value | null): RecurrentNode {
   const op = n.opType as OnnxCell, name = n.name || `${op} node`;
-  const who = n.name ? `node ${n.name} (${op})` : `${op} node${n.output?.[0] ? ` (output ${n.output[0]})` : ''}`;
+  const out = n.output?.find((o) => o !== '');
+  const who = n.name ? `node ${n.name} (${op})` : `${op} node${out ? ` (output ${out})` : ''}`;
   const fail = (what: string, why: string): never => { throw new OnnxUnsupported(`${who}: ${what} ${why}`); };
   const attrs = new Map((n.attribute ?? []).map((a) => [a.name ?? '', attrValue(a)]));
   const hAttr = attrs.get('hidden_size');
