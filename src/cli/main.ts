@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<{ register(program: Command): void 
   bench: () => import('./bench.js'),
   export: () => import('./export.js'),
   onnx: () => import('./onnx.js'),
+  import: () => import('./import.js'),
 };
 
 // A reader that closes standard output early (`recur sample | head`) ends the command quietly, with

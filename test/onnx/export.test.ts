@@ -46,6 +46,11 @@ for (const cell of ['lstm', 'gru', 'elman'] as const) {
   });
 }
 
+test('GRU with the reset gate before the product: linear_before_reset = 0, LM and bidirectional classifier', async () => {
+  await check(lm('gru', { gruReset: 'before', layers: 2 }), { T: 6, B: 3 });
+  await check({ ...lm('gru', { gruReset: 'before', embed: 3, bidirectional: true }), outputSize: 4, outputMode: 'last' }, { T: 6, B: 3, lengths: [6, 2, 4] });
+});
+
 test('Elman activations: sigmoid and relu', async () => {
   for (const activation of ['sigmoid', 'relu'] as const) await check(lm('elman', { activation, layers: 2 }), { T: 4, B: 2 });
 });
