@@ -453,16 +453,16 @@ FN(Entry_gruResetGates) {
   int64_t B = args.count(1);
   int64_t H = args.count(2);
   F32 b_xg = args.f32(3);
-  F32 b_hg = args.f32(5);
+  F32 b_hrz = args.f32(5);
   F32 b_hPrev = args.f32(7);
   F32 b_cache = args.f32(9);
   F32 b_rh = args.f32(11);
   const float* xg = args.vec(b_xg, args.integer(4), 3 * B * H, "xg");
-  const float* hg = args.vec(b_hg, args.integer(6), 3 * B * H, "hg");
+  const float* hrz = args.vec(b_hrz, args.integer(6), 2 * B * H, "hrz");
   const float* hPrev = args.vec(b_hPrev, args.integer(8), B * H, "hPrev");
   float* cache = args.vec(b_cache, args.integer(10), 3 * B * H, "cache");
   float* rh = args.vec(b_rh, args.integer(12), B * H, "rh");
-  if (args.ok() && !(B * H == 0)) args.k->gruResetGates(args.th, B, H, xg, hg, hPrev, cache, rh);
+  if (args.ok() && !(B * H == 0)) args.k->gruResetGates(args.th, B, H, xg, hrz, hPrev, cache, rh);
   return nullptr;
 }
 
@@ -471,18 +471,18 @@ FN(Entry_gruResetUpdate) {
   int64_t B = args.count(1);
   int64_t H = args.count(2);
   F32 b_xg = args.f32(3);
-  F32 b_hg = args.f32(5);
+  F32 b_hn = args.f32(5);
   F32 b_hPrev = args.f32(7);
   F32 b_h = args.f32(9);
   F32 b_cache = args.f32(11);
   F32 b_mask = args.f32(13, true);
   const float* xg = args.vec(b_xg, args.integer(4), 3 * B * H, "xg");
-  const float* hg = args.vec(b_hg, args.integer(6), 3 * B * H, "hg");
+  const float* hn = args.vec(b_hn, args.integer(6), B * H, "hn");
   const float* hPrev = args.vec(b_hPrev, args.integer(8), B * H, "hPrev");
   float* h = args.vec(b_h, args.integer(10), B * H, "h");
   float* cache = args.vec(b_cache, args.integer(12), 3 * B * H, "cache");
   const float* mask = b_mask.p ? args.vec(b_mask, args.integer(14), B, "mask") : nullptr;
-  if (args.ok() && !(B * H == 0)) args.k->gruResetUpdate(args.th, B, H, xg, hg, hPrev, h, cache, mask);
+  if (args.ok() && !(B * H == 0)) args.k->gruResetUpdate(args.th, B, H, xg, hn, hPrev, h, cache, mask);
   return nullptr;
 }
 

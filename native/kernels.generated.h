@@ -29,8 +29,8 @@ void (*sgdStep)(int th, long n, float* p, const float* g, float* v, float lr, fl
 void (*adagradStep)(int th, long n, float* p, const float* g, float* s, float lr, float eps, float weightDecay);
 void (*rmspropStep)(int th, long n, float* p, const float* g, float* s, float lr, float alpha, float eps, float weightDecay);
 void (*adamStep)(int th, long n, float* p, const float* g, float* m, float* v, float beta1, float beta2, float eps, float stepSize, float invSq, float decay, float l2);
-void (*gruResetGates)(int th, long B, long H, const float* xg, const float* hg, const float* hPrev, float* cache, float* rh);
-void (*gruResetUpdate)(int th, long B, long H, const float* xg, const float* hg, const float* hPrev, float* h, float* cache, const float* mask);
+void (*gruResetGates)(int th, long B, long H, const float* xg, const float* hrz, const float* hPrev, float* cache, float* rh);
+void (*gruResetUpdate)(int th, long B, long H, const float* xg, const float* hn, const float* hPrev, float* h, float* cache, const float* mask);
 void (*gruResetUpdateBackward)(int th, long B, long H, const float* hPrev, const float* cache, const float* dh, float* dxg, float* dhPrev, const float* mask);
 void (*gruResetGatesBackward)(int th, long B, long H, const float* hPrev, const float* cache, const float* drh, float* dxg, float* dhPrev, const float* mask);
 #define RECUR_TABLE_KERNELS gemm, addRowVector, sumRows, gatherRows, scatterAddRows, gatherCols, scatterAddCols, elmanForward, elmanBackward, lstmForward, lstmBackward, gruForward, gruBackward, softmax, softmaxBackward, softmaxCrossEntropy, squaredError, fill, copy, axpy, scale, mul, sumSquares, clampAbs, sgdStep, adagradStep, rmspropStep, adamStep, gruResetGates, gruResetUpdate, gruResetUpdateBackward, gruResetGatesBackward

@@ -593,31 +593,29 @@ void adamStep(int th, long n, float* p, const float* g, float* m, float* v, floa
 // ============================================================ GRU, reset gate before the recurrent product
 // (Cho et al. 2014; ONNX linear_before_reset = 0): two kernels around W_hn (r ⊙ h), forward and backward.
 
-void gruResetGates(int th, long B, long H, const float* xg, const float* hg, const float* hPrev, float* cache, float* rh) {
+void gruResetGates(int th, long B, long H, const float* xg, const float* hrz, const float* hPrev, float* cache, float* rh) {
   rows(th, B, H, 3, [&](long b) {
-    const float *x = xg + b * 3 * H, *hh = hg + b * 3 * H, *hp = hPrev + b * H;
     float *k = cache + b * 3 * H, *o = rh + b * H;
+    const float *x = xg + b * 3 * H, *hr = hrz + b * 2 * H, *hp = hPrev + b * H;
     vec_loop(H, [&](long j, int w) {
-      vf r = vsigmoid(ld(x + j, w) + ld(hh + j, w));
+      vf r = vsigmoid(ld(x + j, w) + ld(hr + j, w));
+      st(k + H + j, vsigmoid(ld(x + H + j, w) + ld(hr + H + j, w)), w);
       st(k + j, r, w);
-      st(k + H + j, vsigmoid(ld(x + H + j, w) + ld(hh + H + j, w)), w);
       st(o + j, r * ld(hp + j, w), w);
     });
   });
 }
 
-void gruResetUpdate(int th, long B, long H, const float* xg, const float* hg, const float* hPrev, float* h, float* cache,
+void gruResetUpdate(int th, long B, long H, const float* xg, const float* hn, const float* hPrev, float* h, float* cache,
                     const float* mask) {
   rows(th, B, H, 3, [&](long b) {
-    const float *x = xg + b * 3 * H, *hh = hg + b * 3 * H, *hp = hPrev + b * H;
-    float *ho = h + b * H, *k = cache + b * 3 * H;
+    float *k = cache + b * 3 * H, *ho = h + b * H;
+    const float *x = xg + b * 3 * H + 2 * H, *hh = hn + b * H, *hp = hPrev + b * H;
     bool keep = held(mask, b);
-    vf one = splat(1.0f);
     vec_loop(H, [&](long j, int w) {
-      vf z = ld(k + H + j, w), n = vtanh(ld(x + 2 * H + j, w) + ld(hh + 2 * H + j, w));
+      vf n = vtanh(ld(x + j, w) + ld(hh + j, w)), z = ld(k + H + j, w), p = ld(hp + j, w);
       st(k + 2 * H + j, n, w);
-      vf p = ld(hp + j, w);
-      st(ho + j, keep ? p : (one - z) * n + z * p, w);
+      st(ho + j, keep ? p : (splat(1.0f) - z) * n + z * p, w);
     });
   });
 }

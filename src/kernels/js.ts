@@ -346,28 +346,27 @@ export class JsBackend implements Backend {
     }
   }
   // GRU with the reset gate before the recurrent product (table.ts: gruReset*).
-  gruResetGates(B: number, H: number, xg: Buf, xgOff: number, hg: Buf, hgOff: number, hPrev: Buf, hPrevOff: number,
+  gruResetGates(B: number, H: number, xg: Buf, xgOff: number, hrz: Buf, hrzOff: number, hPrev: Buf, hPrevOff: number,
     cache: Buf, cacheOff: number, rh: Buf, rhOff: number): void {
     for (let b = 0; b < B; b++) {
-      const x = xgOff + b * 3 * H, hh = hgOff + b * 3 * H, hp = hPrevOff + b * H, k = cacheOff + b * 3 * H, o = rhOff + b * H;
+      const k = cacheOff + b * 3 * H, x = xgOff + b * 3 * H, hr = hrzOff + b * 2 * H, hp = hPrevOff + b * H;
       for (let j = 0; j < H; j++) {
-        const r = sigmoid(xg[x + j] + hg[hh + j]);
-        cache[k + j] = r;
-        cache[k + H + j] = sigmoid(xg[x + H + j] + hg[hh + H + j]);
-        rh[o + j] = r * hPrev[hp + j];
+        cache[k + j] = sigmoid(xg[x + j] + hrz[hr + j]);
+        cache[k + H + j] = sigmoid(xg[x + H + j] + hrz[hr + H + j]);
+        rh[rhOff + b * H + j] = cache[k + j] * hPrev[hp + j];
       }
     }
   }
 
-  gruResetUpdate(B: number, H: number, xg: Buf, xgOff: number, hg: Buf, hgOff: number, hPrev: Buf, hPrevOff: number,
+  gruResetUpdate(B: number, H: number, xg: Buf, xgOff: number, hn: Buf, hnOff: number, hPrev: Buf, hPrevOff: number,
     h: Buf, hOff: number, cache: Buf, cacheOff: number, mask: Buf | null, maskOff: number): void {
     for (let b = 0; b < B; b++) {
-      const x = xgOff + b * 3 * H, hh = hgOff + b * 3 * H, hp = hPrevOff + b * H, ho = hOff + b * H, k = cacheOff + b * 3 * H;
+      const k = cacheOff + b * 3 * H, x = xgOff + b * 3 * H + 2 * H, o = b * H;
       const held = mask !== null && mask[maskOff + b] === 0;
       for (let j = 0; j < H; j++) {
-        const z = cache[k + H + j], n = Math.tanh(xg[x + 2 * H + j] + hg[hh + 2 * H + j]);
+        const z = cache[k + H + j], n = Math.tanh(xg[x + j] + hn[hnOff + o + j]), p = hPrev[hPrevOff + o + j];
         cache[k + 2 * H + j] = n;
-        h[ho + j] = held ? hPrev[hp + j] : (1 - z) * n + z * hPrev[hp + j];
+        h[hOff + o + j] = held ? p : (1 - z) * n + z * p;
       }
     }
   }
@@ -391,14 +390,14 @@ export class JsBackend implements Backend {
   gruResetGatesBackward(B: number, H: number, hPrev: Buf, hPrevOff: number, cache: Buf, cacheOff: number, drh: Buf, drhOff: number,
     dxg: Buf, dxgOff: number, dhPrev: Buf, dhPrevOff: number, mask: Buf | null, maskOff: number): void {
     for (let b = 0; b < B; b++) {
-      const x = dxgOff + b * 3 * H, hp = hPrevOff + b * H, k = cacheOff + b * 3 * H, d = drhOff + b * H, dp = dhPrevOff + b * H;
-      const held = mask !== null && mask[maskOff + b] === 0;
+      const x = dxgOff + b * 3 * H;
+      if (mask !== null && mask[maskOff + b] === 0) { dxg.fill(0, x, x + H); continue; }
       for (let j = 0; j < H; j++) {
-        if (held) { dxg[x + j] = 0; continue; }
-        const r = cache[k + j], g = drh[d + j];
-        dxg[x + j] = g * hPrev[hp + j] * r * (1 - r);
-        dhPrev[dp + j] += g * r;
+        const r = cache[cacheOff + b * 3 * H + j], g = drh[drhOff + b * H + j];
+        dxg[x + j] = g * hPrev[hPrevOff + b * H + j] * r * (1 - r);
+        dhPrev[dhPrevOff + b * H + j] += g * r;
       }
     }
   }
+
 }

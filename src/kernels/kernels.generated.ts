@@ -78,17 +78,17 @@ export interface Kernels {
     dhOff: number, dxg: Buf, dxgOff: number, dhg: Buf, dhgOff: number, dhPrev: Buf, dhPrevOff: number,
     mask: Buf | null, maskOff: number): void;
   /**
-   * Reset-before GRU step, first half. xg = W_ih x + b_ih + b_hh and hg (its r, z blocks = W_h{r,z} hPrev), [B×3H]:
-   * r = σ(x_r + h_r), z = σ(x_z + h_z) into cache [B×3H] (blocks r, z), and rh = r ⊙ hPrev [B×H], the input of W_hn.
+   * Reset-before GRU step, first half. xg = W_ih x + b_ih + b_hh [B×3H], hrz = [W_hr hPrev, W_hz hPrev] [B×2H]:
+   * r = σ(x_r + hr), z = σ(x_z + hz) into cache [B×3H] (blocks r, z), and rh = r ⊙ hPrev [B×H], the input of W_hn.
    */
-  gruResetGates(B: number, H: number, xg: Buf, xgOff: number, hg: Buf, hgOff: number, hPrev: Buf, hPrevOff: number,
+  gruResetGates(B: number, H: number, xg: Buf, xgOff: number, hrz: Buf, hrzOff: number, hPrev: Buf, hPrevOff: number,
     cache: Buf, cacheOff: number, rh: Buf, rhOff: number): void;
   /**
-   * Reset-before GRU step, second half: n = tanh(x_n + h_n) with h_n = W_hn (r ⊙ hPrev) in hg's n block,
+   * Reset-before GRU step, second half: n = tanh(x_n + hn) with hn = W_hn (r ⊙ hPrev) [B×H],
    * h = (1 − z) ⊙ n + z ⊙ hPrev; n into the cache's n block; masked rows hold hPrev.
    * In place: `h` may be `hPrev` (same buffer, same offset).
    */
-  gruResetUpdate(B: number, H: number, xg: Buf, xgOff: number, hg: Buf, hgOff: number, hPrev: Buf, hPrevOff: number,
+  gruResetUpdate(B: number, H: number, xg: Buf, xgOff: number, hn: Buf, hnOff: number, hPrev: Buf, hPrevOff: number,
     h: Buf, hOff: number, cache: Buf, cacheOff: number, mask: Buf | null, maskOff: number): void;
   /**
    * Reset-before GRU step backward, first half: dn = dh (1 − z)(1 − n²), dz = dh (hPrev − n) z (1 − z) into

@@ -87,32 +87,34 @@ export class GruResetBeforeLayer extends RecurrentLayer {
   cache: Buf;
   /** Per step r ⊙ h_{t−1} (T·B×H): the input of W_hn, kept for dW_hn. */
   rh: Buf;
-  /** Recurrent products of the current step (scratch, B×3H): [W_hr h, W_hz h, W_hn (r ⊙ h)]. */
-  hg: Buf;
+  /** Recurrent products of the current step (scratch): [W_hr h, W_hz h] (B×2H) and W_hn (r ⊙ h) (B×H). */
+  hrz: Buf;
+  hn: Buf;
   /** d(r ⊙ h_{t−1}) of the current step (scratch, B×H). */
   drh: Buf;
 
   constructor(be: Backend, params: Params, grads: Params, names: LayerNames, inSize: number, H: number, reverse: boolean) {
     super(be, params, grads, names, inSize, H, reverse, 1);
-    this.cache = this.rh = this.hg = this.drh = be.alloc(0);
+    this.cache = this.rh = this.hrz = this.hn = this.drh = be.alloc(0);
   }
 
   protected override allocate(rows: number, slotRows: number): void {
     super.allocate(rows, slotRows);
     const be = this.be, H = this.H;
-    release(be, [this.cache, this.rh, this.hg, this.drh]);
+    release(be, [this.cache, this.rh, this.hrz, this.hn, this.drh]);
     this.cache = be.alloc(rows * 3 * H);
     this.rh = be.alloc(rows * H);
-    this.hg = be.alloc(this.capacityB * 3 * H);
+    this.hrz = be.alloc(this.capacityB * 2 * H);
+    this.hn = be.alloc(this.capacityB * H);
     this.drh = be.alloc(this.capacityB * H);
   }
 
   forwardStep(s: number): void {
     const be = this.be, B = this.B, H = this.H, t = this.step(s), P = this.params.data, W = this.p(this.names.whh), g = t * B * 3 * H;
-    be.gemm(false, true, B, 2 * H, H, 1, this.hs, this.hOff(s - 1), H, P, W, H, 0, this.hg, 0, 3 * H);
-    be.gruResetGates(B, H, this.xw, g, this.hg, 0, this.hs, this.hOff(s - 1), this.cache, g, this.rh, t * B * H);
-    be.gemm(false, true, B, H, H, 1, this.rh, t * B * H, H, P, W + 2 * H * H, H, 0, this.hg, 2 * H, 3 * H);
-    be.gruResetUpdate(B, H, this.xw, g, this.hg, 0, this.hs, this.hOff(s - 1), this.hs, this.hOff(s), this.cache, g, this.mask, this.maskOff(t));
+    be.gemm(false, true, B, 2 * H, H, 1, this.hs, this.hOff(s - 1), H, P, W, H, 0, this.hrz, 0, 2 * H);
+    be.gruResetGates(B, H, this.xw, g, this.hrz, 0, this.hs, this.hOff(s - 1), this.cache, g, this.rh, t * B * H);
+    be.gemm(false, true, B, H, H, 1, this.rh, t * B * H, H, P, W + 2 * H * H, H, 0, this.hn, 0, H);
+    be.gruResetUpdate(B, H, this.xw, g, this.hn, 0, this.hs, this.hOff(s - 1), this.hs, this.hOff(s), this.cache, g, this.mask, this.maskOff(t));
   }
 
   backwardStep(s: number): void {

@@ -147,13 +147,13 @@ export abstract class NativeKernels {
     invSq: number, decay: number, l2: number): void {
     this.n.adamStep(this.cfg, n, p, g, m, v, beta1, beta2, eps, stepSize, invSq, decay, l2);
   }
-  gruResetGates(B: number, H: number, xg: Buf, xgOff: number, hg: Buf, hgOff: number, hPrev: Buf, hPrevOff: number,
+  gruResetGates(B: number, H: number, xg: Buf, xgOff: number, hrz: Buf, hrzOff: number, hPrev: Buf, hPrevOff: number,
     cache: Buf, cacheOff: number, rh: Buf, rhOff: number): void {
-    this.n.gruResetGates(this.cfg, B, H, xg, xgOff, hg, hgOff, hPrev, hPrevOff, cache, cacheOff, rh, rhOff);
+    this.n.gruResetGates(this.cfg, B, H, xg, xgOff, hrz, hrzOff, hPrev, hPrevOff, cache, cacheOff, rh, rhOff);
   }
-  gruResetUpdate(B: number, H: number, xg: Buf, xgOff: number, hg: Buf, hgOff: number, hPrev: Buf, hPrevOff: number,
+  gruResetUpdate(B: number, H: number, xg: Buf, xgOff: number, hn: Buf, hnOff: number, hPrev: Buf, hPrevOff: number,
     h: Buf, hOff: number, cache: Buf, cacheOff: number, mask: Buf | null, maskOff: number): void {
-    this.n.gruResetUpdate(this.cfg, B, H, xg, xgOff, hg, hgOff, hPrev, hPrevOff, h, hOff, cache, cacheOff, mask, maskOff);
+    this.n.gruResetUpdate(this.cfg, B, H, xg, xgOff, hn, hnOff, hPrev, hPrevOff, h, hOff, cache, cacheOff, mask, maskOff);
   }
   gruResetUpdateBackward(B: number, H: number, hPrev: Buf, hPrevOff: number, cache: Buf, cacheOff: number, dh: Buf,
     dhOff: number, dxg: Buf, dxgOff: number, dhPrev: Buf, dhPrevOff: number, mask: Buf | null, maskOff: number): void {

@@ -32,8 +32,8 @@ export interface KernelExports {
   adagradStep(n: number, p: number, g: number, s: number, lr: number, eps: number, weightDecay: number, part: number, nparts: number): void;
   rmspropStep(n: number, p: number, g: number, s: number, lr: number, alpha: number, eps: number, weightDecay: number, part: number, nparts: number): void;
   adamStep(n: number, p: number, g: number, m: number, v: number, beta1: number, beta2: number, eps: number, stepSize: number, invSq: number, decay: number, l2: number, part: number, nparts: number): void;
-  gruResetGates(B: number, H: number, xg: number, hg: number, hPrev: number, cache: number, rh: number, part: number, nparts: number): void;
-  gruResetUpdate(B: number, H: number, xg: number, hg: number, hPrev: number, h: number, cache: number, mask: number, part: number, nparts: number): void;
+  gruResetGates(B: number, H: number, xg: number, hrz: number, hPrev: number, cache: number, rh: number, part: number, nparts: number): void;
+  gruResetUpdate(B: number, H: number, xg: number, hn: number, hPrev: number, h: number, cache: number, mask: number, part: number, nparts: number): void;
   gruResetUpdateBackward(B: number, H: number, hPrev: number, cache: number, dh: number, dxg: number, dhPrev: number, mask: number, part: number, nparts: number): void;
   gruResetGatesBackward(B: number, H: number, hPrev: number, cache: number, drh: number, dxg: number, dhPrev: number, mask: number, part: number, nparts: number): void;
 }

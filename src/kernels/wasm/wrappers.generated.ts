@@ -229,22 +229,22 @@ export abstract class WasmKernels {
     else this.ex.adamStep(n, pP, gP, mP, vP, beta1, beta2, eps, stepSize, invSq, decay, l2, 0, 1);
   }
 
-  gruResetGates(B: number, H: number, xg: Buf, xgOff: number, hg: Buf, hgOff: number, hPrev: Buf, hPrevOff: number,
+  gruResetGates(B: number, H: number, xg: Buf, xgOff: number, hrz: Buf, hrzOff: number, hPrev: Buf, hPrevOff: number,
     cache: Buf, cacheOff: number, rh: Buf, rhOff: number): void {
-    const xgP = this.ptr(xg, xgOff, 3 * B * H), hgP = this.ptr(hg, hgOff, 3 * B * H);
+    const xgP = this.ptr(xg, xgOff, 3 * B * H), hrzP = this.ptr(hrz, hrzOff, 2 * B * H);
     const hPrevP = this.ptr(hPrev, hPrevOff, B * H), cacheP = this.ptr(cache, cacheOff, 3 * B * H);
     const rhP = this.ptr(rh, rhOff, B * H);
-    if (this.split(B * H, 4096)) this.pool!.run('gruResetGates', [B, H, xgP, hgP, hPrevP, cacheP, rhP]);
-    else this.ex.gruResetGates(B, H, xgP, hgP, hPrevP, cacheP, rhP, 0, 1);
+    if (this.split(B * H, 4096)) this.pool!.run('gruResetGates', [B, H, xgP, hrzP, hPrevP, cacheP, rhP]);
+    else this.ex.gruResetGates(B, H, xgP, hrzP, hPrevP, cacheP, rhP, 0, 1);
   }
 
-  gruResetUpdate(B: number, H: number, xg: Buf, xgOff: number, hg: Buf, hgOff: number, hPrev: Buf, hPrevOff: number,
+  gruResetUpdate(B: number, H: number, xg: Buf, xgOff: number, hn: Buf, hnOff: number, hPrev: Buf, hPrevOff: number,
     h: Buf, hOff: number, cache: Buf, cacheOff: number, mask: Buf | null, maskOff: number): void {
-    const xgP = this.ptr(xg, xgOff, 3 * B * H), hgP = this.ptr(hg, hgOff, 3 * B * H);
+    const xgP = this.ptr(xg, xgOff, 3 * B * H), hnP = this.ptr(hn, hnOff, B * H);
     const hPrevP = this.ptr(hPrev, hPrevOff, B * H), hP = this.ptr(h, hOff, B * H);
     const cacheP = this.ptr(cache, cacheOff, 3 * B * H), maskP = this.maybePtr(mask, maskOff, B);
-    if (this.split(B * H, 4096)) this.pool!.run('gruResetUpdate', [B, H, xgP, hgP, hPrevP, hP, cacheP, maskP]);
-    else this.ex.gruResetUpdate(B, H, xgP, hgP, hPrevP, hP, cacheP, maskP, 0, 1);
+    if (this.split(B * H, 4096)) this.pool!.run('gruResetUpdate', [B, H, xgP, hnP, hPrevP, hP, cacheP, maskP]);
+    else this.ex.gruResetUpdate(B, H, xgP, hnP, hPrevP, hP, cacheP, maskP, 0, 1);
   }
 
   gruResetUpdateBackward(B: number, H: number, hPrev: Buf, hPrevOff: number, cache: Buf, cacheOff: number, dh: Buf,

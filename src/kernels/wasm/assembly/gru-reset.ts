@@ -6,32 +6,30 @@
 import { ld, st, splat, held, at, partStart } from './simd';
 import { tanh4, sigmoid4 } from './math';
 
-export function gruResetGates(B: i32, H: i32, xg: usize, hg: usize, hPrev: usize, cache: usize, rh: usize,
+export function gruResetGates(B: i32, H: i32, xg: usize, hrz: usize, hPrev: usize, cache: usize, rh: usize,
   part: i32, nparts: i32): void {
   const b1 = partStart(B, part + 1, nparts, 1);
   for (let b = partStart(B, part, nparts, 1); b < b1; b++) {
-    const x = at(xg, b * 3 * H), hh = at(hg, b * 3 * H), k = at(cache, b * 3 * H), o = b * H;
+    const k = at(cache, b * 3 * H), x = at(xg, b * 3 * H), hr = at(hrz, b * 2 * H), o = b * H;
     for (let j = 0; j < H; j += 4) {
       const r = H - j;
-      const rg = sigmoid4(f32x4.add(ld(at(x, j), r), ld(at(hh, j), r)));
+      const rg = sigmoid4(f32x4.add(ld(at(x, j), r), ld(at(hr, j), r)));
+      st(at(k, H + j), sigmoid4(f32x4.add(ld(at(x, H + j), r), ld(at(hr, H + j), r))), r);
       st(at(k, j), rg, r);
-      st(at(k, H + j), sigmoid4(f32x4.add(ld(at(x, H + j), r), ld(at(hh, H + j), r))), r);
       st(at(rh, o + j), f32x4.mul(rg, ld(at(hPrev, o + j), r)), r);
     }
   }
 }
 
-export function gruResetUpdate(B: i32, H: i32, xg: usize, hg: usize, hPrev: usize, h: usize, cache: usize, mask: usize,
+export function gruResetUpdate(B: i32, H: i32, xg: usize, hn: usize, hPrev: usize, h: usize, cache: usize, mask: usize,
   part: i32, nparts: i32): void {
   const b1 = partStart(B, part + 1, nparts, 1);
   for (let b = partStart(B, part, nparts, 1); b < b1; b++) {
-    const x = at(xg, b * 3 * H), hh = at(hg, b * 3 * H), k = at(cache, b * 3 * H), o = b * H;
-    const hold = held(mask, b);
+    const k = at(cache, b * 3 * H), x = at(xg, b * 3 * H + 2 * H), o = b * H, hold = held(mask, b);
     for (let j = 0; j < H; j += 4) {
       const r = H - j;
-      const z = ld(at(k, H + j), r), n = tanh4(f32x4.add(ld(at(x, 2 * H + j), r), ld(at(hh, 2 * H + j), r)));
+      const n = tanh4(f32x4.add(ld(at(x, j), r), ld(at(hn, o + j), r))), z = ld(at(k, H + j), r), hp = ld(at(hPrev, o + j), r);
       st(at(k, 2 * H + j), n, r);
-      const hp = ld(at(hPrev, o + j), r);
       st(at(h, o + j), hold ? hp : f32x4.add(f32x4.mul(f32x4.sub(splat(1), z), n), f32x4.mul(z, hp)), r);
     }
   }
