@@ -61,6 +61,7 @@ async function importModel(opts: ImportOpts): Promise<void> {
     throw new Error(`${opts.onnx} reads ${m.vocabSize} token ids but ${source} gives ${symbols.length} characters`);
   }
   const vocab = new Vocab(symbols);
+  if (opts.lines && vocab.index(SEQ_MARK) < 0) throw new Error(`${source} lacks the line marker (a newline) that a one-sequence-per-line model needs`);
   renumberTokens(m, symbols.map((s) => vocab.index(s)));
   const model = new Model(m.config, new JsBackend('f32'));
   const problem = lmConfigProblem(model.config, vocab.size);
