@@ -505,4 +505,82 @@ FN(Entry_additiveScoreBackward) {
   return nullptr;
 }
 
-#define RECUR_TABLE_ENTRY_POINTS {"gemm", Entry_gemm}, {"addRowVector", Entry_addRowVector}, {"sumRows", Entry_sumRows}, {"gatherRows", Entry_gatherRows}, {"scatterAddRows", Entry_scatterAddRows}, {"gatherCols", Entry_gatherCols}, {"scatterAddCols", Entry_scatterAddCols}, {"elmanForward", Entry_elmanForward}, {"elmanBackward", Entry_elmanBackward}, {"lstmForward", Entry_lstmForward}, {"lstmBackward", Entry_lstmBackward}, {"gruForward", Entry_gruForward}, {"gruBackward", Entry_gruBackward}, {"softmax", Entry_softmax}, {"softmaxBackward", Entry_softmaxBackward}, {"softmaxCrossEntropy", Entry_softmaxCrossEntropy}, {"squaredError", Entry_squaredError}, {"fill", Entry_fill}, {"copy", Entry_copy}, {"axpy", Entry_axpy}, {"scale", Entry_scale}, {"mul", Entry_mul}, {"sumSquares", Entry_sumSquares}, {"clampAbs", Entry_clampAbs}, {"sgdStep", Entry_sgdStep}, {"adagradStep", Entry_adagradStep}, {"rmspropStep", Entry_rmspropStep}, {"adamStep", Entry_adamStep}, {"maskedSoftmax", Entry_maskedSoftmax}, {"additiveScore", Entry_additiveScore}, {"additiveScoreBackward", Entry_additiveScoreBackward}
+FN(Entry_gruResetGates) {
+  Call args(env, info, "gruResetGates", 13);
+  int64_t B = args.count(1);
+  int64_t H = args.count(2);
+  F32 b_xg = args.f32(3);
+  F32 b_hrz = args.f32(5);
+  F32 b_hPrev = args.f32(7);
+  F32 b_cache = args.f32(9);
+  F32 b_rh = args.f32(11);
+  const float* xg = args.vec(b_xg, args.integer(4), 3 * B * H, "xg");
+  const float* hrz = args.vec(b_hrz, args.integer(6), 2 * B * H, "hrz");
+  const float* hPrev = args.vec(b_hPrev, args.integer(8), B * H, "hPrev");
+  float* cache = args.vec(b_cache, args.integer(10), 3 * B * H, "cache");
+  float* rh = args.vec(b_rh, args.integer(12), B * H, "rh");
+  if (args.ok() && !(B * H == 0)) args.k->gruResetGates(args.th, B, H, xg, hrz, hPrev, cache, rh);
+  return nullptr;
+}
+
+FN(Entry_gruResetUpdate) {
+  Call args(env, info, "gruResetUpdate", 15);
+  int64_t B = args.count(1);
+  int64_t H = args.count(2);
+  F32 b_xg = args.f32(3);
+  F32 b_hn = args.f32(5);
+  F32 b_hPrev = args.f32(7);
+  F32 b_h = args.f32(9);
+  F32 b_cache = args.f32(11);
+  F32 b_mask = args.f32(13, true);
+  const float* xg = args.vec(b_xg, args.integer(4), 3 * B * H, "xg");
+  const float* hn = args.vec(b_hn, args.integer(6), B * H, "hn");
+  const float* hPrev = args.vec(b_hPrev, args.integer(8), B * H, "hPrev");
+  float* h = args.vec(b_h, args.integer(10), B * H, "h");
+  float* cache = args.vec(b_cache, args.integer(12), 3 * B * H, "cache");
+  const float* mask = b_mask.p ? args.vec(b_mask, args.integer(14), B, "mask") : nullptr;
+  if (args.ok() && !(B * H == 0)) args.k->gruResetUpdate(args.th, B, H, xg, hn, hPrev, h, cache, mask);
+  return nullptr;
+}
+
+FN(Entry_gruResetUpdateBackward) {
+  Call args(env, info, "gruResetUpdateBackward", 15);
+  int64_t B = args.count(1);
+  int64_t H = args.count(2);
+  F32 b_hPrev = args.f32(3);
+  F32 b_cache = args.f32(5);
+  F32 b_dh = args.f32(7);
+  F32 b_dxg = args.f32(9);
+  F32 b_dhPrev = args.f32(11);
+  F32 b_mask = args.f32(13, true);
+  const float* hPrev = args.vec(b_hPrev, args.integer(4), B * H, "hPrev");
+  const float* cache = args.vec(b_cache, args.integer(6), 3 * B * H, "cache");
+  const float* dh = args.vec(b_dh, args.integer(8), B * H, "dh");
+  float* dxg = args.vec(b_dxg, args.integer(10), 3 * B * H, "dxg");
+  float* dhPrev = args.vec(b_dhPrev, args.integer(12), B * H, "dhPrev");
+  const float* mask = b_mask.p ? args.vec(b_mask, args.integer(14), B, "mask") : nullptr;
+  if (args.ok() && !(B * H == 0)) args.k->gruResetUpdateBackward(args.th, B, H, hPrev, cache, dh, dxg, dhPrev, mask);
+  return nullptr;
+}
+
+FN(Entry_gruResetGatesBackward) {
+  Call args(env, info, "gruResetGatesBackward", 15);
+  int64_t B = args.count(1);
+  int64_t H = args.count(2);
+  F32 b_hPrev = args.f32(3);
+  F32 b_cache = args.f32(5);
+  F32 b_drh = args.f32(7);
+  F32 b_dxg = args.f32(9);
+  F32 b_dhPrev = args.f32(11);
+  F32 b_mask = args.f32(13, true);
+  const float* hPrev = args.vec(b_hPrev, args.integer(4), B * H, "hPrev");
+  const float* cache = args.vec(b_cache, args.integer(6), 3 * B * H, "cache");
+  const float* drh = args.vec(b_drh, args.integer(8), B * H, "drh");
+  float* dxg = args.vec(b_dxg, args.integer(10), 3 * B * H, "dxg");
+  float* dhPrev = args.vec(b_dhPrev, args.integer(12), B * H, "dhPrev");
+  const float* mask = b_mask.p ? args.vec(b_mask, args.integer(14), B, "mask") : nullptr;
+  if (args.ok() && !(B * H == 0)) args.k->gruResetGatesBackward(args.th, B, H, hPrev, cache, drh, dxg, dhPrev, mask);
+  return nullptr;
+}
+
+#define RECUR_TABLE_ENTRY_POINTS {"gemm", Entry_gemm}, {"addRowVector", Entry_addRowVector}, {"sumRows", Entry_sumRows}, {"gatherRows", Entry_gatherRows}, {"scatterAddRows", Entry_scatterAddRows}, {"gatherCols", Entry_gatherCols}, {"scatterAddCols", Entry_scatterAddCols}, {"elmanForward", Entry_elmanForward}, {"elmanBackward", Entry_elmanBackward}, {"lstmForward", Entry_lstmForward}, {"lstmBackward", Entry_lstmBackward}, {"gruForward", Entry_gruForward}, {"gruBackward", Entry_gruBackward}, {"softmax", Entry_softmax}, {"softmaxBackward", Entry_softmaxBackward}, {"softmaxCrossEntropy", Entry_softmaxCrossEntropy}, {"squaredError", Entry_squaredError}, {"fill", Entry_fill}, {"copy", Entry_copy}, {"axpy", Entry_axpy}, {"scale", Entry_scale}, {"mul", Entry_mul}, {"sumSquares", Entry_sumSquares}, {"clampAbs", Entry_clampAbs}, {"sgdStep", Entry_sgdStep}, {"adagradStep", Entry_adagradStep}, {"rmspropStep", Entry_rmspropStep}, {"adamStep", Entry_adamStep}, {"maskedSoftmax", Entry_maskedSoftmax}, {"additiveScore", Entry_additiveScore}, {"additiveScoreBackward", Entry_additiveScoreBackward}, {"gruResetGates", Entry_gruResetGates}, {"gruResetUpdate", Entry_gruResetUpdate}, {"gruResetUpdateBackward", Entry_gruResetUpdateBackward}, {"gruResetGatesBackward", Entry_gruResetGatesBackward}

@@ -32,4 +32,8 @@ void (*adamStep)(int th, long n, float* p, const float* g, float* m, float* v, f
 void (*maskedSoftmax)(int th, long T, long B, long S, const float* x, float* out, const int32_t* lengths);
 void (*additiveScore)(int th, long T, long B, long S, long A, const float* q, const float* k, const float* v, float* out);
 void (*additiveScoreBackward)(int th, long T, long B, long S, long A, const float* q, const float* k, const float* v, const float* dout, float* dq, float* dk, float* dv);
-#define RECUR_TABLE_KERNELS gemm, addRowVector, sumRows, gatherRows, scatterAddRows, gatherCols, scatterAddCols, elmanForward, elmanBackward, lstmForward, lstmBackward, gruForward, gruBackward, softmax, softmaxBackward, softmaxCrossEntropy, squaredError, fill, copy, axpy, scale, mul, sumSquares, clampAbs, sgdStep, adagradStep, rmspropStep, adamStep, maskedSoftmax, additiveScore, additiveScoreBackward
+void (*gruResetGates)(int th, long B, long H, const float* xg, const float* hrz, const float* hPrev, float* cache, float* rh);
+void (*gruResetUpdate)(int th, long B, long H, const float* xg, const float* hn, const float* hPrev, float* h, float* cache, const float* mask);
+void (*gruResetUpdateBackward)(int th, long B, long H, const float* hPrev, const float* cache, const float* dh, float* dxg, float* dhPrev, const float* mask);
+void (*gruResetGatesBackward)(int th, long B, long H, const float* hPrev, const float* cache, const float* drh, float* dxg, float* dhPrev, const float* mask);
+#define RECUR_TABLE_KERNELS gemm, addRowVector, sumRows, gatherRows, scatterAddRows, gatherCols, scatterAddCols, elmanForward, elmanBackward, lstmForward, lstmBackward, gruForward, gruBackward, softmax, softmaxBackward, softmaxCrossEntropy, squaredError, fill, copy, axpy, scale, mul, sumSquares, clampAbs, sgdStep, adagradStep, rmspropStep, adamStep, maskedSoftmax, additiveScore, additiveScoreBackward, gruResetGates, gruResetUpdate, gruResetUpdateBackward, gruResetGatesBackward

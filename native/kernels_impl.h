@@ -651,6 +651,73 @@ void additiveScoreBackward(int th, long T, long B, long S, long A, const float* 
     }
   });
   for (long b = 0; b < B; b++) vec_loop(A, [&](long a, int w) { st(dv + a, ld(dv + a, w) + ld(part + b * A + a, w), w); });
+
+// ============================================================ GRU, reset gate before the recurrent product
+// (Cho et al. 2014; ONNX linear_before_reset = 0): two kernels around W_hn (r ⊙ h), forward and backward.
+
+void gruResetGates(int th, long B, long H, const float* xg, const float* hrz, const float* hPrev, float* cache, float* rh) {
+  rows(th, B, H, 3, [&](long b) {
+    float *k = cache + b * 3 * H, *o = rh + b * H;
+    const float *x = xg + b * 3 * H, *hr = hrz + b * 2 * H, *hp = hPrev + b * H;
+    vec_loop(H, [&](long j, int w) {
+      vf r = vsigmoid(ld(x + j, w) + ld(hr + j, w));
+      st(k + H + j, vsigmoid(ld(x + H + j, w) + ld(hr + H + j, w)), w);
+      st(k + j, r, w);
+      st(o + j, r * ld(hp + j, w), w);
+    });
+  });
+}
+
+void gruResetUpdate(int th, long B, long H, const float* xg, const float* hn, const float* hPrev, float* h, float* cache,
+                    const float* mask) {
+  rows(th, B, H, 3, [&](long b) {
+    float *k = cache + b * 3 * H, *ho = h + b * H;
+    const float *x = xg + b * 3 * H + 2 * H, *hh = hn + b * H, *hp = hPrev + b * H;
+    bool keep = held(mask, b);
+    vec_loop(H, [&](long j, int w) {
+      vf n = vtanh(ld(x + j, w) + ld(hh + j, w)), z = ld(k + H + j, w), p = ld(hp + j, w);
+      st(k + 2 * H + j, n, w);
+      st(ho + j, keep ? p : (splat(1.0f) - z) * n + z * p, w);
+    });
+  });
+}
+
+void gruResetUpdateBackward(int th, long B, long H, const float* hPrev, const float* cache, const float* dh, float* dxg,
+                            float* dhPrev, const float* mask) {
+  rows(th, B, H, 2, [&](long b) {
+    const float *hp = hPrev + b * H, *k = cache + b * 3 * H, *d = dh + b * H;
+    float *x = dxg + b * 3 * H, *dp = dhPrev + b * H;
+    if (held(mask, b)) {
+      vec_loop(H, [&](long j, int w) {
+        st(dp + j, ld(dp + j, w) + ld(d + j, w), w);
+        for (int q = 0; q < 3; q++) st(x + q * H + j, vf{}, w);
+      });
+      return;
+    }
+    vf one = splat(1.0f);
+    vec_loop(H, [&](long j, int w) {
+      vf z = ld(k + H + j, w), n = ld(k + 2 * H + j, w), g = ld(d + j, w);
+      st(x + H + j, g * (ld(hp + j, w) - n) * z * (one - z), w);
+      st(x + 2 * H + j, g * (one - z) * (one - n * n), w);
+      st(dp + j, ld(dp + j, w) + g * z, w);
+    });
+  });
+}
+
+void gruResetGatesBackward(int th, long B, long H, const float* hPrev, const float* cache, const float* drh, float* dxg,
+                           float* dhPrev, const float* mask) {
+  rows(th, B, H, 2, [&](long b) {
+    const float *hp = hPrev + b * H, *k = cache + b * 3 * H, *d = drh + b * H;
+    float *x = dxg + b * 3 * H, *dp = dhPrev + b * H;
+    bool keep = held(mask, b);
+    vf one = splat(1.0f);
+    vec_loop(H, [&](long j, int w) {
+      if (keep) { st(x + j, vf{}, w); return; }
+      vf r = ld(k + j, w), g = ld(d + j, w);
+      st(x + j, g * ld(hp + j, w) * r * (one - r), w);
+      st(dp + j, ld(dp + j, w) + g * r, w);
+    });
+  });
 }
 
 }  // namespace

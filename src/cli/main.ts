@@ -18,6 +18,9 @@ const COMMANDS: Record<string, () => Promise<{ register(program: Command): void 
   forecast: () => import('./forecast.js'),
   play: () => import('./play.js'),
   bench: () => import('./bench.js'),
+  export: () => import('./export.js'),
+  onnx: () => import('./onnx.js'),
+  import: () => import('./import.js'),
 };
 
 // A reader that closes standard output early (`recur sample | head`) ends the command quietly, with

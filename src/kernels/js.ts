@@ -382,4 +382,60 @@ export class JsBackend implements Backend {
       }
     }
   }
+
+  // GRU with the reset gate before the recurrent product (table.ts: gruReset*).
+  gruResetGates(B: number, H: number, xg: Buf, xgOff: number, hrz: Buf, hrzOff: number, hPrev: Buf, hPrevOff: number,
+    cache: Buf, cacheOff: number, rh: Buf, rhOff: number): void {
+    for (let b = 0; b < B; b++) {
+      const k = cacheOff + b * 3 * H, x = xgOff + b * 3 * H, hr = hrzOff + b * 2 * H, hp = hPrevOff + b * H;
+      for (let j = 0; j < H; j++) {
+        cache[k + j] = sigmoid(xg[x + j] + hrz[hr + j]);
+        cache[k + H + j] = sigmoid(xg[x + H + j] + hrz[hr + H + j]);
+        rh[rhOff + b * H + j] = cache[k + j] * hPrev[hp + j];
+      }
+    }
+  }
+
+  gruResetUpdate(B: number, H: number, xg: Buf, xgOff: number, hn: Buf, hnOff: number, hPrev: Buf, hPrevOff: number,
+    h: Buf, hOff: number, cache: Buf, cacheOff: number, mask: Buf | null, maskOff: number): void {
+    for (let b = 0; b < B; b++) {
+      const k = cacheOff + b * 3 * H, x = xgOff + b * 3 * H + 2 * H, o = b * H;
+      const held = mask !== null && mask[maskOff + b] === 0;
+      for (let j = 0; j < H; j++) {
+        const z = cache[k + H + j], n = Math.tanh(xg[x + j] + hn[hnOff + o + j]), p = hPrev[hPrevOff + o + j];
+        cache[k + 2 * H + j] = n;
+        h[hOff + o + j] = held ? p : (1 - z) * n + z * p;
+      }
+    }
+  }
+
+  gruResetUpdateBackward(B: number, H: number, hPrev: Buf, hPrevOff: number, cache: Buf, cacheOff: number, dh: Buf, dhOff: number,
+    dxg: Buf, dxgOff: number, dhPrev: Buf, dhPrevOff: number, mask: Buf | null, maskOff: number): void {
+    for (let b = 0; b < B; b++) {
+      const x = dxgOff + b * 3 * H, hp = hPrevOff + b * H, k = cacheOff + b * 3 * H, d = dhOff + b * H, dp = dhPrevOff + b * H;
+      const held = mask !== null && mask[maskOff + b] === 0;
+      for (let j = 0; j < H; j++) {
+        const g = dh[d + j];
+        if (held) { dhPrev[dp + j] += g; dxg[x + j] = 0; dxg[x + H + j] = 0; dxg[x + 2 * H + j] = 0; continue; }
+        const z = cache[k + H + j], n = cache[k + 2 * H + j];
+        dxg[x + H + j] = g * (hPrev[hp + j] - n) * z * (1 - z);
+        dxg[x + 2 * H + j] = g * (1 - z) * (1 - n * n);
+        dhPrev[dp + j] += g * z;
+      }
+    }
+  }
+
+  gruResetGatesBackward(B: number, H: number, hPrev: Buf, hPrevOff: number, cache: Buf, cacheOff: number, drh: Buf, drhOff: number,
+    dxg: Buf, dxgOff: number, dhPrev: Buf, dhPrevOff: number, mask: Buf | null, maskOff: number): void {
+    for (let b = 0; b < B; b++) {
+      const x = dxgOff + b * 3 * H;
+      if (mask !== null && mask[maskOff + b] === 0) { dxg.fill(0, x, x + H); continue; }
+      for (let j = 0; j < H; j++) {
+        const r = cache[cacheOff + b * 3 * H + j], g = drh[drhOff + b * H + j];
+        dxg[x + j] = g * hPrev[hPrevOff + b * H + j] * r * (1 - r);
+        dhPrev[dhPrevOff + b * H + j] += g * r;
+      }
+    }
+  }
+
 }

@@ -77,6 +77,33 @@ export interface Kernels {
   gruBackward(B: number, H: number, hPrev: Buf, hPrevOff: number, cache: Buf, cacheOff: number, dh: Buf,
     dhOff: number, dxg: Buf, dxgOff: number, dhg: Buf, dhgOff: number, dhPrev: Buf, dhPrevOff: number,
     mask: Buf | null, maskOff: number): void;
+  /**
+   * Reset-before GRU step, first half. xg = W_ih x + b_ih + b_hh [B×3H], hrz = [W_hr hPrev, W_hz hPrev] [B×2H]:
+   * r = σ(x_r + hr), z = σ(x_z + hz) into cache [B×3H] (blocks r, z), and rh = r ⊙ hPrev [B×H], the input of W_hn.
+   */
+  gruResetGates(B: number, H: number, xg: Buf, xgOff: number, hrz: Buf, hrzOff: number, hPrev: Buf, hPrevOff: number,
+    cache: Buf, cacheOff: number, rh: Buf, rhOff: number): void;
+  /**
+   * Reset-before GRU step, second half: n = tanh(x_n + hn) with hn = W_hn (r ⊙ hPrev) [B×H],
+   * h = (1 − z) ⊙ n + z ⊙ hPrev; n into the cache's n block; masked rows hold hPrev.
+   * In place: `h` may be `hPrev` (same buffer, same offset).
+   */
+  gruResetUpdate(B: number, H: number, xg: Buf, xgOff: number, hn: Buf, hnOff: number, hPrev: Buf, hPrevOff: number,
+    h: Buf, hOff: number, cache: Buf, cacheOff: number, mask: Buf | null, maskOff: number): void;
+  /**
+   * Reset-before GRU step backward, first half: dn = dh (1 − z)(1 − n²), dz = dh (hPrev − n) z (1 − z) into
+   * dxg's z and n blocks, and dhPrev += z ⊙ dh (masked rows: dhPrev += dh, dxg zero); the caller takes
+   * d(rh) = dn · W_hn for gruResetGatesBackward.
+   */
+  gruResetUpdateBackward(B: number, H: number, hPrev: Buf, hPrevOff: number, cache: Buf, cacheOff: number, dh: Buf,
+    dhOff: number, dxg: Buf, dxgOff: number, dhPrev: Buf, dhPrevOff: number, mask: Buf | null, maskOff: number): void;
+  /**
+   * Reset-before GRU step backward, second half: from drh = d(r ⊙ hPrev), dr = drh ⊙ hPrev ⊙ r (1 − r) into dxg's
+   * r block and dhPrev += drh ⊙ r (masked rows: dxg's r block zero, dhPrev untouched); the caller adds
+   * dxg[r, z] · W_h{r,z} to dhPrev.
+   */
+  gruResetGatesBackward(B: number, H: number, hPrev: Buf, hPrevOff: number, cache: Buf, cacheOff: number, drh: Buf,
+    drhOff: number, dxg: Buf, dxgOff: number, dhPrev: Buf, dhPrevOff: number, mask: Buf | null, maskOff: number): void;
 
   // ------------------------------------------------------------------------------------ heads and losses
   /** out[r, :] = softmax(x[r, :] / temperature) for `rows` rows of width `cols`. */

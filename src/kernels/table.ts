@@ -115,6 +115,15 @@ const lrs = [0.1, 0.01];
 
 // ------------------------------------------------------------------------------------------------ the table
 
+/** A fused step kernel of the reset-before GRU over a [B×H] batch (operands after B and H). */
+function resetGruStep(name: string, doc: string[], operands: Operand[], inPlace?: KernelSpec['inPlace']): KernelSpec {
+  return { name, doc, group: 'fused recurrent steps', returns: 'void', operands: [count('B'), count('H'), ...operands], threads: step,
+    empty: 'B * H == 0', ...(inPlace ? { inPlace } : {}) };
+}
+/** Both backward halves: hPrev, the cache, the incoming gradient, then dxg and dhPrev. */
+const resetGruBackOperands = (grad: string): Operand[] => [buf('hPrev', 'read', 'B * H'), buf('cache', 'read', '3 * B * H'),
+  buf(grad, 'read', 'B * H'), buf('dxg', 'readwrite', '3 * B * H'), buf('dhPrev', 'accumulate', 'B * H'), mask('B')];
+
 export const KERNELS: readonly KernelSpec[] = [
   {
     name: 'gemm', group: 'BLAS level 3', returns: 'void',
@@ -353,6 +362,29 @@ export const KERNELS: readonly KernelSpec[] = [
       buf('dk', 'accumulate', 'S * B * A'), buf('dv', 'accumulate', 'A')],
     empty: 'T * B * S == 0 || A == 0',
   },
+
+  // GRU with the reset gate before the recurrent product (Cho et al. 2014; ONNX linear_before_reset = 0):
+  // n needs W_hn (r ⊙ h), so a step is two kernels around that product, forward and backward.
+  resetGruStep('gruResetGates', [
+    'Reset-before GRU step, first half. xg = W_ih x + b_ih + b_hh [B×3H], hrz = [W_hr hPrev, W_hz hPrev] [B×2H]:',
+    'r = σ(x_r + hr), z = σ(x_z + hz) into cache [B×3H] (blocks r, z), and rh = r ⊙ hPrev [B×H], the input of W_hn.'],
+  [buf('xg', 'read', '3 * B * H'), buf('hrz', 'read', '2 * B * H'), buf('hPrev', 'read', 'B * H'), buf('cache', 'readwrite', '3 * B * H'),
+    buf('rh', 'write', 'B * H')]),
+  resetGruStep('gruResetUpdate', [
+    'Reset-before GRU step, second half: n = tanh(x_n + hn) with hn = W_hn (r ⊙ hPrev) [B×H],',
+    'h = (1 − z) ⊙ n + z ⊙ hPrev; n into the cache\'s n block; masked rows hold hPrev.'],
+  [buf('xg', 'read', '3 * B * H'), buf('hn', 'read', 'B * H'), buf('hPrev', 'read', 'B * H'), buf('h', 'write', 'B * H'),
+    buf('cache', 'readwrite', '3 * B * H'), mask('B')], [['h', 'hPrev']]),
+  resetGruStep('gruResetUpdateBackward', [
+    'Reset-before GRU step backward, first half: dn = dh (1 − z)(1 − n²), dz = dh (hPrev − n) z (1 − z) into',
+    'dxg\'s z and n blocks, and dhPrev += z ⊙ dh (masked rows: dhPrev += dh, dxg zero); the caller takes',
+    'd(rh) = dn · W_hn for gruResetGatesBackward.'],
+  resetGruBackOperands('dh')),
+  resetGruStep('gruResetGatesBackward', [
+    'Reset-before GRU step backward, second half: from drh = d(r ⊙ hPrev), dr = drh ⊙ hPrev ⊙ r (1 − r) into dxg\'s',
+    'r block and dhPrev += drh ⊙ r (masked rows: dxg\'s r block zero, dhPrev untouched); the caller adds',
+    'dxg[r, z] · W_h{r,z} to dhPrev.'],
+  resetGruBackOperands('drh')),
 ];
 
 export const kernelSpec = (name: string): KernelSpec => {

@@ -6,7 +6,7 @@
 import type { Backend } from '../kernels/backend.js';
 import { hasElman, hasJordan, type CellType, type StackConfig } from './config.js';
 import { ElmanLayer } from './elman.js';
-import { GruLayer } from './gru.js';
+import { GruLayer, GruResetBeforeLayer } from './gru.js';
 import type { RecurrentLayer } from './layer.js';
 import { LstmLayer } from './lstm.js';
 import type { LayerTensorNames } from './names.js';
@@ -64,6 +64,8 @@ export const CELLS: Record<CellType, CellKind> = {
   gru: {
     extraState: false,
     specs: (c, _l, n, inSize) => rnnWeights(n, 3, c.hidden, inSize, true),
-    make: (be, params, grads, c, _l, n, inSize, reverse) => new GruLayer(be, params, grads, n, inSize, c.hidden, reverse),
+    make: (be, params, grads, c, _l, n, inSize, reverse) => (c.gruReset === 'before'
+      ? new GruResetBeforeLayer(be, params, grads, n, inSize, c.hidden, reverse)
+      : new GruLayer(be, params, grads, n, inSize, c.hidden, reverse)),
   },
 };

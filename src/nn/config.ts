@@ -9,6 +9,12 @@ export type H0Mode = 'zero' | 'random' | 'learned';
 export type HeadType = 'softmax' | 'mse';
 export type OutputMode = 'every' | 'last';
 export type InitScheme = 'pytorch' | 'xavier' | 'orthogonal' | 'identity';
+/**
+ * Where a GRU applies its reset gate: 'after' the recurrent product, r ⊙ (W_hn h + b_hn) (PyTorch, cuDNN,
+ * ONNX linear_before_reset = 1), or 'before' it, W_hn (r ⊙ h) (Cho et al. 2014, ONNX's default, Keras
+ * reset_after = False).
+ */
+export type GruReset = 'after' | 'before';
 /** What a Jordan layer feeds back: its own previous output (the Jordan network) or the previous target (teacher forcing). */
 export type JordanFeed = 'output' | 'target';
 
@@ -41,6 +47,8 @@ export interface ModelConfig {
   spectralRadius: number;
   /** Value of the LSTM forget-gate bias at initialisation (PyTorch's default init when null). */
   forgetBias: number | null;
+  /** GRU only: where the reset gate applies (GruReset). */
+  gruReset: GruReset;
 }
 
 /**
@@ -56,13 +64,15 @@ export interface StackConfig extends Pick<ModelConfig, 'cell' | 'activation' | '
   feedbackGrad: boolean;
   /** The module name in tensor names (`rnn` → `rnn.weight_ih_l0`). */
   prefix: string;
+  /** GRU only: where the reset gate applies (default 'after'). */
+  gruReset?: GruReset;
 }
 
 export const DEFAULT_CONFIG: ModelConfig = {
   cell: 'elman', activation: 'tanh', hidden: 64, layers: 1, bidirectional: false,
   inputSize: 1, inputKind: 'tokens', embed: 0, outputSize: 1, head: 'softmax', outputMode: 'every',
   lags: [], h0: 'zero', h0Scale: 0.1, jordanFeed: 'output', dropout: 0, init: 'pytorch',
-  spectralRadius: 0, forgetBias: null,
+  spectralRadius: 0, forgetBias: null, gruReset: 'after',
 };
 
 export class ConfigError extends Error {}
@@ -112,6 +122,8 @@ export function makeConfig(partial: Partial<ModelConfig>): ModelConfig {
     if (c.jordanFeed !== 'output' && c.jordanFeed !== 'target') fail(`jordan feed must be output or target`);
     if (c.jordanFeed === 'target' && c.outputMode === 'last') fail('teacher forcing feeds the previous target, which needs a target at every step');
   }
+  if (c.gruReset !== 'after' && c.gruReset !== 'before') fail(`gru reset must be after or before, got '${c.gruReset}'`);
+  if (c.gruReset === 'before' && c.cell !== 'gru') fail(`the reset gate's place is a GRU setting, not one of ${c.cell}`);
   if (c.cell === 'jordan' && c.lags.length > 0) fail('lags extend the Elman recurrence W_hh; a pure Jordan cell has none');
   return c;
 }

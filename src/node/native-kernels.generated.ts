@@ -38,6 +38,10 @@ export interface AddonKernels {
   maskedSoftmax(cfg: number, ...args: unknown[]): void;
   additiveScore(cfg: number, ...args: unknown[]): void;
   additiveScoreBackward(cfg: number, ...args: unknown[]): void;
+  gruResetGates(cfg: number, ...args: unknown[]): void;
+  gruResetUpdate(cfg: number, ...args: unknown[]): void;
+  gruResetUpdateBackward(cfg: number, ...args: unknown[]): void;
+  gruResetGatesBackward(cfg: number, ...args: unknown[]): void;
 }
 
 export abstract class NativeKernels {
@@ -158,5 +162,21 @@ export abstract class NativeKernels {
     v: Buf, vOff: number, dout: Buf, doutOff: number, dq: Buf, dqOff: number, dk: Buf, dkOff: number, dv: Buf,
     dvOff: number): void {
     this.n.additiveScoreBackward(this.cfg, T, B, S, A, q, qOff, k, kOff, v, vOff, dout, doutOff, dq, dqOff, dk, dkOff, dv, dvOff);
+  }
+  gruResetGates(B: number, H: number, xg: Buf, xgOff: number, hrz: Buf, hrzOff: number, hPrev: Buf, hPrevOff: number,
+    cache: Buf, cacheOff: number, rh: Buf, rhOff: number): void {
+    this.n.gruResetGates(this.cfg, B, H, xg, xgOff, hrz, hrzOff, hPrev, hPrevOff, cache, cacheOff, rh, rhOff);
+  }
+  gruResetUpdate(B: number, H: number, xg: Buf, xgOff: number, hn: Buf, hnOff: number, hPrev: Buf, hPrevOff: number,
+    h: Buf, hOff: number, cache: Buf, cacheOff: number, mask: Buf | null, maskOff: number): void {
+    this.n.gruResetUpdate(this.cfg, B, H, xg, xgOff, hn, hnOff, hPrev, hPrevOff, h, hOff, cache, cacheOff, mask, maskOff);
+  }
+  gruResetUpdateBackward(B: number, H: number, hPrev: Buf, hPrevOff: number, cache: Buf, cacheOff: number, dh: Buf,
+    dhOff: number, dxg: Buf, dxgOff: number, dhPrev: Buf, dhPrevOff: number, mask: Buf | null, maskOff: number): void {
+    this.n.gruResetUpdateBackward(this.cfg, B, H, hPrev, hPrevOff, cache, cacheOff, dh, dhOff, dxg, dxgOff, dhPrev, dhPrevOff, mask, maskOff);
+  }
+  gruResetGatesBackward(B: number, H: number, hPrev: Buf, hPrevOff: number, cache: Buf, cacheOff: number, drh: Buf,
+    drhOff: number, dxg: Buf, dxgOff: number, dhPrev: Buf, dhPrevOff: number, mask: Buf | null, maskOff: number): void {
+    this.n.gruResetGatesBackward(this.cfg, B, H, hPrev, hPrevOff, cache, cacheOff, drh, drhOff, dxg, dxgOff, dhPrev, dhPrevOff, mask, maskOff);
   }
 }

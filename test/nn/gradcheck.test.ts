@@ -133,6 +133,16 @@ for (const cell of [...simple, 'lstm', 'gru'] as const) {
   }
 }
 
+// GRU with the reset gate before the recurrent product (ONNX's default GRU): its own backward pass.
+test('gradcheck gru reset-before: dense inputs, every head and h0 mode, truncated, stacked, bidirectional, padded', () => {
+  const gru = { cell: 'gru', gruReset: 'before' } as const;
+  for (const h of heads) for (const h0 of ['zero', 'random', 'learned'] as const) gradcheck({ config: { ...gru, ...h, h0, inputKind: 'dense', inputSize: 2 }, inputGrad: true });
+  gradcheck({ config: { ...gru, inputKind: 'tokens', inputSize: 5, outputSize: 5 }, truncated: true });
+  gradcheck({ config: { ...gru, inputKind: 'tokens', inputSize: 5, outputSize: 5, embed: 3, layers: 2, dropout: 0.3, h0: 'learned' } });
+  gradcheck({ config: { ...gru, inputKind: 'dense', inputSize: 2 }, T: 5, B: 3, lengths: [3, 5, 1] });
+  gradcheck({ config: { ...gru, inputKind: 'dense', inputSize: 2, bidirectional: true, layers: 2, outputMode: 'last' }, T: 4, B: 3, lengths: [4, 1, 3], inputGrad: true });
+});
+
 for (const cell of ['elman', 'elman+jordan'] as const) {
   test(`gradcheck ${cell}: lags [2, 3], full and truncated, learned h0`, () => {
     gradcheck({ config: { cell, lags: [2, 3], h0: 'learned', inputKind: 'dense', inputSize: 2 }, T: 6, inputGrad: true });

@@ -35,8 +35,12 @@ export interface KernelExports {
   maskedSoftmax(T: number, B: number, S: number, x: number, out: number, lengths: number): void;
   additiveScore(T: number, B: number, S: number, A: number, q: number, k: number, v: number, out: number, part: number, nparts: number): void;
   additiveScoreBackward(T: number, B: number, S: number, A: number, q: number, k: number, v: number, dout: number, dq: number, dk: number, dv: number): void;
+  gruResetGates(B: number, H: number, xg: number, hrz: number, hPrev: number, cache: number, rh: number, part: number, nparts: number): void;
+  gruResetUpdate(B: number, H: number, xg: number, hn: number, hPrev: number, h: number, cache: number, mask: number, part: number, nparts: number): void;
+  gruResetUpdateBackward(B: number, H: number, hPrev: number, cache: number, dh: number, dxg: number, dhPrev: number, mask: number, part: number, nparts: number): void;
+  gruResetGatesBackward(B: number, H: number, hPrev: number, cache: number, drh: number, dxg: number, dhPrev: number, mask: number, part: number, nparts: number): void;
 }
 
 /** Kernels that take `part, nparts` last and may be split across threads; the index is the id in the control block. */
-export const SHARED_KERNELS = ['gemm', 'elmanForward', 'elmanBackward', 'lstmForward', 'lstmBackward', 'gruForward', 'gruBackward', 'softmax', 'softmaxCrossEntropy', 'sumSquares', 'sgdStep', 'adagradStep', 'rmspropStep', 'adamStep', 'additiveScore'] as const satisfies readonly (keyof KernelExports)[];
+export const SHARED_KERNELS = ['gemm', 'elmanForward', 'elmanBackward', 'lstmForward', 'lstmBackward', 'gruForward', 'gruBackward', 'softmax', 'softmaxCrossEntropy', 'sumSquares', 'sgdStep', 'adagradStep', 'rmspropStep', 'adamStep', 'additiveScore', 'gruResetGates', 'gruResetUpdate', 'gruResetUpdateBackward', 'gruResetGatesBackward'] as const satisfies readonly (keyof KernelExports)[];
 export type SharedKernel = (typeof SHARED_KERNELS)[number];

@@ -252,4 +252,40 @@ export abstract class WasmKernels {
     const dkP = this.ptr(dk, dkOff, S * B * A), dvP = this.ptr(dv, dvOff, A);
     this.ex.additiveScoreBackward(T, B, S, A, qP, kP, vP, doutP, dqP, dkP, dvP);
   }
+
+  gruResetGates(B: number, H: number, xg: Buf, xgOff: number, hrz: Buf, hrzOff: number, hPrev: Buf, hPrevOff: number,
+    cache: Buf, cacheOff: number, rh: Buf, rhOff: number): void {
+    const xgP = this.ptr(xg, xgOff, 3 * B * H), hrzP = this.ptr(hrz, hrzOff, 2 * B * H);
+    const hPrevP = this.ptr(hPrev, hPrevOff, B * H), cacheP = this.ptr(cache, cacheOff, 3 * B * H);
+    const rhP = this.ptr(rh, rhOff, B * H);
+    if (this.split(B * H, 4096)) this.pool!.run('gruResetGates', [B, H, xgP, hrzP, hPrevP, cacheP, rhP]);
+    else this.ex.gruResetGates(B, H, xgP, hrzP, hPrevP, cacheP, rhP, 0, 1);
+  }
+
+  gruResetUpdate(B: number, H: number, xg: Buf, xgOff: number, hn: Buf, hnOff: number, hPrev: Buf, hPrevOff: number,
+    h: Buf, hOff: number, cache: Buf, cacheOff: number, mask: Buf | null, maskOff: number): void {
+    const xgP = this.ptr(xg, xgOff, 3 * B * H), hnP = this.ptr(hn, hnOff, B * H);
+    const hPrevP = this.ptr(hPrev, hPrevOff, B * H), hP = this.ptr(h, hOff, B * H);
+    const cacheP = this.ptr(cache, cacheOff, 3 * B * H), maskP = this.maybePtr(mask, maskOff, B);
+    if (this.split(B * H, 4096)) this.pool!.run('gruResetUpdate', [B, H, xgP, hnP, hPrevP, hP, cacheP, maskP]);
+    else this.ex.gruResetUpdate(B, H, xgP, hnP, hPrevP, hP, cacheP, maskP, 0, 1);
+  }
+
+  gruResetUpdateBackward(B: number, H: number, hPrev: Buf, hPrevOff: number, cache: Buf, cacheOff: number, dh: Buf,
+    dhOff: number, dxg: Buf, dxgOff: number, dhPrev: Buf, dhPrevOff: number, mask: Buf | null, maskOff: number): void {
+    const hPrevP = this.ptr(hPrev, hPrevOff, B * H), cacheP = this.ptr(cache, cacheOff, 3 * B * H);
+    const dhP = this.ptr(dh, dhOff, B * H), dxgP = this.ptr(dxg, dxgOff, 3 * B * H);
+    const dhPrevP = this.ptr(dhPrev, dhPrevOff, B * H), maskP = this.maybePtr(mask, maskOff, B);
+    if (this.split(B * H, 4096)) this.pool!.run('gruResetUpdateBackward', [B, H, hPrevP, cacheP, dhP, dxgP, dhPrevP, maskP]);
+    else this.ex.gruResetUpdateBackward(B, H, hPrevP, cacheP, dhP, dxgP, dhPrevP, maskP, 0, 1);
+  }
+
+  gruResetGatesBackward(B: number, H: number, hPrev: Buf, hPrevOff: number, cache: Buf, cacheOff: number, drh: Buf,
+    drhOff: number, dxg: Buf, dxgOff: number, dhPrev: Buf, dhPrevOff: number, mask: Buf | null, maskOff: number): void {
+    const hPrevP = this.ptr(hPrev, hPrevOff, B * H), cacheP = this.ptr(cache, cacheOff, 3 * B * H);
+    const drhP = this.ptr(drh, drhOff, B * H), dxgP = this.ptr(dxg, dxgOff, 3 * B * H);
+    const dhPrevP = this.ptr(dhPrev, dhPrevOff, B * H), maskP = this.maybePtr(mask, maskOff, B);
+    if (this.split(B * H, 4096)) this.pool!.run('gruResetGatesBackward', [B, H, hPrevP, cacheP, drhP, dxgP, dhPrevP, maskP]);
+    else this.ex.gruResetGatesBackward(B, H, hPrevP, cacheP, drhP, dxgP, dhPrevP, maskP, 0, 1);
+  }
 }

@@ -16,3 +16,5 @@ export { maskedSoftmax, additiveScore, additiveScoreBackward } from './attention
 export function heapBase(): usize {
   return __heap_base;
 }
+
+export { gruResetGates, gruResetUpdate, gruResetUpdateBackward, gruResetGatesBackward } from './gru-reset';

@@ -1,0 +1,42 @@
+/**
+ * `recur export --format onnx --model m.safetensors --out m.onnx`: a recur model as an ONNX graph that
+ * onnxruntime (Node, browser, Python) runs; the graph's interface is in the README ("ONNX").
+ */
+import type { Command } from 'commander';
+import { decodeCheckpoint } from '../io/checkpoint.js';
+import { decodeModel } from '../io/model-file.js';
+import { ModelFileError } from '../io/safetensors.js';
+import { JsBackend } from '../kernels/js.js';
+import { atomicWriteFile } from '../node/files.js';
+import { exportOnnx } from '../onnx/export.js';
+import { checkOutputPath, choiceArg, jsonLine, out, run } from './common.js';
+import { readModelFile } from './lm-io.js';
+
+interface ExportOpts { format: 'onnx'; model: string; out: string; lengths?: boolean; json?: boolean }
+
+export function register(program: Command): void {
+  program
+    .command('export')
+    .description('Write a recur model in another format: an ONNX graph (opset 14) for onnxruntime.')
+    .requiredOption('--model <file>', 'model file written by recur train, classify or forecast')
+    .requiredOption('--out <file>', 'ONNX file to write')
+    .option('--format <name>', 'output format: onnx', choiceArg(['onnx'] as const), 'onnx')
+    .option('--lengths', 'give the graph a lengths input for padded batches (default: classifiers and forecasters have one)')
+    .option('--json', 'print one JSON object {out, inputs, outputs, bytes}')
+    .action(run(async (opts: ExportOpts) => exportModel(opts)));
+}
+
+function exportModel(opts: ExportOpts): void {
+  checkOutputPath(opts.out, '--out', { '--model': opts.model });
+  // The one kind of recur model file without a recurrent model (classify/forecast baselines) says so first.
+  const model = readModelFile(opts.model, (bytes) => {
+    if ((decodeCheckpoint(bytes).config as { kind?: unknown }).kind === 'mlp') {
+      throw new ModelFileError('holds a feed-forward baseline, which has no recurrent graph to export');
+    }
+    return decodeModel(bytes, new JsBackend('f32')).model;
+  });
+  const r = exportOnnx(model, { lengths: opts.lengths ? true : undefined });
+  atomicWriteFile(opts.out, r.bytes);
+  if (opts.json) jsonLine({ out: opts.out, inputs: r.inputs, outputs: r.outputs, bytes: r.bytes.length });
+  else out(`wrote ${opts.out} (${r.bytes.length} bytes): inputs ${r.inputs.join(', ')}; outputs ${r.outputs.join(', ')}\n`);
+}
