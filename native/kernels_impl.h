@@ -651,6 +651,7 @@ void additiveScoreBackward(int th, long T, long B, long S, long A, const float* 
     }
   });
   for (long b = 0; b < B; b++) vec_loop(A, [&](long a, int w) { st(dv + a, ld(dv + a, w) + ld(part + b * A + a, w), w); });
+}
 
 // ============================================================ GRU, reset gate before the recurrent product
 // (Cho et al. 2014; ONNX linear_before_reset = 0): two kernels around W_hn (r ⊙ h), forward and backward.
