@@ -448,4 +448,61 @@ FN(Entry_adamStep) {
   return nullptr;
 }
 
-#define RECUR_TABLE_ENTRY_POINTS {"gemm", Entry_gemm}, {"addRowVector", Entry_addRowVector}, {"sumRows", Entry_sumRows}, {"gatherRows", Entry_gatherRows}, {"scatterAddRows", Entry_scatterAddRows}, {"gatherCols", Entry_gatherCols}, {"scatterAddCols", Entry_scatterAddCols}, {"elmanForward", Entry_elmanForward}, {"elmanBackward", Entry_elmanBackward}, {"lstmForward", Entry_lstmForward}, {"lstmBackward", Entry_lstmBackward}, {"gruForward", Entry_gruForward}, {"gruBackward", Entry_gruBackward}, {"softmax", Entry_softmax}, {"softmaxBackward", Entry_softmaxBackward}, {"softmaxCrossEntropy", Entry_softmaxCrossEntropy}, {"squaredError", Entry_squaredError}, {"fill", Entry_fill}, {"copy", Entry_copy}, {"axpy", Entry_axpy}, {"scale", Entry_scale}, {"mul", Entry_mul}, {"sumSquares", Entry_sumSquares}, {"clampAbs", Entry_clampAbs}, {"sgdStep", Entry_sgdStep}, {"adagradStep", Entry_adagradStep}, {"rmspropStep", Entry_rmspropStep}, {"adamStep", Entry_adamStep}
+FN(Entry_maskedSoftmax) {
+  Call args(env, info, "maskedSoftmax", 10);
+  int64_t T = args.count(1);
+  int64_t B = args.count(2);
+  int64_t S = args.count(3);
+  F32 b_x = args.f32(4);
+  F32 b_out = args.f32(6);
+  const int32_t* lengths = args.ids(args.i32(8), args.integer(9), B, "lengths");
+  args.idsBelow(lengths, B, S + 1, "maskedSoftmax lengths");
+  const float* x = args.vec(b_x, args.integer(5), T * B * S, "x");
+  float* out = args.vec(b_out, args.integer(7), T * B * S, "out");
+  if (args.ok() && !(T * B * S == 0)) args.k->maskedSoftmax(args.th, T, B, S, x, out, lengths);
+  return nullptr;
+}
+
+FN(Entry_additiveScore) {
+  Call args(env, info, "additiveScore", 13);
+  int64_t T = args.count(1);
+  int64_t B = args.count(2);
+  int64_t S = args.count(3);
+  int64_t A = args.count(4);
+  F32 b_q = args.f32(5);
+  F32 b_k = args.f32(7);
+  F32 b_v = args.f32(9);
+  F32 b_out = args.f32(11);
+  const float* q = args.vec(b_q, args.integer(6), T * B * A, "q");
+  const float* k = args.vec(b_k, args.integer(8), S * B * A, "k");
+  const float* v = args.vec(b_v, args.integer(10), A, "v");
+  float* out = args.vec(b_out, args.integer(12), T * B * S, "out");
+  if (args.ok() && !(T * B * S == 0)) args.k->additiveScore(args.th, T, B, S, A, q, k, v, out);
+  return nullptr;
+}
+
+FN(Entry_additiveScoreBackward) {
+  Call args(env, info, "additiveScoreBackward", 19);
+  int64_t T = args.count(1);
+  int64_t B = args.count(2);
+  int64_t S = args.count(3);
+  int64_t A = args.count(4);
+  F32 b_q = args.f32(5);
+  F32 b_k = args.f32(7);
+  F32 b_v = args.f32(9);
+  F32 b_dout = args.f32(11);
+  F32 b_dq = args.f32(13);
+  F32 b_dk = args.f32(15);
+  F32 b_dv = args.f32(17);
+  const float* q = args.vec(b_q, args.integer(6), T * B * A, "q");
+  const float* k = args.vec(b_k, args.integer(8), S * B * A, "k");
+  const float* v = args.vec(b_v, args.integer(10), A, "v");
+  const float* dout = args.vec(b_dout, args.integer(12), T * B * S, "dout");
+  float* dq = args.vec(b_dq, args.integer(14), T * B * A, "dq");
+  float* dk = args.vec(b_dk, args.integer(16), S * B * A, "dk");
+  float* dv = args.vec(b_dv, args.integer(18), A, "dv");
+  if (args.ok() && !(T * B * S == 0 || A == 0)) args.k->additiveScoreBackward(args.th, T, B, S, A, q, k, v, dout, dq, dk, dv);
+  return nullptr;
+}
+
+#define RECUR_TABLE_ENTRY_POINTS {"gemm", Entry_gemm}, {"addRowVector", Entry_addRowVector}, {"sumRows", Entry_sumRows}, {"gatherRows", Entry_gatherRows}, {"scatterAddRows", Entry_scatterAddRows}, {"gatherCols", Entry_gatherCols}, {"scatterAddCols", Entry_scatterAddCols}, {"elmanForward", Entry_elmanForward}, {"elmanBackward", Entry_elmanBackward}, {"lstmForward", Entry_lstmForward}, {"lstmBackward", Entry_lstmBackward}, {"gruForward", Entry_gruForward}, {"gruBackward", Entry_gruBackward}, {"softmax", Entry_softmax}, {"softmaxBackward", Entry_softmaxBackward}, {"softmaxCrossEntropy", Entry_softmaxCrossEntropy}, {"squaredError", Entry_squaredError}, {"fill", Entry_fill}, {"copy", Entry_copy}, {"axpy", Entry_axpy}, {"scale", Entry_scale}, {"mul", Entry_mul}, {"sumSquares", Entry_sumSquares}, {"clampAbs", Entry_clampAbs}, {"sgdStep", Entry_sgdStep}, {"adagradStep", Entry_adagradStep}, {"rmspropStep", Entry_rmspropStep}, {"adamStep", Entry_adamStep}, {"maskedSoftmax", Entry_maskedSoftmax}, {"additiveScore", Entry_additiveScore}, {"additiveScoreBackward", Entry_additiveScoreBackward}

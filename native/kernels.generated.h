@@ -29,4 +29,7 @@ void (*sgdStep)(int th, long n, float* p, const float* g, float* v, float lr, fl
 void (*adagradStep)(int th, long n, float* p, const float* g, float* s, float lr, float eps, float weightDecay);
 void (*rmspropStep)(int th, long n, float* p, const float* g, float* s, float lr, float alpha, float eps, float weightDecay);
 void (*adamStep)(int th, long n, float* p, const float* g, float* m, float* v, float beta1, float beta2, float eps, float stepSize, float invSq, float decay, float l2);
-#define RECUR_TABLE_KERNELS gemm, addRowVector, sumRows, gatherRows, scatterAddRows, gatherCols, scatterAddCols, elmanForward, elmanBackward, lstmForward, lstmBackward, gruForward, gruBackward, softmax, softmaxBackward, softmaxCrossEntropy, squaredError, fill, copy, axpy, scale, mul, sumSquares, clampAbs, sgdStep, adagradStep, rmspropStep, adamStep
+void (*maskedSoftmax)(int th, long T, long B, long S, const float* x, float* out, const int32_t* lengths);
+void (*additiveScore)(int th, long T, long B, long S, long A, const float* q, const float* k, const float* v, float* out);
+void (*additiveScoreBackward)(int th, long T, long B, long S, long A, const float* q, const float* k, const float* v, const float* dout, float* dq, float* dk, float* dv);
+#define RECUR_TABLE_KERNELS gemm, addRowVector, sumRows, gatherRows, scatterAddRows, gatherCols, scatterAddCols, elmanForward, elmanBackward, lstmForward, lstmBackward, gruForward, gruBackward, softmax, softmaxBackward, softmaxCrossEntropy, squaredError, fill, copy, axpy, scale, mul, sumSquares, clampAbs, sgdStep, adagradStep, rmspropStep, adamStep, maskedSoftmax, additiveScore, additiveScoreBackward

@@ -590,6 +590,69 @@ void adamStep(int th, long n, float* p, const float* g, float* m, float* v, floa
   });
 }
 
+// =============================================================================== attention
+// Scores are [T×B×S], row (t, b) = t·B + b; q rows t·B + b, k rows s·B + b (nn/seq2seq/attention.ts).
+
+void maskedSoftmax(int th, long T, long B, long S, const float* x, float* out, const int32_t* lengths) {
+  rows(th, T * B, S, 4, [&](long r) {
+    const float* xi = x + r * S;
+    float* oi = out + r * S;
+    long n = lmin(S, lmax(0, lengths[r % B]));
+    float mx = row_max(xi, n, 1.0f);
+    vf s = vf{};
+    vec_loop(n, [&](long j, int w) {
+      vf e = pad_tail(vexp(ld(xi + j, w) - splat(mx)), w, 0);
+      st(oi + j, e, w);
+      s += e;
+    });
+    vf is = splat(1.0f / hsum(s));
+    vec_loop(n, [&](long j, int w) { st(oi + j, ld(oi + j, w) * is, w); });
+    for (long j = n; j < S; j++) oi[j] = 0;
+  });
+}
+
+void additiveScore(int th, long T, long B, long S, long A, const float* q, const float* k, const float* v, float* out) {
+  rows(th, T * B, S * A, 4, [&](long r) {
+    const float* qi = q + r * A;
+    const float* kb = k + (r % B) * A;
+    for (long s = 0; s < S; s++) {
+      const float* ki = kb + s * B * A;
+      vf acc = vf{};
+      vec_loop(A, [&](long a, int w) { acc += pad_tail(ld(v + a, w) * vtanh(ld(qi + a, w) + ld(ki + a, w)), w, 0); });
+      out[r * S + s] = hsum(acc);
+    }
+  });
+}
+
+// One task per batch row b: it alone writes dq[·, b] and dk[·, b]; dv is summed over b in order afterwards (in
+// scratch), so the result does not depend on the thread count.
+void additiveScoreBackward(int th, long T, long B, long S, long A, const float* q, const float* k, const float* v,
+                           const float* dout, float* dq, float* dk, float* dv) {
+  float* part = reinterpret_cast<float*>(scratch(3, (size_t)(B * A + 16)));
+  std::memset(part, 0, B * A * sizeof(float));
+  parallel_for(threads_for(th, T * S * A * B * 4, kParElems), B, [&](long b) {
+    float* pv = part + b * A;
+    for (long t = 0; t < T; t++) {
+      long r = t * B + b;
+      const float* qi = q + r * A;
+      float* dqi = dq + r * A;
+      for (long s = 0; s < S; s++) {
+        const float* ki = k + (s * B + b) * A;
+        float* dki = dk + (s * B + b) * A;
+        vf d = splat(dout[r * S + s]);
+        vec_loop(A, [&](long a, int w) {
+          vf e = vtanh(ld(qi + a, w) + ld(ki + a, w));
+          vf g = d * ld(v + a, w) * (splat(1.0f) - e * e);
+          st(dqi + a, ld(dqi + a, w) + g, w);
+          st(dki + a, ld(dki + a, w) + g, w);
+          st(pv + a, ld(pv + a, w) + d * e, w);
+        });
+      }
+    }
+  });
+  for (long b = 0; b < B; b++) vec_loop(A, [&](long a, int w) { st(dv + a, ld(dv + a, w) + ld(part + b * A + a, w), w); });
+}
+
 }  // namespace
 
 const Kernels table = {RECUR_ISA_NAME, packedFloats, packMatvec, matvecPacked, RECUR_TABLE_KERNELS};

@@ -14,7 +14,12 @@ export { scheduledLr, type Schedule, type ScheduleName } from './train/schedule.
 export { clipByNorm, clipByValue, gradNorm } from './train/clip.js';
 export { chunks, sliceTime } from './train/bptt.js';
 export { encodeModel, decodeModel, restoreOptimizer } from './io/model-file.js';
+export { encodeSeq2Seq, decodeSeq2Seq } from './io/seq2seq-file.js';
 export { encodeSafetensors, decodeSafetensors, ModelFileError } from './io/safetensors.js';
 export { eigenvalues, spectralRadius, singularValues, powerNorms, analyzeMatrix } from './analysis/spectrum.js';
 export { Vocab, StreamBatcher, decodeUtf8Strict } from './data/text.js';
 export { Rng } from './util/rng.js';
+export { Seq2Seq, type DecodeState } from './nn/seq2seq/model.js';
+export { makeSeq2SeqConfig, seq2seqSpecs, PAD, BOS, EOS, UNK, type Seq2SeqConfig, type Seq2SeqCell, type AttentionKind } from './nn/seq2seq/config.js';
+export { makePairBatch, type PairBatch } from './nn/seq2seq/batch.js';
+export { greedy, beam } from './nn/seq2seq/decode.js';

@@ -42,9 +42,16 @@ export interface Checkpoint {
   optim: Map<string, Tensor>;
   training: Record<string, unknown> | null;
   task: Record<string, unknown> | null;
+  /**
+   * Metadata of a model kind other than the recurrent networks (`kind`, and that kind's own fields, e.g.
+   * seq2seq's src_vocab and tgt_vocab), as the raw strings; parsing them is that kind's reader's job.
+   */
+  extra?: Record<string, string>;
 }
 
 export interface DecodeCheckpointOptions {
+  /** The metadata `kind` this reader reads (absent: the recurrent networks' files, which have none). */
+  kind?: string;
   /** The parameter names and shapes the model built from `config` has; the file must match exactly. */
   expectedSpecs?: (config: unknown) => { name: string; shape: number[] }[];
   maxHeaderBytes?: number;
@@ -64,6 +71,10 @@ export function encodeCheckpoint(ck: Checkpoint): Uint8Array {
   if (ck.vocab !== null) metadata.vocab = JSON.stringify(ck.vocab);
   if (ck.training !== null) metadata.training = JSON.stringify(ck.training);
   if (ck.task !== null) metadata.task = JSON.stringify(ck.task);
+  for (const [key, v] of Object.entries(ck.extra ?? {})) {
+    if (Object.hasOwn(metadata, key)) throw new Error(`metadata field ${key} is reserved`);
+    metadata[key] = v;
+  }
   const list: NamedTensor[] = [];
   for (const [name, t] of ck.tensors) {
     if (name.startsWith(OPTIM_PREFIX)) throw new Error(`model tensor name ${name} uses the reserved prefix ${OPTIM_PREFIX}`);
@@ -121,6 +132,10 @@ export function decodeCheckpoint(bytes: Uint8Array, opts: DecodeCheckpointOption
   if (!SUPPORTED_VERSIONS.includes(metadata.version)) {
     fail(`unsupported recur model file version ${excerpt(metadata.version ?? null)} (this build reads version ${SUPPORTED_VERSIONS.join(', ')})`);
   }
+  if (metadata.kind !== opts.kind) {
+    fail(metadata.kind === undefined ? `model file is a recurrent network, not a ${opts.kind} model`
+      : `model file is a ${excerpt(metadata.kind)} model, which ${opts.kind === undefined ? 'this command does not read' : `is not a ${opts.kind} model`}`);
+  }
   const config = parseField(metadata, 'config', 'a JSON object', isPlainObject);
   if (config === null) return fail('model file has no config in its metadata');
   // Before the config is used for anything: it sizes the tensor list and, later, the model.
@@ -162,5 +177,7 @@ export function decodeCheckpoint(bytes: Uint8Array, opts: DecodeCheckpointOption
     }
   }
 
-  return { config, vocab, tensors, optim, training, task };
+  const known = ['format', 'version', 'config', 'vocab', 'training', 'task'];
+  const extra = Object.fromEntries(Object.entries(metadata).filter(([key]) => !known.includes(key)));
+  return { config, vocab, tensors, optim, training, task, extra };
 }

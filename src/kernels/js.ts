@@ -345,4 +345,41 @@ export class JsBackend implements Backend {
       p[i] -= stepSize * m[i] / (Math.sqrt(v[i]) * invSq + eps);
     }
   }
+
+  // ------------------------------------------------------------------------------------------ attention
+
+  maskedSoftmax(T: number, B: number, S: number, x: Buf, xOff: number, out: Buf, outOff: number, lengths: Int32Array, lOff: number): void {
+    for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) {
+      const xi = xOff + (t * B + b) * S, oi = outOff + (t * B + b) * S, n = Math.min(S, Math.max(0, lengths[lOff + b]));
+      let mx = -Infinity;
+      for (let s = 0; s < n; s++) mx = Math.max(mx, x[xi + s]);
+      let sum = 0;
+      for (let s = 0; s < n; s++) { const e = Math.exp(x[xi + s] - mx); out[oi + s] = e; sum += e; }
+      for (let s = 0; s < n; s++) out[oi + s] /= sum;
+      for (let s = n; s < S; s++) out[oi + s] = 0;
+    }
+  }
+
+  additiveScore(T: number, B: number, S: number, A: number, q: Buf, qOff: number, k: Buf, kOff: number, v: Buf, vOff: number,
+    out: Buf, outOff: number): void {
+    for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) {
+      const qi = qOff + (t * B + b) * A, ki = kOff + (s * B + b) * A;
+      let sum = 0;
+      for (let a = 0; a < A; a++) sum += v[vOff + a] * Math.tanh(q[qi + a] + k[ki + a]);
+      out[outOff + (t * B + b) * S + s] = sum;
+    }
+  }
+
+  additiveScoreBackward(T: number, B: number, S: number, A: number, q: Buf, qOff: number, k: Buf, kOff: number, v: Buf, vOff: number,
+    dout: Buf, dOff: number, dq: Buf, dqOff: number, dk: Buf, dkOff: number, dv: Buf, dvOff: number): void {
+    for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) {
+      const qi = (t * B + b) * A, ki = (s * B + b) * A, d = dout[dOff + (t * B + b) * S + s];
+      for (let a = 0; a < A; a++) {
+        const e = Math.tanh(q[qOff + qi + a] + k[kOff + ki + a]), g = d * v[vOff + a] * (1 - e * e);
+        dq[dqOff + qi + a] += g;
+        dk[dkOff + ki + a] += g;
+        dv[dvOff + a] += d * e;
+      }
+    }
+  }
 }

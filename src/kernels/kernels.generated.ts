@@ -132,4 +132,23 @@ export interface Kernels {
    */
   adamStep(n: number, p: Buf, g: Buf, m: Buf, v: Buf, beta1: number, beta2: number, eps: number, stepSize: number,
     invSq: number, decay: number, l2: number): void;
+
+  // ------------------------------------------------------------------------------------------- attention
+  /**
+   * out[t, b, s] = softmax over s < lengths[b] of x[t, b, :], 0 for s ≥ lengths[b] (padded source steps);
+   * a row whose length is ≤ 0 is all zeros. Its backward is softmaxBackward (masked weights are 0).
+   * In place: `out` may be `x` (same buffer, same offset).
+   */
+  maskedSoftmax(T: number, B: number, S: number, x: Buf, xOff: number, out: Buf, outOff: number, lengths: Int32Array,
+    lengthsOff: number): void;
+  /** Bahdanau's score for every (t, s) pair: out[t, b, s] = Σ_a v[a]·tanh(q[t·B+b, a] + k[s·B+b, a]). */
+  additiveScore(T: number, B: number, S: number, A: number, q: Buf, qOff: number, k: Buf, kOff: number, v: Buf,
+    vOff: number, out: Buf, outOff: number): void;
+  /**
+   * Backward of additiveScore (tanh recomputed): with e = tanh(q_tb + k_sb) and g = dout[t, b, s]·v ⊙ (1 − e²),
+   * dq[t·B+b] += Σ_s g,  dk[s·B+b] += Σ_t g,  dv += Σ_{t,b,s} dout[t, b, s]·e.
+   */
+  additiveScoreBackward(T: number, B: number, S: number, A: number, q: Buf, qOff: number, k: Buf, kOff: number,
+    v: Buf, vOff: number, dout: Buf, doutOff: number, dq: Buf, dqOff: number, dk: Buf, dkOff: number, dv: Buf,
+    dvOff: number): void;
 }

@@ -325,6 +325,33 @@ export const KERNELS: readonly KernelSpec[] = [
       float('invSq', [1, 22.37]), float('decay', [1, 0.99998]), float('l2', [0, 0.1])],
     threads: vector, empty: 'n == 0',
   },
+
+  // Attention (nn/seq2seq/attention.ts). Scores are [T×B×S], row (t, b) time-major like every other buffer;
+  // source steps at or past lengths[b] are padding: masked out of the softmax (weight exactly 0).
+  {
+    name: 'maskedSoftmax', group: 'attention', returns: 'void',
+    doc: ['out[t, b, s] = softmax over s < lengths[b] of x[t, b, :], 0 for s ≥ lengths[b] (padded source steps);',
+      'a row whose length is ≤ 0 is all zeros. Its backward is softmaxBackward (masked weights are 0).'],
+    operands: [count('T'), count('B'), count('S'), buf('x', 'read', 'T * B * S'), buf('out', 'write', 'T * B * S'),
+      ids('lengths', 'B', 'S + 1')],
+    empty: 'T * B * S == 0', inPlace: [['out', 'x']],
+  },
+  {
+    name: 'additiveScore', group: 'attention', returns: 'void',
+    doc: ["Bahdanau's score for every (t, s) pair: out[t, b, s] = Σ_a v[a]·tanh(q[t·B+b, a] + k[s·B+b, a])."],
+    operands: [count('T'), count('B'), count('S'), count('A'), buf('q', 'read', 'T * B * A'), buf('k', 'read', 'S * B * A'),
+      buf('v', 'read', 'A'), buf('out', 'write', 'T * B * S')],
+    empty: 'T * B * S == 0',
+  },
+  {
+    name: 'additiveScoreBackward', group: 'attention', returns: 'void',
+    doc: ['Backward of additiveScore (tanh recomputed): with e = tanh(q_tb + k_sb) and g = dout[t, b, s]·v ⊙ (1 − e²),',
+      'dq[t·B+b] += Σ_s g,  dk[s·B+b] += Σ_t g,  dv += Σ_{t,b,s} dout[t, b, s]·e.'],
+    operands: [count('T'), count('B'), count('S'), count('A'), buf('q', 'read', 'T * B * A'), buf('k', 'read', 'S * B * A'),
+      buf('v', 'read', 'A'), buf('dout', 'read', 'T * B * S'), buf('dq', 'accumulate', 'T * B * A'),
+      buf('dk', 'accumulate', 'S * B * A'), buf('dv', 'accumulate', 'A')],
+    empty: 'T * B * S == 0 || A == 0',
+  },
 ];
 
 export const kernelSpec = (name: string): KernelSpec => {

@@ -35,6 +35,9 @@ export interface AddonKernels {
   adagradStep(cfg: number, ...args: unknown[]): void;
   rmspropStep(cfg: number, ...args: unknown[]): void;
   adamStep(cfg: number, ...args: unknown[]): void;
+  maskedSoftmax(cfg: number, ...args: unknown[]): void;
+  additiveScore(cfg: number, ...args: unknown[]): void;
+  additiveScoreBackward(cfg: number, ...args: unknown[]): void;
 }
 
 export abstract class NativeKernels {
@@ -142,5 +145,18 @@ export abstract class NativeKernels {
   adamStep(n: number, p: Buf, g: Buf, m: Buf, v: Buf, beta1: number, beta2: number, eps: number, stepSize: number,
     invSq: number, decay: number, l2: number): void {
     this.n.adamStep(this.cfg, n, p, g, m, v, beta1, beta2, eps, stepSize, invSq, decay, l2);
+  }
+  maskedSoftmax(T: number, B: number, S: number, x: Buf, xOff: number, out: Buf, outOff: number, lengths: Int32Array,
+    lengthsOff: number): void {
+    this.n.maskedSoftmax(this.cfg, T, B, S, x, xOff, out, outOff, lengths, lengthsOff);
+  }
+  additiveScore(T: number, B: number, S: number, A: number, q: Buf, qOff: number, k: Buf, kOff: number, v: Buf,
+    vOff: number, out: Buf, outOff: number): void {
+    this.n.additiveScore(this.cfg, T, B, S, A, q, qOff, k, kOff, v, vOff, out, outOff);
+  }
+  additiveScoreBackward(T: number, B: number, S: number, A: number, q: Buf, qOff: number, k: Buf, kOff: number,
+    v: Buf, vOff: number, dout: Buf, doutOff: number, dq: Buf, dqOff: number, dk: Buf, dkOff: number, dv: Buf,
+    dvOff: number): void {
+    this.n.additiveScoreBackward(this.cfg, T, B, S, A, q, qOff, k, kOff, v, vOff, dout, doutOff, dq, dqOff, dk, dkOff, dv, dvOff);
   }
 }

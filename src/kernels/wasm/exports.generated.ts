@@ -32,6 +32,9 @@ export interface KernelExports {
   adagradStep(n: number, p: number, g: number, s: number, lr: number, eps: number, weightDecay: number, part: number, nparts: number): void;
   rmspropStep(n: number, p: number, g: number, s: number, lr: number, alpha: number, eps: number, weightDecay: number, part: number, nparts: number): void;
   adamStep(n: number, p: number, g: number, m: number, v: number, beta1: number, beta2: number, eps: number, stepSize: number, invSq: number, decay: number, l2: number, part: number, nparts: number): void;
+  maskedSoftmax(T: number, B: number, S: number, x: number, out: number, lengths: number): void;
+  additiveScore(T: number, B: number, S: number, A: number, q: number, k: number, v: number, out: number): void;
+  additiveScoreBackward(T: number, B: number, S: number, A: number, q: number, k: number, v: number, dout: number, dq: number, dk: number, dv: number): void;
 }
 
 /** Kernels that take `part, nparts` last and may be split across threads; the index is the id in the control block. */

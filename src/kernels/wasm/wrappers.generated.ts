@@ -228,4 +228,27 @@ export abstract class WasmKernels {
     if (this.split(n, 65536)) this.pool!.run('adamStep', [n, pP, gP, mP, vP, beta1, beta2, eps, stepSize, invSq, decay, l2]);
     else this.ex.adamStep(n, pP, gP, mP, vP, beta1, beta2, eps, stepSize, invSq, decay, l2, 0, 1);
   }
+
+  maskedSoftmax(T: number, B: number, S: number, x: Buf, xOff: number, out: Buf, outOff: number, lengths: Int32Array,
+    lengthsOff: number): void {
+    const xP = this.ptr(x, xOff, T * B * S), outP = this.ptr(out, outOff, T * B * S);
+    const lengthsP = this.ids(lengths, lengthsOff, B, S + 1, 'lengths');
+    this.ex.maskedSoftmax(T, B, S, xP, outP, lengthsP);
+  }
+
+  additiveScore(T: number, B: number, S: number, A: number, q: Buf, qOff: number, k: Buf, kOff: number, v: Buf,
+    vOff: number, out: Buf, outOff: number): void {
+    const qP = this.ptr(q, qOff, T * B * A), kP = this.ptr(k, kOff, S * B * A), vP = this.ptr(v, vOff, A);
+    const outP = this.ptr(out, outOff, T * B * S);
+    this.ex.additiveScore(T, B, S, A, qP, kP, vP, outP);
+  }
+
+  additiveScoreBackward(T: number, B: number, S: number, A: number, q: Buf, qOff: number, k: Buf, kOff: number,
+    v: Buf, vOff: number, dout: Buf, doutOff: number, dq: Buf, dqOff: number, dk: Buf, dkOff: number, dv: Buf,
+    dvOff: number): void {
+    const qP = this.ptr(q, qOff, T * B * A), kP = this.ptr(k, kOff, S * B * A), vP = this.ptr(v, vOff, A);
+    const doutP = this.ptr(dout, doutOff, T * B * S), dqP = this.ptr(dq, dqOff, T * B * A);
+    const dkP = this.ptr(dk, dkOff, S * B * A), dvP = this.ptr(dv, dvOff, A);
+    this.ex.additiveScoreBackward(T, B, S, A, qP, kP, vP, doutP, dqP, dkP, dvP);
+  }
 }

@@ -10,6 +10,7 @@ export { softmax, softmaxBackward, softmaxCrossEntropy, squaredError, sumF64 } f
 export { fill, copy, axpy, scale, mul, clampAbs, sumSquares, sumSquaresBlock } from './vector';
 export { sgdStep, adagradStep, rmspropStep, adamStep } from './optim';
 export { expInto, tanhInto, sigmoidInto } from './probe';
+export { maskedSoftmax, additiveScore, additiveScoreBackward } from './attention';
 
 /** First byte the JS allocator may use. */
 export function heapBase(): usize {
