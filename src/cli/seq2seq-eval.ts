@@ -8,16 +8,17 @@ import type { BackendName } from '../node/backend.js';
 import { scorePairs } from '../tasks/seq2seq/metrics.js';
 import { intArg, jsonLine, out, run } from './common.js';
 import { addBackendOptions, backendFrom } from './lm-io.js';
-import { loadSeq2Seq, readPairs } from './seq2seq-io.js';
+import { DEFAULT_MAX_TARGET, loadSeq2Seq, readPairs } from './seq2seq-io.js';
+import { chars } from '../tasks/seq2seq/vocab.js';
 
-interface EvalFlags { model: string; data: string; maxTarget?: number; json?: boolean; backend: BackendName; threads?: number }
+interface EvalFlags { model: string; data: string; maxTarget: number; json?: boolean; backend: BackendName; threads?: number }
 
 export function registerEval(parent: Command): void {
   const cmd = parent.command('eval')
     .description('Score a seq2seq model on pairs: loss (nats per target token), exact match and token accuracy (greedy decoding).')
     .requiredOption('--model <file>', 'model file written by recur seq2seq train')
     .requiredOption('--data <file>', "pairs, one 'source TAB target' per line ('-' = standard input)")
-    .option('--max-target <n>', "longest target allowed and decoded (default: the model's)", intArg(1, 100000))
+    .option('--max-target <n>', 'longest target allowed in --data, in characters', intArg(1, 100000), DEFAULT_MAX_TARGET)
     .option('--json', 'one JSON object');
   addBackendOptions(cmd).action(run(async (opts: EvalFlags) => evaluate(opts)));
 }
@@ -25,9 +26,10 @@ export function registerEval(parent: Command): void {
 async function evaluate(o: EvalFlags): Promise<void> {
   const be = await backendFrom(o);
   const m = loadSeq2Seq(o.model, be);
-  const maxTarget = o.maxTarget ?? m.maxTarget;
-  const pairs = await readPairs(o.data, maxTarget);
-  const s = scorePairs(m.model, m, pairs, maxTarget);
+  const pairs = await readPairs(o.data, o.maxTarget);
+  // Outputs may run as long as the longest target here or in training, whichever is longer.
+  const longest = pairs.reduce((n, [, t]) => Math.max(n, chars(t).length), m.maxTarget);
+  const s = scorePairs(m.model, m, pairs, longest);
   if (o.json) jsonLine({ loss: s.loss, exact_match: s.exact, token_accuracy: s.tokenAccuracy, pairs: s.count });
   else out(`${s.count} pairs: loss ${s.loss.toFixed(4)} nats/token, exact match ${s.exact.toFixed(4)}, token accuracy ${s.tokenAccuracy.toFixed(4)}\n`);
 }

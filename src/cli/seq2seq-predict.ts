@@ -23,7 +23,7 @@ export function registerPredict(parent: Command): void {
     .argument('[text...]', 'inputs (default: lines of standard input)')
     .requiredOption('--model <file>', 'model file written by recur seq2seq train')
     .option('--beam <K>', 'beam search with K hypotheses (length-normalised scores); default greedy', intArg(1, 256))
-    .option('--max-length <n>', "longest output (default: the model's longest target)", intArg(1, 100000))
+    .option('--max-length <n>', "longest output (default: one more than the model's longest target)", intArg(1, 100000))
     .option('--plot <file>', 'draw the attention matrix of the (one) input: .png or .svg')
     .option('--json', 'one JSON object per input: input, output, score');
   addBackendOptions(cmd).action(run(async (texts: string[], opts: PredictFlags) => predict(texts, opts)));
@@ -47,7 +47,7 @@ async function predict(args: string[], o: PredictFlags): Promise<void> {
   const texts = await inputs(args);
   texts.forEach((t, i) => { if (t === '') throw new UsageError(`input ${i + 1} is empty`); });
   if (o.plot !== undefined && texts.length !== 1) throw new UsageError(`--plot draws the attention of one input, got ${texts.length}`);
-  const maxLen = o.maxLength ?? m.maxTarget;
+  const maxLen = o.maxLength ?? m.maxTarget + 1;
   let last: Prediction | null = null;
   for (const [i, text] of texts.entries()) {
     const unknown = m.srcVocab.unknown(text);

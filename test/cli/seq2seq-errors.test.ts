@@ -44,7 +44,7 @@ test('seq2seq train: each bad input is one line, exit 1 or 2, no model written',
 test('a model file of another kind is refused by seq2seq, and a seq2seq file by sample', async () => {
   const lm = join(dir, 'lm.safetensors'), s2s = join(dir, 's2s.safetensors');
   const made = await pool([
-    () => recur(['train', '--data', file('text.txt', 'abcabcabc abc cab\n'.repeat(20)), '--steps', '1', '--hidden', '4', '--sample-length', '0', '--out', lm, '--backend', 'js']),
+    () => recur(['train', '--data', file('text.txt', 'abcabcabc abc cab\n'.repeat(20)), '--steps', '1', '--hidden', '4', '--batch', '2', '--seq', '8', '--sample-length', '0', '--out', lm, '--backend', 'js']),
     () => recur(['seq2seq', 'train', '--task', 'reverse', '--length', '3', '--out', s2s, ...tiny]),
   ]);
   for (const r of made) assert.equal(r.code, 0, r.stderr);

@@ -41,8 +41,12 @@ const sameIds = (a: ArrayLike<number>, b: ArrayLike<number>): boolean => {
   return true;
 };
 
-/** Loss, exact match and token accuracy over `pairs`, decoding at most `maxLen` symbols per output. */
-export function scorePairs(m: Seq2Seq, c: Codec, pairs: readonly Pair[], maxLen: number, batch = 64): Seq2SeqScores {
+/**
+ * Loss, exact match and token accuracy over `pairs`, whose targets hold at most `maxTarget` symbols.
+ * Decoding goes one symbol further, so that an output which runs on past the end is scored wrong
+ * rather than cut to fit.
+ */
+export function scorePairs(m: Seq2Seq, c: Codec, pairs: readonly Pair[], maxTarget: number, batch = 64): Seq2SeqScores {
   if (pairs.length === 0) throw new Error('no pairs to score');
   // Batches of similar source length pad little.
   const order = [...pairs.keys()].sort((a, b) => pairs[a][0].length - pairs[b][0].length);
@@ -52,7 +56,7 @@ export function scorePairs(m: Seq2Seq, c: Codec, pairs: readonly Pair[], maxLen:
     const b = encodePairs(c, part);
     const { loss, count } = m.forward(b, { train: false });
     lossSum += loss * count; tokens += count;
-    const out = greedy(m, b.src, b.srcLen, b.B, b.S, maxLen).ids;
+    const out = greedy(m, b.src, b.srcLen, b.B, b.S, maxTarget + 1).ids;
     part.forEach(([, t], j) => {
       const want = c.tgtVocab.encode(t);
       if (sameIds(out[j], want)) exact++;
