@@ -19,7 +19,7 @@ export async function attentionChart(source: readonly string[], output: readonly
   const yLabels = Array.from({ length: rows }, (_, t) => output[t] ?? '<eos>');
   const values: { s: number; t: number; w: number }[] = [];
   for (let t = 0; t < rows; t++) for (let s = 0; s < S; s++) values.push({ s, t, w: weights[t * S + s] });
-  const cell = 18;
+  const cell = 26;
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title, width: Math.max(120, S * cell), height: Math.max(60, rows * cell),
