@@ -12,6 +12,7 @@ import type { Seq2SeqScores } from '../tasks/seq2seq/metrics.js';
 import { TASK_NAMES } from '../tasks/seq2seq/synthetic.js';
 import { ATTENTION_KINDS, SEQ2SEQ_CELLS, SEQ2SEQ_DEFAULTS, trainSeq2Seq, type Seq2SeqProgress, type Seq2SeqTrainOptions } from '../tasks/seq2seq/train.js';
 import { OPTIMIZERS } from '../train/optim.js';
+import { SCHEDULE_NAMES } from '../train/schedule.js';
 import { checkOutputPath, choiceArg, intArg, jsonLine, numArg, out, run, UsageError } from './common.js';
 import { addBackendOptions, backendFrom, everyArg, never } from './lm-io.js';
 import { DEFAULT_MAX_TARGET, readPairs } from './seq2seq-io.js';
@@ -25,7 +26,7 @@ interface TrainFlags {
   task?: string; length: number; data?: string; maxTarget: number;
   cell: Seq2SeqTrainOptions['cell']; hidden: number; embed: number; layers: number; bidirectional?: boolean;
   attention: Seq2SeqTrainOptions['attention']; attentionSize?: number; inputFeeding?: boolean;
-  optimizer: Seq2SeqTrainOptions['optimizer']; lr: number; clipNorm: number; batch: number; seed: number;
+  optimizer: Seq2SeqTrainOptions['optimizer']; lr: number; lrMin?: number; schedule: Seq2SeqTrainOptions['schedule']; clipNorm: number; batch: number; seed: number;
   steps?: number; time?: number; evalEvery: Every; out: string; json?: boolean; backend: BackendName; threads?: number;
 }
 
@@ -49,6 +50,8 @@ export function registerTrain(parent: Command): void {
     .option('--input-feeding', "feed the previous attentional state to the decoder (Luong's input feeding; needs attention)")
     .option('--optimizer <name>', `optimizer: ${OPTIMIZERS.join(', ')}`, choiceArg(OPTIMIZERS), d.optimizer)
     .option('--lr <x>', 'learning rate', numArg(0, 100, { exclusiveMin: true }), d.lr)
+    .option('--lr-min <x>', 'final learning rate of the cosine/linear schedule (default: lr/10)', numArg(0, 100))
+    .option('--schedule <name>', `learning-rate schedule over the budget: ${SCHEDULE_NAMES.join(', ')}`, choiceArg(SCHEDULE_NAMES), d.schedule)
     .option('--clip-norm <x>', 'clip the gradient to this global norm (0 = off)', numArg(0), d.clipNorm)
     .option('--batch <n>', 'pairs per step', intArg(1, 4096), d.batch)
     .option('--seed <n>', 'random seed (weights, pairs, held-out set)', intArg(0, 0xffffffff), d.seed)
@@ -74,6 +77,7 @@ async function train(o: TrainFlags): Promise<void> {
   if (o.attention === 'dot' && o.bidirectional) {
     throw new UsageError('--attention dot scores decoder states against encoder states of the same width; a bidirectional encoder\'s are twice as wide (use general or additive)');
   }
+  if (o.lrMin !== undefined && o.lrMin > o.lr) throw new UsageError(`--lr-min ${o.lrMin} is larger than --lr ${o.lr}: the schedule decays from --lr to --lr-min`);
   if (o.inputFeeding && o.attention === 'none') throw new UsageError('--input-feeding feeds the attentional state back, so it needs --attention other than none');
   checkOutputPath(o.out, '--out', { '--data': o.data });
   const src = await source(o);
@@ -81,7 +85,7 @@ async function train(o: TrainFlags): Promise<void> {
   const every = never(o.evalEvery);
   const opts: Partial<Seq2SeqTrainOptions> = {
     cell: o.cell, hidden: o.hidden, embed: o.embed, layers: o.layers, bidirectional: Boolean(o.bidirectional), attention: o.attention,
-    attentionSize: o.attentionSize ?? null, inputFeeding: Boolean(o.inputFeeding), optimizer: o.optimizer, lr: o.lr, clipNorm: o.clipNorm,
+    attentionSize: o.attentionSize ?? null, inputFeeding: Boolean(o.inputFeeding), optimizer: o.optimizer, lr: o.lr, lrMin: o.lrMin ?? null, schedule: o.schedule, clipNorm: o.clipNorm,
     batch: o.batch, seed: o.seed, steps: o.steps ?? null, seconds: o.time ?? (o.steps !== undefined ? null : d.seconds),
     evalEvery: every ? ('steps' in every ? { steps: every.steps } : { seconds: every.seconds }) : null,
   };

@@ -11,7 +11,7 @@ import type { PairBatch } from '../../nn/seq2seq/batch.js';
 import { Seq2Seq } from '../../nn/seq2seq/model.js';
 import { TrainingDiverged, TrainLoop } from '../../train/loop.js';
 import { Optimizer, type OptimizerName } from '../../train/optim.js';
-import { constantSchedule } from '../../train/schedule.js';
+import type { ScheduleName } from '../../train/schedule.js';
 import { Trainer, type Trainable } from '../../train/trainer.js';
 import { Rng } from '../../util/rng.js';
 import type { PairSource } from './data.js';
@@ -21,6 +21,9 @@ export interface Seq2SeqTrainOptions {
   cell: Seq2SeqCell; hidden: number; embed: number; layers: number; bidirectional: boolean;
   attention: AttentionKind; attentionSize: number | null; inputFeeding: boolean;
   optimizer: OptimizerName; lr: number; clipNorm: number; batch: number; seed: number;
+  /** Learning rate over the budget, from `lr` to `lrMin` (null: lr / 10). A late spike of Adam at a constant rate cost
+   *  reverse --length 20 five points of exact match at the end of a 120 s run that had reached 0.998. */
+  schedule: ScheduleName; lrMin: number | null;
   /** Budget: updates and/or seconds of training (null: no limit of that kind; one must be set). */
   steps: number | null; seconds: number | null;
   /** Held-out scoring cadence: every so many updates or seconds of training (null: only at the end). */
@@ -33,7 +36,7 @@ export const ATTENTION_KINDS: AttentionKind[] = ['none', 'dot', 'general', 'addi
 
 export const SEQ2SEQ_DEFAULTS: Seq2SeqTrainOptions = {
   cell: 'lstm', hidden: 64, embed: 32, layers: 1, bidirectional: false, attention: 'additive', attentionSize: null,
-  inputFeeding: false, optimizer: 'adam', lr: 0.005, clipNorm: 5, batch: 32, seed: 1, steps: null, seconds: 60,
+  inputFeeding: false, optimizer: 'adam', lr: 0.005, clipNorm: 5, schedule: 'cosine', lrMin: null, batch: 32, seed: 1, steps: null, seconds: 60,
   evalEvery: { seconds: 10 },
 };
 
@@ -83,7 +86,7 @@ export function trainSeq2Seq(be: Backend, source: PairSource, opts: Partial<Seq2
   const optimizer = new Optimizer(be, model.params, { name: o.optimizer, lr: o.lr });
   const trainer = new Trainer<PairBatch>(trainable(model), optimizer, { clipNorm: o.clipNorm });
   const loop = new TrainLoop((lr) => trainer.step(NO_BATCH, encodePairs(source, source.next(o.batch)), lr), {
-    budget: { steps: o.steps, seconds: o.seconds }, schedule: constantSchedule(o.lr),
+    budget: { steps: o.steps, seconds: o.seconds }, schedule: { kind: o.schedule, lr: o.lr, lrMin: o.lrMin ?? o.lr / 10, warmup: 0 },
     guard: { uniformLoss: Math.log(config.tgt_vocab) }, params: model.params, now: hooks.now,
   });
   const score = () => scorePairs(model, source, source.heldOut, source.maxTarget);
