@@ -2,7 +2,9 @@
 """Generate golden PyTorch fixtures for recur's parity tests.
 
 Run with Debian's Python (which has torch):  /usr/bin/python3 tools/gen_fixtures.py
-Writes test/fixtures/torch/<case>.json (one file per case) and test/fixtures/torch/optim.json.
+Writes test/fixtures/torch/<case>.json (one file per case), test/fixtures/torch/optim.json and
+test/fixtures/torch/seq2seq/<case>.json (the reference seq2seq model, tools/seq2seq_reference.py; `--only seq2seq`
+writes just those; they need node and the repository's node_modules, to write a recur file and load it strictly).
 
 Deterministic: every case seeds torch from a fixed base seed plus a CRC of its name, runs on the CPU with one
 thread, in float32, and every float is written as the shortest decimal that round-trips its float32 value.
@@ -279,10 +281,128 @@ def optim_fixture():
             'optimizers': optimizers, 'clip': clip}
 
 
+# ----------------------------------------------------------------------------------------------- seq2seq cases
+# The reference model of issue 15 (tools/seq2seq_reference.py): loss, every gradient and the weights after one
+# SGD step on a batch with padded sources and targets; and for each case, a recur seq2seq file written by recur
+# itself (a small tsx script) loaded into the reference with strict=True, its loss compared.
+
+S2S_DIR = os.path.join(OUT_DIR, 'seq2seq')
+S2S_LR = 0.5
+S2S_CASES = [
+    ('lstm_additive_bi_l2', dict(cell='lstm', layers=2, bidirectional=True, attention='additive', attention_size=6)),
+    ('gru_general_feeding', dict(cell='gru', layers=1, attention='general', input_feeding=True)),
+    ('elman_dot_l2', dict(cell='elman', layers=2, attention='dot')),
+    ('lstm_none', dict(cell='lstm', layers=1, attention='none')),
+    ('lstm_additive_bi_feeding', dict(cell='lstm', layers=2, bidirectional=True, attention='additive', input_feeding=True)),
+    ('gru_dot_feeding_l2', dict(cell='gru', layers=2, attention='dot', input_feeding=True)),
+]
+# sources of lengths 4, 2, 6, 1 and targets of lengths 3, 5, 0, 2 (ids 4 … 8 / 4 … 7)
+S2S_PAIRS = [([4, 5, 6, 7], [5, 6, 4]), ([8, 4], [7, 4, 5, 6, 7]), ([5, 5, 6, 7, 8, 4], []), ([6], [4, 7])]
+
+RECUR_FILE_SCRIPT = """
+import { readFileSync, writeFileSync } from 'node:fs';
+import { JsBackend } from '%(root)s/src/kernels/js.ts';
+import { Seq2Seq } from '%(root)s/src/nn/seq2seq/model.ts';
+import { encodeSeq2Seq } from '%(root)s/src/io/seq2seq-file.ts';
+const [inPath, outPath] = process.argv.slice(-2);
+const f = JSON.parse(readFileSync(inPath, 'utf8'));
+const m = new Seq2Seq(f.config, new JsBackend('f32'));
+for (const [name, t] of Object.entries(f.params)) m.params.set(name, t.data);
+const names = (n, kind) => Array.from({ length: n }, (_, i) => i < 4 ? ['<pad>', '<bos>', '<eos>', '<unk>'][i] : kind + i);
+writeFileSync(outPath, encodeSeq2Seq(m, names(f.config.src_vocab, 's'), names(f.config.tgt_vocab, 't')));
+"""
+
+
+def read_safetensors(path):
+    """A safetensors file -> (tensors by name, metadata), by the format's definition (no library needed)."""
+    import struct
+    with open(path, 'rb') as fh:
+        raw = fh.read()
+    n = struct.unpack('<Q', raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    meta = header.pop('__metadata__', {})
+    base = 8 + n
+    tensors = {}
+    for name, info in header.items():
+        assert info['dtype'] == 'F32', info
+        a, b = info['data_offsets']
+        arr = np.frombuffer(raw[base + a:base + b], dtype='<f4').copy()
+        tensors[name] = torch.from_numpy(arr.reshape(info['shape']))
+    return tensors, meta
+
+
+def recur_file_loss(obj, batch_tensors):
+    """recur writes its file from the fixture's weights; the reference loads it strictly and scores the batch."""
+    import subprocess
+    import tempfile
+    from seq2seq_reference import Seq2Seq
+    root = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+    with tempfile.TemporaryDirectory() as tmp:
+        script, fixture, out = (os.path.join(tmp, n) for n in ('write.ts', 'case.json', 'model.safetensors'))
+        with open(script, 'w') as fh:
+            fh.write(RECUR_FILE_SCRIPT % {'root': root})
+        with open(fixture, 'w') as fh:
+            json.dump(obj, fh)
+        subprocess.run(['node', '--import', 'tsx', script, fixture, out], cwd=root, check=True)
+        tensors, meta = read_safetensors(out)
+    assert meta['kind'] == 'seq2seq' and json.loads(meta['src_vocab'])[:4] == ['<pad>', '<bos>', '<eos>', '<unk>']
+    model = Seq2Seq(**json.loads(meta['config']))
+    model.load_state_dict(tensors, strict=True)
+    return {'strict_load': True, 'config': json.loads(meta['config']), 'tensor_order': list(tensors.keys()),
+            'loss': f32(model.loss(*batch_tensors).item())}
+
+
+def s2s_case(name, kwargs):
+    import inspect
+    from seq2seq_reference import Seq2Seq, PAD, BOS, EOS
+    seed = seed_for('seq2seq_' + name)
+    sig = inspect.signature(Seq2Seq.__init__)
+    config = {k: v.default for k, v in sig.parameters.items() if k != 'self'}
+    config.update(dict(src_vocab=9, tgt_vocab=8, embed=4, hidden=5), **kwargs)
+    model = Seq2Seq(**config)
+    S = max(len(x) for x, _ in S2S_PAIRS); T = max(len(y) for _, y in S2S_PAIRS) + 1; B = len(S2S_PAIRS)
+    src = torch.full((S, B), PAD, dtype=torch.long); tin = torch.full((T, B), PAD, dtype=torch.long)
+    tout = torch.full((T, B), PAD, dtype=torch.long)
+    for b, (x, y) in enumerate(S2S_PAIRS):
+        src[:len(x), b] = torch.tensor(x); tin[:len(y) + 1, b] = torch.tensor([BOS] + y); tout[:len(y) + 1, b] = torch.tensor(y + [EOS])
+    src_len = torch.tensor([len(x) for x, _ in S2S_PAIRS])
+    params = {k: enc(v) for k, v in model.state_dict().items()}
+    logits, weights = model(src, src_len, tin)
+    loss = model.loss(src, src_len, tin, tout)
+    loss.backward()
+    grads = {k: enc(p.grad) for k, p in model.named_parameters()}
+    with torch.no_grad():
+        for p in model.parameters():
+            p -= S2S_LR * p.grad
+    after = {k: enc(v) for k, v in model.state_dict().items()}
+    loss_after = model.loss(src, src_len, tin, tout)
+    obj = {
+        'case': name, 'seed': seed, 'config': config, 'param_order': list(params.keys()),
+        'params': params, 'src': enc(src), 'src_len': enc(src_len), 'tgt_in': enc(tin), 'tgt_out': enc(tout),
+        'logits': enc(logits), 'attention': enc(weights) if weights is not None else None,
+        'loss': f32(loss.item()), 'grads': grads, 'lr': S2S_LR, 'after': after, 'loss_after': f32(loss_after.item()),
+    }
+    obj['recur_file'] = recur_file_loss(obj, (src, src_len, tin, tout))
+    assert abs(obj['recur_file']['loss'] - obj['loss']) <= 1e-5 + 1e-4 * abs(obj['loss']), (name, obj['recur_file']['loss'], obj['loss'])
+    return obj
+
+
+def seq2seq_fixtures():
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    os.makedirs(S2S_DIR, exist_ok=True)
+    return [write(os.path.join('seq2seq', name), s2s_case(name, kw)) for name, kw in S2S_CASES]
+
+
 # ----------------------------------------------------------------------------------------------- main
 
 def main():
+    import sys
     os.makedirs(OUT_DIR, exist_ok=True)
+    if sys.argv[1:] == ['--only', 'seq2seq']:
+        written = seq2seq_fixtures()
+        print(f'torch {torch.__version__}: wrote {len(written)} seq2seq fixtures to {os.path.normpath(S2S_DIR)}')
+        return
     written = []
     kinds = [('rnn_tanh', 'RNN', 'tanh'), ('rnn_relu', 'RNN', 'relu'), ('lstm', 'LSTM', None), ('gru', 'GRU', None)]
     for prefix, module, nl in kinds:
@@ -300,6 +420,7 @@ def main():
     written.append(write('lm_rnn_tanh', lm_case('lm_rnn_tanh', 'RNN', 'tanh')))
     written.append(write('reg_gru', reg_case('reg_gru')))
     written.append(write('optim', optim_fixture()))
+    written.extend(seq2seq_fixtures())
     total = sum(os.path.getsize(p) for p in written)
     print(f'torch {torch.__version__}: wrote {len(written)} fixtures ({total} bytes) to {os.path.normpath(OUT_DIR)}')
 

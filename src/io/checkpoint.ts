@@ -179,5 +179,5 @@ export function decodeCheckpoint(bytes: Uint8Array, opts: DecodeCheckpointOption
 
   const known = ['format', 'version', 'config', 'vocab', 'training', 'task'];
   const extra = Object.fromEntries(Object.entries(metadata).filter(([key]) => !known.includes(key)));
-  return { config, vocab, tensors, optim, training, task, extra };
+  return { config, vocab, tensors, optim, training, task, ...(Object.keys(extra).length > 0 ? { extra } : {}) };
 }

@@ -341,7 +341,8 @@ export const KERNELS: readonly KernelSpec[] = [
     doc: ["Bahdanau's score for every (t, s) pair: out[t, b, s] = Σ_a v[a]·tanh(q[t·B+b, a] + k[s·B+b, a])."],
     operands: [count('T'), count('B'), count('S'), count('A'), buf('q', 'read', 'T * B * A'), buf('k', 'read', 'S * B * A'),
       buf('v', 'read', 'A'), buf('out', 'write', 'T * B * S')],
-    empty: 'T * B * S == 0',
+    // one tanh per (t, b, s, a): split over the rows (t, b), which write disjoint scores
+    threads: { work: 'T * B * S * A', threshold: PARALLEL_ROW_ELEMS }, empty: 'T * B * S == 0',
   },
   {
     name: 'additiveScoreBackward', group: 'attention', returns: 'void',

@@ -23,6 +23,9 @@ import { evaluateStream } from '../../src/tasks/lm-eval.js';
 import { generate, Sampler } from '../../src/tasks/sample.js';
 import { decodeLm } from '../../src/tasks/lm-file.js';
 import { Rng } from '../../src/util/rng.js';
+import { decodeSeq2Seq, encodeSeq2Seq } from '../../src/io/seq2seq-file.js';
+import { greedy } from '../../src/nn/seq2seq/decode.js';
+import { Seq2Seq } from '../../src/nn/seq2seq/model.js';
 import { headerText, legacyPath, nested, withConfig, withHeaderText, withMetadata } from '../io/model-bytes.js';
 import { prng } from '../io/prng.js';
 import { pool, ROOT, tempDir } from './lm-helpers.js';
@@ -72,7 +75,13 @@ const KINDS: ModelKind[] = [
     commands: (m) => [spectrumCommand(m)],
     use: spectrum,
   },
-  // seq2seq: { name: 'seq2seq', bytes: ..., commands: (m) => [...], use: ... },
+  {
+    // the seq2seq commands join `commands` where they exist; `sample` must refuse the kind with one line
+    name: 'seq2seq', bytes: encodeSeq2Seq(new Seq2Seq({ src_vocab: 6, tgt_vocab: 6, embed: 4, hidden: 5, layers: 2, bidirectional: true }, be).init(new Rng(1)),
+      ['<pad>', '<bos>', '<eos>', '<unk>', 'a', 'b'], ['<pad>', '<bos>', '<eos>', '<unk>', 'a', 'b']),
+    commands: (m) => [['sample', '--backend', 'js', '--model', m, '--length', '30']],
+    use: (bytes) => { greedy(decodeSeq2Seq(bytes, be).model, Int32Array.of(4, 5, 4), Int32Array.of(3), 1, 3, 6); },
+  },
 ];
 
 // ------------------------------------------------------------------------------------ mutations
@@ -87,12 +96,12 @@ const BREAKING: Record<string, (b: Uint8Array, r: Rand) => Uint8Array> = {
   truncate: (b, r) => b.slice(0, r.int(b.length)),
   hugeSize: (b, r) => withConfig(b, (c) => { c[r.pick(Object.keys(CONFIG_LIMITS).filter((k) => k in c))] = r.pick(HUGE); }),
   deepVocab: (b) => withMetadata(b, (m) => { m.vocab = nested(20 + 1000); }),
-  deepConfig: (b, r) => withMetadata(b, (m) => { m.config = m.config.replace('"lags":[]', `"lags":${nested(17 + r.int(1e5))}`); }),
+  deepConfig: (b, r) => withMetadata(b, (m) => { m.config = m.config.replace(/^\{/, `{"deep":${nested(17 + r.int(1e5))},`); }),
   deepTask: (b) => withMetadata(b, (m) => { m.task = `{"type":${nested(50000)}}`; }),
   deepDtype: (b, r) => withHeaderText(b, headerText(b).replace('"dtype":"F32"', `"dtype":${nested(5 + r.int(1e5))}`)),
   wrongType: (b, r) => withMetadata(b, (m) => { m.config = m.config.replace(/"(hidden|layers|inputSize|outputSize)":\d+/, (_, k: string) => `"${k}":${r.pick(WRONG)}`); }),
   duplicateKey: (b) => withMetadata(b, (m) => { m.config = m.config.replace(/"hidden":(\d+)/, '"hidden":$1,"hidden":$1'); }),
-  duplicateTensor: (b) => { const t = headerText(b); const e = /"rnn\.weight_hh_l0":\{[^}]*\}/.exec(t)![0]; return withHeaderText(b, t.replace(e, `${e},${e}`)); },
+  duplicateTensor: (b) => { const t = headerText(b); const e = /"(?!__metadata__)[^"]+":\{[^}]*\}/.exec(t)![0]; return withHeaderText(b, t.replace(e, `${e},${e}`)); },
   headerLength: (b, r) => { const c = b.slice(); new DataView(c.buffer).setBigUint64(0, r.pick([2n ** 63n, 2n ** 40n, BigInt(b.length)]), true); return c; },
 };
 /** Mutations that may leave a valid file: refused or used, either is fine. */

@@ -94,3 +94,29 @@ test('the seq2seq model agrees across backends: loss, gradients, decoding', asyn
     }
   }
 });
+
+test('decoding step by step computes what the teacher-forced forward computes', () => {
+  const pairs = [randomPair(new Rng(11), 6), randomPair(new Rng(12), 6), randomPair(new Rng(13), 6)];
+  const b = makePairBatch(pairs);
+  const kinds: Partial<Seq2SeqConfig>[] = [
+    { attention: 'additive', bidirectional: true, layers: 2 }, { attention: 'dot', input_feeding: true, cell: 'gru', layers: 2 },
+    { attention: 'general', input_feeding: true, bidirectional: true, cell: 'elman' },
+  ];
+  for (const k of kinds) {
+    const m = new Seq2Seq({ src_vocab: 8, tgt_vocab: 8, embed: 5, hidden: 6, ...k }, be).init(new Rng(5));
+    m.forward(b);
+    const full = m.attention()!;
+    const st = m.start(b.src, b.srcLen, b.B, b.S);
+    for (let t = 0; t < b.T; t++) {
+      const { attention } = m.step(st, b.tgtIn.subarray(t * b.B, (t + 1) * b.B));
+      for (let i = 0; i < b.B; i++) {
+        assertClose(attention!.subarray(i * b.S, (i + 1) * b.S), full.subarray((i * b.T + t) * b.S, (i * b.T + t + 1) * b.S), `${JSON.stringify(k)} step ${t} row ${i}`);
+      }
+    }
+    m.freeState(st);
+    // decoding reused the buffers of the last forward: its gradients are gone
+    m.forward(b, { train: true });
+    m.freeState(m.start(b.src, b.srcLen, b.B, b.S));
+    assert.throws(() => m.backward(), /backward needs a forward pass with train: true/);
+  }
+});

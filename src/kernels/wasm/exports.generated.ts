@@ -33,10 +33,10 @@ export interface KernelExports {
   rmspropStep(n: number, p: number, g: number, s: number, lr: number, alpha: number, eps: number, weightDecay: number, part: number, nparts: number): void;
   adamStep(n: number, p: number, g: number, m: number, v: number, beta1: number, beta2: number, eps: number, stepSize: number, invSq: number, decay: number, l2: number, part: number, nparts: number): void;
   maskedSoftmax(T: number, B: number, S: number, x: number, out: number, lengths: number): void;
-  additiveScore(T: number, B: number, S: number, A: number, q: number, k: number, v: number, out: number): void;
+  additiveScore(T: number, B: number, S: number, A: number, q: number, k: number, v: number, out: number, part: number, nparts: number): void;
   additiveScoreBackward(T: number, B: number, S: number, A: number, q: number, k: number, v: number, dout: number, dq: number, dk: number, dv: number): void;
 }
 
 /** Kernels that take `part, nparts` last and may be split across threads; the index is the id in the control block. */
-export const SHARED_KERNELS = ['gemm', 'elmanForward', 'elmanBackward', 'lstmForward', 'lstmBackward', 'gruForward', 'gruBackward', 'softmax', 'softmaxCrossEntropy', 'sumSquares', 'sgdStep', 'adagradStep', 'rmspropStep', 'adamStep'] as const satisfies readonly (keyof KernelExports)[];
+export const SHARED_KERNELS = ['gemm', 'elmanForward', 'elmanBackward', 'lstmForward', 'lstmBackward', 'gruForward', 'gruBackward', 'softmax', 'softmaxCrossEntropy', 'sumSquares', 'sgdStep', 'adagradStep', 'rmspropStep', 'adamStep', 'additiveScore'] as const satisfies readonly (keyof KernelExports)[];
 export type SharedKernel = (typeof SHARED_KERNELS)[number];

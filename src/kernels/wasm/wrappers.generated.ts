@@ -240,7 +240,8 @@ export abstract class WasmKernels {
     vOff: number, out: Buf, outOff: number): void {
     const qP = this.ptr(q, qOff, T * B * A), kP = this.ptr(k, kOff, S * B * A), vP = this.ptr(v, vOff, A);
     const outP = this.ptr(out, outOff, T * B * S);
-    this.ex.additiveScore(T, B, S, A, qP, kP, vP, outP);
+    if (this.split(T * B * S * A, 16384)) this.pool!.run('additiveScore', [T, B, S, A, qP, kP, vP, outP]);
+    else this.ex.additiveScore(T, B, S, A, qP, kP, vP, outP, 0, 1);
   }
 
   additiveScoreBackward(T: number, B: number, S: number, A: number, q: Buf, qOff: number, k: Buf, kOff: number,

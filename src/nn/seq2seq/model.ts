@@ -16,7 +16,6 @@ import { release, type Backend, type Buf } from '../../kernels/backend.js';
 import type { Rng } from '../../util/rng.js';
 import { Decoder } from '../heads.js';
 import { Inputs } from '../inputs.js';
-import type { RecurrentLayer } from '../layer.js';
 import { crossEntropy } from '../loss.js';
 import { Params } from '../params.js';
 import { Stack } from '../stack.js';
@@ -79,10 +78,9 @@ export class Seq2Seq {
   private readonly dTgtTable: Buf;
 
   constructor(config: Partial<Seq2SeqConfig>, readonly be: Backend) {
-    const c = (this.config = makeSeq2SeqConfig(config));
-    const specs = seq2seqSpecs(c);
-    this.params = new Params(specs, be);
-    this.grads = new Params(specs, be);
+    const c = (this.config = makeSeq2SeqConfig(config)), specs = seq2seqSpecs(c);
+    // parameters and their gradients: the same tensors, the reference's state_dict
+    this.params = new Params(specs, be); this.grads = new Params(specs, be);
     this.encoder = new Stack(encoderStack(c), be, this.params, this.grads);
     this.decoder = new Stack(decoderStack(c), be, this.params, this.grads);
     this.srcInputs = new Inputs({ kind: 'tokens', size: c.src_vocab, embed: c.embed, name: 'src_embedding' }, be, this.params, this.grads);
@@ -136,6 +134,7 @@ export class Seq2Seq {
     if (!(S > 0 && B > 0 && T > 0)) throw new Error('a batch needs at least one source step, one target step and one pair');
     if (src.length < S * B || srcLen.length < B) throw new Error(`expected ${S * B} source ids and ${B} lengths`);
     this.ensure(S, T, B);
+    this.lastTrain = false;  // the buffers backward reads are about to change
     for (let b = 0; b < B; b++) {
       const n = srcLen[b];
       if (!(Number.isInteger(n) && n >= 1 && n <= S)) throw new Error(`source ${b} has length ${n}, outside 1…${S}`);
@@ -283,6 +282,7 @@ export class Seq2Seq {
     if (tokens.length < B) throw new Error(`expected ${B} tokens`);
     for (let b = 0; b < B; b++) if (!(Number.isInteger(tokens[b]) && tokens[b] >= 0 && tokens[b] < V)) throw new Error(`token id ${tokens[b]} is outside the vocabulary of ${V}`);
     this.ensure(S, 1, B);
+    this.lastTrain = false;
     this.stepAtt?.ensure(B, S);
     const dec = this.decoder;
     dec.setMask(null);

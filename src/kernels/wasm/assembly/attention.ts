@@ -2,7 +2,7 @@
  * Attention kernels (nn/seq2seq/attention.ts): the softmax over a masked source axis and Bahdanau's additive
  * score over every (t, s) pair with its backward. Scores are [T×B×S], row (t, b); q rows t·B+b, k rows s·B+b.
  */
-import { ld, st, splat, laneMask, at } from './simd';
+import { ld, st, splat, laneMask, at, partStart } from './simd';
 import { exp4, tanh4 } from './math';
 
 /** Σ of the four lanes of v, in f32. */
@@ -30,9 +30,10 @@ export function maskedSoftmax(T: i32, B: i32, S: i32, x: usize, out: usize, leng
   }
 }
 
-export function additiveScore(T: i32, B: i32, S: i32, A: i32, q: usize, k: usize, v: usize, out: usize): void {
-  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) {
-    const qi = at(q, (t * B + b) * A), oi = at(out, (t * B + b) * S);
+export function additiveScore(T: i32, B: i32, S: i32, A: i32, q: usize, k: usize, v: usize, out: usize, part: i32, nparts: i32): void {
+  const r1 = partStart(T * B, part + 1, nparts, 1);
+  for (let r = partStart(T * B, part, nparts, 1); r < r1; r++) {
+    const b = r % B, qi = at(q, r * A), oi = at(out, r * S);
     for (let s = 0; s < S; s++) {
       const ki = at(k, (s * B + b) * A);
       let acc = splat(0);
