@@ -26,6 +26,7 @@ import { Rng } from '../util/rng.js';
 import { checkOutputs, overflowError } from '../tasks/finite.js';
 import { checkOutputPath, choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
 import { readModelFile } from './lm-io.js';
+import { registerAttention } from './lab-attention.js';
 
 interface CommonOpts { seed: number; threads?: number; backend: BackendName; json?: boolean }
 
@@ -330,4 +331,5 @@ export function register(program: Command): void {
   registerGradflow(lab);
   registerSpectrum(lab);
   registerReport(lab);
+  registerAttention(lab);
 }

@@ -11,6 +11,7 @@ import { errorLine } from './common.js';
 // commands load them all.
 const COMMANDS: Record<string, () => Promise<{ register(program: Command): void }>> = {
   train: () => import('./train.js'),
+  seq2seq: () => import('./seq2seq.js'),
   sample: () => import('./sample.js'),
   eval: () => import('./eval.js'),
   lab: () => import('./lab.js'),
