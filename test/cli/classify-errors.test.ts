@@ -7,19 +7,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { recur, type RunResult } from './lm-helpers.js';
+import { recur, assertOneLineError, type RunResult } from './lm-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'recur-classify-errors-'));
 const file = (name: string, text: string): string => { const p = join(dir, name); writeFileSync(p, text); return p; };
-
-function assertOneLineError(r: RunResult, code: number, pattern: RegExp): void {
-  assert.equal(r.code, code, r.stderr);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0], /^recur: /);
-  assert.match(lines[0], pattern);
-  assert.doesNotMatch(r.stderr, /\n\s+at /);
-}
 
 const data = file('ok.jsonl', '{"text": "a b", "label": "x"}\n{"text": "c d", "label": "y"}\n'.repeat(10));
 const common = ['--backend', 'js', '--hidden', '4', '--embed', '4', '--min-count', '1'];

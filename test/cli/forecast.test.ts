@@ -8,19 +8,11 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { usBirths } from '../../src/node/corpora.js';
-import { recur, type RunResult } from './lm-helpers.js';
+import { recur, assertOneLineError, type RunResult } from './lm-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'recur-forecast-'));
 const file = (name: string, text: string): string => { const p = join(dir, name); writeFileSync(p, text); return p; };
 const jsonLines = (out: string): Record<string, unknown>[] => out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-
-function assertOneLineError(r: RunResult, code: number, pattern: RegExp): void {
-  assert.equal(r.code, code, r.stderr);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0], /^recur: /);
-  assert.match(lines[0], pattern);
-}
 
 /** 200 consecutive days with a weekly pattern, as "date,visits" with a header. */
 function series(): string {

@@ -2,6 +2,7 @@
  * Running the `recur` command in tests (a child process through tsx, with a timeout) and the small
  * texts the language-model tests train on.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,3 +70,13 @@ export function writeText(dir: string, name: string, content: string | Uint8Arra
 
 /** A tiny, fast model configuration for CLI runs. */
 export const TINY = ['--backend', 'js', '--hidden', '8', '--embed', '6', '--batch', '4', '--seq', '16', '--log-every', '0', '--val-every', '0', '--sample-length', '40'];
+
+/** A failure is one line on stderr starting "recur: ", matching `pattern`, no stack trace, and the given exit code. */
+export function assertOneLineError(r: { code: number | null; stderr: string }, code: number, pattern: RegExp): void {
+  assert.equal(r.code, code, r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], /^recur: /);
+  assert.match(lines[0], pattern);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+}

@@ -8,20 +8,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pool, recur, tempDir, type RunResult } from './lm-helpers.js';
+import { pool, recur, tempDir, assertOneLineError, type RunResult } from './lm-helpers.js';
 
 const dir = tempDir('recur-s2s-errors-');
 const file = (name: string, text: string): string => { const p = join(dir, name); writeFileSync(p, text); return p; };
 const tiny = ['--backend', 'js', '--hidden', '4', '--embed', '4', '--steps', '2'];
-
-function assertOneLineError(r: RunResult, code: number, pattern: RegExp): void {
-  assert.equal(r.code, code, r.stderr);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0], /^recur: /);
-  assert.match(lines[0], pattern);
-  assert.doesNotMatch(r.stderr, /\n\s+at /);
-}
 
 test('seq2seq train: each bad input is one line, exit 1 or 2, no model written', async () => {
   const out = join(dir, 'never.safetensors');
