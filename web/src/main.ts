@@ -7,6 +7,7 @@ import { Inspector } from './inspector.js';
 import { bestUnits, correlations, drawHeatmap, drawMatrix, PATTERNS } from './unit-views.js';
 import type { BackendChoice, CorpusChoice, CorpusId, FromWorker, Inspection, Sampling, Settings, ToWorker, TrainSettings } from './protocol.js';
 import { decodeUtf8Strict } from '../../src/data/text.js';
+import { setupSeq2SeqPanel } from './seq2seq-panel.js';
 
 /** Model files larger than this are refused before reading (the playground's models are a few MB). */
 const MAX_MODEL_BYTES = 256 * 1024 * 1024;
@@ -637,3 +638,4 @@ requestPreview();
 commit();
 syncButtons();
 draw();
+setupSeq2SeqPanel();

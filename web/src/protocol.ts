@@ -100,3 +100,21 @@ export type FromWorker =
   /** The start of a corpus as the model will read it, and its length in characters. */
   | { type: 'preview'; text: string; chars: number }
   | { type: 'error'; message: string };
+
+// ------------------------------------------------------------------- seq2seq panel (its own worker)
+export interface Seq2SeqSettingsMsg { task: string; length: number; hidden: number; batch: number; lr: number; seed: number }
+
+export type ToSeq2SeqWorker =
+  | { type: 'start'; settings: Seq2SeqSettingsMsg }
+  | { type: 'stop' }
+  | { type: 'reset' }
+  | { type: 'translate'; text: string };
+
+export type FromSeq2SeqWorker =
+  | { type: 'state'; running: boolean; step: number }
+  | { type: 'progress'; step: number; loss: number }
+  /** Held-out scores (greedy decoding). */
+  | { type: 'score'; step: number; loss: number; exact: number; tokenAccuracy: number }
+  /** The greedy output for `text`, and its attention [output × input] (null without attention). */
+  | { type: 'translation'; step: number; input: string[]; output: string[]; attention: Float32Array | null }
+  | { type: 'error'; message: string };

@@ -63,7 +63,7 @@ export interface Seq2SeqRun {
  * The Trainer's view of a Seq2Seq: a pair batch is the whole input, so it travels as the trainer's
  * per-step argument (`state`), and the recurrent-model Batch the Trainer also passes is unused.
  */
-function trainable(m: Seq2Seq): Trainable<PairBatch> {
+export function trainable(m: Seq2Seq): Trainable<PairBatch> {
   return {
     be: m.be, params: m.params, grads: m.grads,
     config: { inputSize: m.config.src_vocab, outputSize: m.config.tgt_vocab },
@@ -72,7 +72,7 @@ function trainable(m: Seq2Seq): Trainable<PairBatch> {
     backward: () => m.backward(),
   };
 }
-const NO_BATCH: Batch = { T: 0, B: 0 };
+export const NO_BATCH: Batch = { T: 0, B: 0 };
 
 export interface Seq2SeqHooks { now?: () => number; onScore?: (p: Seq2SeqProgress) => void }
 
