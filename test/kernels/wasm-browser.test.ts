@@ -11,8 +11,9 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM, CHROMIUM_ARGS, pageResult } from '../web/harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const wasmBuilt = existsSync(join(root, 'build/wasm/recur-simd.wasm'));
 const esbuild = await import('esbuild').catch(() => null);
@@ -76,8 +77,7 @@ test('wasm backend in Chromium: threads when cross-origin isolated, one thread a
     // failed with ENOTEMPTY on CI and left Chromium running, which kept this file's process alive).
     const browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
+      args: CHROMIUM_ARGS,
     });
     try {
       for (const isolated of [true, false]) await checkPage(browser, dir, isolated);
@@ -93,9 +93,7 @@ async function checkPage(browser: import('playwright-core').BrowserContext, dir:
   const { server, port } = await serve(dir, isolated);
   try {
     const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${port}/`);
-    const r = await page.waitForFunction(() => (window as unknown as { result?: Promise<unknown> }).result)
-      .then(() => page.evaluate(() => (window as unknown as { result: Promise<Record<string, unknown>> }).result));
+    const r = await pageResult(page, `http://127.0.0.1:${port}/`);
     assert.equal(r.error, undefined, String(r.error));
     assert.equal(r.isolated, isolated);
     assert.equal(r.shared, isolated);

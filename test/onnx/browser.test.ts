@@ -10,8 +10,9 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM, CHROMIUM_ARGS, pageResult } from '../web/harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const ORT = join(root, 'node_modules/onnxruntime-web/dist');
 const esbuild = await import('esbuild').catch(() => null);
@@ -77,14 +78,11 @@ test('an exported model runs in onnxruntime-web (wasm) in Chromium and agrees wi
     // Chromium writes into its profile until it has exited: close it before the folder is removed.
     const browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
+      args: CHROMIUM_ARGS,
     });
     try {
       const page = await browser.newPage();
-      await page.goto(`http://127.0.0.1:${port}/`);
-      const r = await page.waitForFunction(() => (window as unknown as { result?: Promise<unknown> }).result)
-        .then(() => page.evaluate(() => (window as unknown as { result: Promise<Record<string, unknown>> }).result));
+      const r = await pageResult(page, `http://127.0.0.1:${port}/`);
       assert.equal(r.error, undefined, String(r.error));
       assert.equal(r.n, 6 * 2 * 9);
       for (const k of ['logits', 'hn', 'cn']) assert.ok((r[k] as number) < 2e-5, `${k} differs by ${r[k]}`);

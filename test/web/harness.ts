@@ -15,6 +15,16 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startPlayServer, type PlayServer } from '../../src/cli/play.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
+/** Headless, and nothing that reaches for the network (this machine's is closed: Chromium would retry for ever). */
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** Load a test page that sets `window.result` to a promise, and return what it resolves to. */
+export async function pageResult(page: Page, url: string): Promise<Record<string, unknown>> {
+  await page.goto(url);
+  await page.waitForFunction(() => (window as unknown as { result?: Promise<unknown> }).result);
+  return page.evaluate(() => (window as unknown as { result: Promise<Record<string, unknown>> }).result);
+}
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DIST = join(ROOT, 'web', 'dist');
 
@@ -61,8 +71,7 @@ export async function openServed<S extends { close(): Promise<void> }>(server: S
       headless: true,
       acceptDownloads: true,
       viewport: { width: 1280, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: CHROMIUM_ARGS,
     });
   } catch (e) {
     await server.close();

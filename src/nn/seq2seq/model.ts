@@ -38,6 +38,8 @@ export interface DecodeState {
   c: Buf[];
   /** h~ of the previous step [B×H] (zeros at the start). */
   prev: Buf;
+  /** Room for the largest of these buffers, which reorder gathers through (beam search reorders every step). */
+  scratch: Buf;
 }
 
 export class Seq2Seq {
@@ -263,7 +265,7 @@ export class Seq2Seq {
     const K = this.att?.ownKeys ? this.att.K : 0;
     const st: DecodeState = {
       B, S, srcLen: Int32Array.from(srcLen.subarray(0, B)), enc: be.alloc(S * B * E), keys: be.alloc(S * B * K),
-      h: [], c: [], prev: be.alloc(B * H),
+      h: [], c: [], prev: be.alloc(B * H), scratch: be.alloc(S * B * Math.max(E, K, H)),
     };
     be.copy(S * B * E, this.src.enc, this.src.encOff, st.enc, 0);
     if (K > 0) be.copy(S * B * K, this.keys, 0, st.keys, 0);
@@ -316,10 +318,8 @@ export class Seq2Seq {
     for (let s = 0; s < S; s++) for (let i = 0; i < B; i++) ids[s * B + i] = s * B + rows[i];
     const gather = (buf: Buf, width: number, n: number, which: Int32Array): void => {
       if (width === 0) return;
-      const tmp = be.alloc(n * width);
-      be.gatherRows(buf, width, which, 0, n, tmp, 0, width, 0);
-      be.copy(n * width, tmp, 0, buf, 0);
-      be.free(tmp);
+      be.gatherRows(buf, width, which, 0, n, st.scratch, 0, width, 0);
+      be.copy(n * width, st.scratch, 0, buf, 0);
     };
     for (const buf of [...st.h, ...st.c, st.prev]) gather(buf, H, B, rows);
     gather(st.enc, this.E, S * B, ids);
@@ -329,6 +329,6 @@ export class Seq2Seq {
 
   /** Give a decode state's buffers back to the backend. */
   freeState(st: DecodeState): void {
-    release(this.be, [...st.h, ...st.c, st.prev, st.enc, ...(st.keys !== st.enc ? [st.keys] : [])]);
+    release(this.be, [...st.h, ...st.c, st.prev, st.scratch, st.enc, ...(st.keys !== st.enc ? [st.keys] : [])]);
   }
 }
