@@ -1,0 +1,103 @@
+"""Runs the cases of model-parity.test.ts through the exported model.py files, in float64: one process for all.
+
+stdin: a JSON list of cases (the model.py text, config.json, recur's tensors, the batches, recur's state before the
+last chunk, dropout masks). stdout: per case and per path (torch.nn's module, and step_by_step where that differs),
+the loss, the state after it, the tensors after one SGD step, and what initial_state(B) gave.
+"""
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+
+import torch
+
+torch.set_default_dtype(torch.float64)
+
+
+def load_module(text, name, folder):
+    path = os.path.join(folder, f'{name}.py')
+    with open(path, 'w') as f:
+        f.write(text)
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def tensors_of(case, c, batch):
+    T, B = batch['T'], batch['B']
+    if c['inputKind'] == 'tokens':
+        x = torch.tensor(batch['tokens'], dtype=torch.long).view(T, B)
+    else:
+        x = torch.tensor(batch['inputs'], dtype=torch.float64).view(T, B, c['inputSize'])
+    every, O = c['outputMode'] == 'every', c['outputSize']
+    if c['head'] == 'softmax':
+        y = torch.tensor(batch['targets'], dtype=torch.long).view(*((T, B) if every else (B,)))
+    else:
+        y = torch.tensor(batch['targetValues'], dtype=torch.float64).view(*((T, B, O) if every else (B, O)))
+    lengths = torch.tensor(batch['lengths'], dtype=torch.long) if batch.get('lengths') else None
+    return x, y, lengths
+
+
+def run(case, mod, step_by_step):
+    c = case['config']['config']
+    m = mod.build(case['config'], step_by_step=step_by_step).double()
+    tensors = {k: torch.tensor(v['data'], dtype=torch.float64).view(*v['shape']) for k, v in case['tensors'].items()}
+    m.load_state_dict(tensors, strict=True)
+    last = case['batches'][-1]
+    B = last['B']
+    state = m.initial_state(B)
+    given = [torch.tensor(s, dtype=torch.float64).view(t.shape) for s, t in zip(case['state'], state)]
+    init_diff = max(float((a - b).abs().max()) for a, b in zip(state, given))
+    if c['h0'] == 'random':
+        state = tuple(given)  # recur's draw, not torch's
+    if len(case['batches']) == 2:  # truncated BPTT: a first chunk without gradient, then its carried state
+        m.eval()
+        with torch.no_grad():
+            x, y, lengths = tensors_of(case, c, case['batches'][0])
+            _, state = m(x, state, lengths=lengths, targets=y)
+        state = m.detach_state(state)
+        init_diff = max(float((a - torch.tensor(b, dtype=torch.float64).view(a.shape)).abs().max()) for a, b in zip(state, case['state']))
+    m.train()
+    x, y, lengths = tensors_of(case, c, last)
+    masks = None
+    if step_by_step and case.get('dropoutMasks'):
+        D = 2 if c['bidirectional'] else 1
+        masks = [torch.tensor(mk, dtype=torch.float64).view(last['T'], B, D * c['hidden']) for mk in case['dropoutMasks']]
+    logits, state = m(x, state, lengths=lengths, targets=y, dropout_masks=masks)
+    loss = m.loss(logits, y, lengths)
+    m.zero_grad()
+    loss.backward()
+    with torch.no_grad():
+        for p in m.parameters():
+            if p.grad is not None:  # None: unused in this chunk (a learned h0 under a carried state)
+                p -= case['lr'] * p.grad
+    sd = m.state_dict()
+    # the round trip: what torch holds loads strictly into a fresh module of the same file
+    mod.build(case['config']).double().load_state_dict(sd, strict=True)
+    return {
+        'loss': float(loss), 'initDiff': init_diff,
+        'state': [s.detach().reshape(-1).tolist() for s in state],
+        'tensors': {k: {'shape': list(v.shape), 'data': v.reshape(-1).tolist()} for k, v in sd.items()},
+    }
+
+
+def main():
+    cases = json.load(sys.stdin)
+    out = []
+    with tempfile.TemporaryDirectory() as folder:
+        for i, case in enumerate(cases):
+            print(f"case {case['name']}", file=sys.stderr)
+            mod = load_module(case['modelPy'], f'model_{i}', folder)
+            paths = {}
+            fused = mod.torch_rnn is not None
+            if fused and not case.get('dropoutMasks'):
+                paths['torch.nn'] = run(case, mod, False)
+            if not fused or case.get('stepByStep', True):
+                paths['step_by_step'] = run(case, mod, True)
+            out.append({'name': case['name'], 'paths': paths})
+    json.dump(out, sys.stdout)
+
+
+main()
