@@ -10,20 +10,21 @@ import { JsBackend } from '../kernels/js.js';
 import { atomicWriteFile } from '../node/files.js';
 import { exportOnnx } from '../onnx/export.js';
 import { checkOutputPath, choiceArg, jsonLine, out, run } from './common.js';
+import { exportPytorch } from './export-pytorch.js';
 import { readModelFile } from './lm-io.js';
 
-interface ExportOpts { format: 'onnx'; model: string; out: string; lengths?: boolean; json?: boolean }
+interface ExportOpts { format: 'onnx' | 'pytorch'; model: string; out: string; lengths?: boolean; json?: boolean }
 
 export function register(program: Command): void {
   program
     .command('export')
-    .description('Write a recur model in another format: an ONNX graph (opset 14) for onnxruntime.')
+    .description('Write a recur model in another format: an ONNX graph (opset 14) for onnxruntime, or a PyTorch module (a folder: model.py, config.json).')
     .requiredOption('--model <file>', 'model file written by recur train, classify or forecast')
-    .requiredOption('--out <file>', 'ONNX file to write')
-    .option('--format <name>', 'output format: onnx', choiceArg(['onnx'] as const), 'onnx')
+    .requiredOption('--out <file>', 'ONNX file to write (pytorch: the folder)')
+    .option('--format <name>', 'output format: onnx or pytorch', choiceArg(['onnx', 'pytorch'] as const), 'onnx')
     .option('--lengths', 'give the graph a lengths input for padded batches (default: classifiers and forecasters have one)')
     .option('--json', 'print one JSON object {out, inputs, outputs, bytes}')
-    .action(run(async (opts: ExportOpts) => exportModel(opts)));
+    .action(run(async (opts: ExportOpts) => (opts.format === 'pytorch' ? exportPytorch(opts) : exportModel(opts))));
 }
 
 function exportModel(opts: ExportOpts): void {

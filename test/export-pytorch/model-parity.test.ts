@@ -70,8 +70,8 @@ function makeBatch(m: Model, T: number, B: number, rng: Rng, lengths?: number[])
 }
 
 const plain = (b: Batch) => ({
-  T: b.T, B: b.B, tokens: b.tokens && [...b.tokens], inputs: b.inputs && [...b.inputs], targets: b.targets && [...b.targets],
-  targetValues: b.targetValues && [...b.targetValues], lengths: b.lengths && [...b.lengths],
+  T: b.T, B: b.B, tokens: b.tokens && [...b.tokens], inputs: b.inputs && Array.from(b.inputs), targets: b.targets && [...b.targets],
+  targetValues: b.targetValues && Array.from(b.targetValues), lengths: b.lengths && [...b.lengths],
 });
 
 /** A RecurrentState as model.py's state tuple, flat: (h of every layer·direction, c of every LSTM layer, o). */

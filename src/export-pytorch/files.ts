@@ -1,0 +1,40 @@
+/**
+ * What `recur export --format pytorch` writes for a model file: model.py (the model as an nn.Module,
+ * model-py.ts or seq2seq-py.ts) and config.json (the file's config and vocabularies, which build(config)
+ * reads), as name → text. The bytes are read through the hardened model-file readers first: the file is
+ * untrusted input, and nothing is generated from a config they refuse.
+ */
+import { decodeCheckpoint } from '../io/checkpoint.js';
+import { decodeModel } from '../io/model-file.js';
+import { ModelFileError, decodeSafetensors } from '../io/safetensors.js';
+import { SEQ2SEQ_KIND, decodeSeq2Seq } from '../io/seq2seq-file.js';
+import { JsBackend } from '../kernels/js.js';
+import { modelPy } from './model-py.js';
+import { seq2seqPy } from './seq2seq-py.js';
+
+export type PytorchKind = 'recurrent' | 'seq2seq';
+
+export interface PytorchExport {
+  kind: PytorchKind;
+  /** File name → contents. */
+  files: Record<string, string>;
+}
+
+const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
+
+export function pytorchFiles(bytes: Uint8Array): PytorchExport {
+  // Shapes only: the model is built to validate the file, never run, so float32 on the JS backend is enough.
+  const be = new JsBackend('f32');
+  if (decodeSafetensors(bytes).metadata.kind === SEQ2SEQ_KIND) {
+    const { model, srcVocab, tgtVocab, task } = decodeSeq2Seq(bytes, be);
+    const config = { kind: SEQ2SEQ_KIND, config: model.config, src_vocab: srcVocab, tgt_vocab: tgtVocab, task };
+    return { kind: 'seq2seq', files: { 'model.py': seq2seqPy(model.config), 'config.json': json(config) } };
+  }
+  if ((decodeCheckpoint(bytes).config as { kind?: unknown }).kind === 'mlp') {
+    throw new ModelFileError('holds a feed-forward baseline, which has no recurrent model to export');
+  }
+  const { model, checkpoint } = decodeModel(bytes, be);
+  // The config with recur's defaults filled in (a file may predate a setting): every key build() reads is there.
+  const config = { config: model.config, vocab: checkpoint.vocab, task: checkpoint.task };
+  return { kind: 'recurrent', files: { 'model.py': modelPy(model.config), 'config.json': json(config) } };
+}
