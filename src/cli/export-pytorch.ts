@@ -15,8 +15,9 @@ export function exportPytorch(opts: { model: string; out: string; json?: boolean
   if (st && !st.isDirectory()) throw new UsageError(`--out ${opts.out}: a PyTorch export is a folder, and this is a file`);
   if (!st) checkOutputPath(opts.out, '--out', { '--model': opts.model });
   const { kind, files } = readModelFile(opts.model, pytorchFiles);
-  for (const name of Object.keys(files)) checkOutputPath(join(opts.out, name), '--out', { '--model': opts.model });
-  if (!st) mkdirSync(opts.out);
+  // An existing folder: each file it would replace is checked (the model file itself among them?); a new one is made.
+  if (st) for (const name of Object.keys(files)) checkOutputPath(join(opts.out, name), '--out', { '--model': opts.model });
+  else mkdirSync(opts.out);
   for (const [name, text] of Object.entries(files)) atomicWriteFile(join(opts.out, name), new TextEncoder().encode(text));
   const names = Object.keys(files);
   if (opts.json) jsonLine({ out: opts.out, kind, files: names });

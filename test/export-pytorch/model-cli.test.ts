@@ -1,0 +1,96 @@
+/**
+ * `recur export --format pytorch` end to end: model files of a char-LM, a text classifier and a seq2seq model
+ * become folders whose model.py and config.json rebuild the model in PyTorch, load the model file's tensors with
+ * strict=True and give recur's loss (float32, rel 1e-4; one python process for the three). Bad input is one line
+ * and exit 1 (2 for a bad --out), and nothing is written.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Vocab } from '../../src/data/text.js';
+import { encodeSeq2Seq } from '../../src/io/seq2seq-file.js';
+import { JsBackend } from '../../src/kernels/js.js';
+import { Model } from '../../src/nn/model.js';
+import { makePairBatch } from '../../src/nn/seq2seq/batch.js';
+import { initSeq2Seq } from '../../src/nn/seq2seq/init.js';
+import { Seq2Seq } from '../../src/nn/seq2seq/model.js';
+import { Mlp } from '../../src/tasks/baselines.js';
+import { encodeLm } from '../../src/tasks/lm-file.js';
+import { encodeNet } from '../../src/tasks/net.js';
+import { Rng } from '../../src/util/rng.js';
+import { recur, tempDir } from '../cli/lm-helpers.js';
+import { assertClose } from '../helpers/close.js';
+
+const be = new JsBackend('f32');
+const python = '/usr/bin/python3';
+const hasTorch = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+
+function tokenBatch(m: Model, T: number, B: number, lengths?: number[]) {
+  const rng = new Rng(4), c = m.config;
+  const tokens = Int32Array.from({ length: T * B }, () => rng.int(c.inputSize));
+  const targets = Int32Array.from({ length: c.outputMode === 'every' ? T * B : B }, () => rng.int(c.outputSize));
+  const batch = { T, B, tokens, targets, lengths: lengths && Int32Array.from(lengths) };
+  const loss = m.forward(batch, m.newState(B))!.loss;
+  return { loss, batch: { T, B, tokens: [...tokens], targets: [...targets], lengths } };
+}
+
+test('recur export --format pytorch: a char-LM, a classifier and a seq2seq model load strictly and give recur\'s loss', async (t) => {
+  const dir = tempDir('recur-torch-');
+  const vocab = new Vocab([...'\n abcdeh']);
+  const lm = new Model({ cell: 'gru', hidden: 6, layers: 2, inputSize: vocab.size, outputSize: vocab.size, embed: 4, h0: 'learned' }, be).init(new Rng(1));
+  writeFileSync(join(dir, 'lm.safetensors'), encodeLm(lm, vocab, { kind: 'lm', mode: 'stream', source: 'test' }, null, null));
+  const clf = new Model({ cell: 'jordan', hidden: 5, inputSize: 9, outputSize: 3, outputMode: 'last', lags: [], layers: 2 }, be).init(new Rng(2));
+  writeFileSync(join(dir, 'clf.safetensors'), encodeNet(clf, { type: 'classify', classes: ['a', 'b', 'c'] }));
+  const s2s = new Seq2Seq({ src_vocab: 7, tgt_vocab: 7, embed: 3, hidden: 4, cell: 'lstm', attention: 'additive', bidirectional: true }, be);
+  initSeq2Seq(s2s.params, s2s.config, new Rng(3));
+  const symbols = ['<pad>', '<bos>', '<eos>', '<unk>', 'x', 'y', 'z'];
+  writeFileSync(join(dir, 's2s.safetensors'), encodeSeq2Seq(s2s, symbols, symbols));
+  const pb = makePairBatch([[Int32Array.of(4, 5, 6), Int32Array.of(6, 5)], [Int32Array.of(5), Int32Array.of(4, 4, 6)]]);
+
+  const cases = [
+    { name: 'lm', ...tokenBatch(lm, 5, 2) },
+    { name: 'clf', ...tokenBatch(clf, 4, 3, [4, 1, 3]) },
+    { name: 's2s', loss: s2s.forward(pb).loss, batch: { S: pb.S, T: pb.T, B: pb.B, src: [...pb.src], srcLen: [...pb.srcLen], tgtIn: [...pb.tgtIn], tgtOut: [...pb.tgtOut] } },
+  ];
+  for (const cs of cases) {
+    const r = await recur(['export', '--format', 'pytorch', '--model', join(dir, `${cs.name}.safetensors`), '--out', join(dir, cs.name), '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const info = JSON.parse(r.stdout) as { kind: string; files: string[] };
+    assert.equal(info.kind, cs.name === 's2s' ? 'seq2seq' : 'recurrent');
+    assert.deepEqual(readdirSync(join(dir, cs.name)).sort(), [...info.files].sort());
+    assert.ok(info.files.includes('model.py') && info.files.includes('config.json'));
+  }
+  const lmConfig = JSON.parse(readFileSync(join(dir, 'lm', 'config.json'), 'utf8'));
+  assert.deepEqual(lmConfig.vocab, [...vocab.chars]);
+  assert.deepEqual(lmConfig.config, lm.config);
+  if (!hasTorch) { t.skip(`${python} cannot import torch (Debian's python3-torch): the exported folders were not run`); return; }
+  const py = spawnSync(python, [fileURLToPath(new URL('model-cli.py', import.meta.url))], {
+    input: JSON.stringify(cases.map((cs) => ({ folder: join(dir, cs.name), model: join(dir, `${cs.name}.safetensors`), batch: cs.batch }))), encoding: 'utf8',
+  });
+  assert.equal(py.status, 0, py.stderr);
+  const results = JSON.parse(py.stdout) as { loss: number }[];
+  results.forEach((res, i) => assertClose([res.loss], [cases[i].loss], `${cases[i].name} loss`, 1e-4, 0));
+});
+
+test('recur export --format pytorch refuses bad input in one line and writes nothing', async () => {
+  const dir = tempDir('recur-torch-'), junk = join(dir, 'junk.safetensors'), baseline = join(dir, 'bow.safetensors'), out = join(dir, 'out');
+  writeFileSync(junk, 'not a model');
+  const mlp = new Mlp({ pooling: 'bow', inputKind: 'tokens', inputSize: 5, hidden: 0, outputSize: 2, head: 'softmax' }, be);
+  writeFileSync(baseline, encodeNet(mlp, { type: 'classify' }));
+  let r = await recur(['export', '--format', 'pytorch', '--model', junk, '--out', out]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^recur: .*junk\.safetensors: [^\n]*\n$/);
+  r = await recur(['export', '--format', 'pytorch', '--model', baseline, '--out', out]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^recur: .*bow\.safetensors: holds a feed-forward baseline, which has no recurrent model to export\n$/);
+  assert.ok(!existsSync(out), 'no folder for a refused model');
+  r = await recur(['export', '--format', 'pytorch', '--model', baseline, '--out', junk]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^recur: --out .*junk\.safetensors: a PyTorch export is a folder, and this is a file\n$/);
+  r = await recur(['export', '--format', 'pytorch', '--model', baseline, '--out', join(dir, 'no', 'such')]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^recur: --out .*: the folder .* does not exist/);
+});
