@@ -45,7 +45,8 @@ import torch.nn.functional as F
 
 ACTIVATIONS = {'tanh': torch.tanh, 'sigmoid': torch.sigmoid, 'relu': torch.relu}
 # The cell this file was written for (it holds that cell's step only).
-CELL, GRU_RESET = ${JSON.stringify(c.cell)}, ${JSON.stringify(c.gruReset)}
+CELL, GRU_RESET = '${c.cell}', '${c.gruReset}'
+
 ${stackPy(c)}${recurModelPy(c)}
 
 def build(config, step_by_step=False):

@@ -18,6 +18,7 @@ function torchRnnPy(c: ModelConfig): string {
   const mod = torchModule(c);
   if (mod === null) {
     return `
+
 # torch.nn has no module for this cell (${c.cell}${c.lags.length ? ', lags' : ''}${c.cell === 'gru' ? ', reset before' : ''}${c.activation === 'sigmoid' ? ', sigmoid' : ''}): WrittenStack runs it.
 torch_rnn = None
 `;
@@ -125,7 +126,8 @@ class RecurModel(nn.Module):
             x = F.one_hot(inputs.clamp(min=0), self.c['inputSize']).to(self.decoder.weight.dtype)
         else:
             x = inputs
-        last = (lengths - 1) if lengths is not None else torch.full((B,), T - 1, device=inputs.device)
+        rows = torch.arange(B, device=inputs.device)
+        last = (lengths.to(inputs.device) - 1) if lengths is not None else torch.full((B,), T - 1, device=inputs.device)
         if self.jordan:
             if self.c['jordanFeed'] == 'target':
                 assert targets is not None, 'a Jordan network fed its previous target needs the targets'
@@ -133,7 +135,7 @@ class RecurModel(nn.Module):
                     targets = targets.masked_fill(~self.real_steps(T, lengths), -1)
             logits, state = self.run_stepwise(x, state, masks, targets, dropout_masks)
             if self.c['outputMode'] == 'last':
-                logits = logits[last, torch.arange(B)]
+                logits = logits[last, rows]
             return logits, state
         if self.fused:
             assert dropout_masks is None, 'explicit dropout masks need build(config, step_by_step=True)'
@@ -142,8 +144,7 @@ class RecurModel(nn.Module):
             out, state = self.run_layerwise(x, state, masks, dropout_masks)
         if self.c['outputMode'] == 'last':
             # each direction's final state: the forward one at the sequence's last real step, the reverse at step 0
-            out = out[last, torch.arange(B)] if self.D == 1 else \\
-                torch.cat([out[last, torch.arange(B), :self.H], out[0, :, self.H:]], dim=-1)
+            out = out[last, rows] if self.D == 1 else torch.cat([out[last, rows, :self.H], out[0, :, self.H:]], dim=-1)
         return self.decoder(out), state
 
     @staticmethod
