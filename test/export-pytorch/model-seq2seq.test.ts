@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SEQ2SEQ_REFERENCE, seq2seqPy } from '../../src/export-pytorch/seq2seq-py.js';
+import { SEQ2SEQ_REFERENCE } from '../../src/export-pytorch/seq2seq-reference.generated.js';
+import { seq2seqPy } from '../../src/export-pytorch/seq2seq-py.js';
+import { generateSeq2SeqReference } from '../../tools/gen-seq2seq-py.js';
 import { JsBackend } from '../../src/kernels/js.js';
 import { makePairBatch } from '../../src/nn/seq2seq/batch.js';
 import type { Seq2SeqConfig } from '../../src/nn/seq2seq/config.js';
@@ -32,9 +34,12 @@ const configs: Partial<Seq2SeqConfig>[] = [
   { cell: 'elman', attention: 'general', layers: 2, input_feeding: true },
 ];
 
-test('seq2seq model.py holds the reference definition verbatim', () => {
+test('seq2seq model.py holds the reference definition verbatim (the generated file is fresh)', () => {
   const reference = readFileSync(new URL('../../tools/seq2seq_reference.py', import.meta.url), 'utf8');
-  assert.ok(reference.includes(SEQ2SEQ_REFERENCE), 'tools/seq2seq_reference.py changed: update src/export-pytorch/seq2seq-py.ts');
+  const generated = readFileSync(new URL('../../src/export-pytorch/seq2seq-reference.generated.ts', import.meta.url), 'utf8');
+  assert.equal(generated, generateSeq2SeqReference(reference), 'stale: run node --import tsx tools/gen-seq2seq-py.ts');
+  assert.ok(reference.includes(SEQ2SEQ_REFERENCE));
+  assert.ok(seq2seqPy({ src_vocab: 5, tgt_vocab: 5, embed: 2, hidden: 2, cell: 'gru', layers: 1, bidirectional: false, attention: 'dot', attention_size: null, input_feeding: false }).includes(SEQ2SEQ_REFERENCE));
   assert.match(SEQ2SEQ_REFERENCE, /^import torch\n[^]*class Seq2Seq\(nn\.Module\)[^]*def batch\(/);
 });
 
