@@ -16,6 +16,9 @@ export type PytorchKind = 'recurrent' | 'seq2seq';
 
 export interface PytorchExport {
   kind: PytorchKind;
+  /** The file's task kind ('lm', 'classify', 'forecast', 'seq2seq'; null when it names none) and model config. */
+  taskKind: string | null;
+  config: Record<string, unknown>;
   /** File name → contents. */
   files: Record<string, string>;
 }
@@ -28,7 +31,7 @@ export function pytorchFiles(bytes: Uint8Array): PytorchExport {
   if (decodeSafetensors(bytes).metadata.kind === SEQ2SEQ_KIND) {
     const { model, srcVocab, tgtVocab, task } = decodeSeq2Seq(bytes, be);
     const config = { kind: SEQ2SEQ_KIND, config: model.config, src_vocab: srcVocab, tgt_vocab: tgtVocab, task };
-    return { kind: 'seq2seq', files: { 'model.py': seq2seqPy(model.config), 'config.json': json(config) } };
+    return { kind: 'seq2seq', taskKind: SEQ2SEQ_KIND, config: { ...model.config }, files: { 'model.py': seq2seqPy(model.config), 'config.json': json(config) } };
   }
   if ((decodeCheckpoint(bytes).config as { kind?: unknown }).kind === 'mlp') {
     throw new ModelFileError('holds a feed-forward baseline, which has no recurrent model to export');
@@ -36,5 +39,10 @@ export function pytorchFiles(bytes: Uint8Array): PytorchExport {
   const { model, checkpoint } = decodeModel(bytes, be);
   // The config with recur's defaults filled in (a file may predate a setting): every key build() reads is there.
   const config = { config: model.config, vocab: checkpoint.vocab, task: checkpoint.task };
-  return { kind: 'recurrent', files: { 'model.py': modelPy(model.config), 'config.json': json(config) } };
+  // Character models say `kind` ('lm'), classifiers and forecasters `type`.
+  const task = checkpoint.task, named = task?.kind ?? task?.type;
+  return {
+    kind: 'recurrent', taskKind: typeof named === 'string' ? named : null, config: { ...model.config },
+    files: { 'model.py': modelPy(model.config), 'config.json': json(config) },
+  };
 }

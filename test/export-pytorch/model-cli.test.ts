@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Vocab } from '../../src/data/text.js';
+import { pytorchFiles } from '../../src/export-pytorch/files.js';
 import { encodeSeq2Seq } from '../../src/io/seq2seq-file.js';
 import { JsBackend } from '../../src/kernels/js.js';
 import { Model } from '../../src/nn/model.js';
@@ -63,6 +64,8 @@ test('recur export --format pytorch: a char-LM, a classifier and a seq2seq model
     assert.deepEqual(readdirSync(join(dir, cs.name)).sort(), [...info.files].sort());
     assert.ok(info.files.includes('model.py') && info.files.includes('config.json'));
   }
+  // what the training files (train-files.ts) are chosen by: the file's task kind
+  assert.deepEqual(['lm', 'clf', 's2s'].map((n) => pytorchFiles(readFileSync(join(dir, `${n}.safetensors`))).taskKind), ['lm', 'classify', 'seq2seq']);
   const lmConfig = JSON.parse(readFileSync(join(dir, 'lm', 'config.json'), 'utf8'));
   assert.deepEqual(lmConfig.vocab, [...vocab.chars]);
   assert.deepEqual(lmConfig.config, lm.config);
