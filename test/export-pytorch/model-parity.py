@@ -83,6 +83,22 @@ def run(case, mod, step_by_step):
     }
 
 
+def seeded_dropout(case, mod):
+    """torch.nn's modules draw their dropout between layers as F.dropout does on each layer's whole output (padding
+    aside: they drop on the packed data), so under one seed they equal the written-out stack drawing its own masks:
+    with the parity of the written-out stack under recur's masks, the modules' dropout is recur's. |difference|."""
+    c = case['config']['config']
+    x, y, lengths = tensors_of(case, c, case['batches'][-1])
+    losses = []
+    for step_by_step in (False, True):
+        m = mod.build(case['config'], step_by_step=step_by_step).double()
+        m.load_state_dict({k: torch.tensor(v['data'], dtype=torch.float64).view(*v['shape']) for k, v in case['tensors'].items()}, strict=True)
+        torch.manual_seed(1)
+        logits, _ = m(x, m.initial_state(x.shape[1]))
+        losses.append(float(m.loss(logits, y)))
+    return abs(losses[0] - losses[1])
+
+
 def main():
     cases = json.load(sys.stdin)
     out = []
@@ -96,7 +112,10 @@ def main():
                 paths['torch.nn'] = run(case, mod, False)
             if not fused or case.get('stepByStep', True):
                 paths['step_by_step'] = run(case, mod, True)
-            out.append({'name': case['name'], 'paths': paths})
+            res = {'name': case['name'], 'paths': paths}
+            if fused and case.get('dropoutMasks') and len(case['batches']) == 1 and not case['batches'][0].get('lengths'):
+                res['seededDropoutDiff'] = seeded_dropout(case, mod)
+            out.append(res)
     json.dump(out, sys.stdout)
 
 

@@ -5,7 +5,8 @@
  * backend and the exported module in float64 (Debian's python3-torch, one process for every case) give the
  * same loss (rel 1e-5), the same state after the chunk, and the same tensors after one SGD step (abs 2e-5);
  * recur's tensors load into the module with strict=True and the module's load back into recur by name.
- * Models torch.nn has a module for run both ways: through it, and written out step by step.
+ * Models torch.nn has a module for run both ways: through it, and written out step by step; with dropout, the
+ * written-out stack takes recur's masks, and torch.nn's module under a seed equals it drawing its own.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -43,6 +44,7 @@ const cases: Case[] = [
   { name: 'lstm bidirectional, dense, squared error at the end (random h0)', config: { cell: 'lstm', inputKind: 'dense', inputSize: 3, bidirectional: true, head: 'mse', outputMode: 'last', h0: 'random' } },
   { name: 'lstm classifier: tokens, embedding, bidirectional, 2 layers, padded, one class per text', config: { cell: 'lstm', inputKind: 'tokens', inputSize: 7, embed: 3, outputSize: 3, layers: 2, bidirectional: true, outputMode: 'last', h0: 'learned' }, T: 6, B: 3, lengths: [6, 1, 4] },
   { name: 'lstm, 3 layers, dropout (recur\'s masks)', config: { cell: 'lstm', inputKind: 'tokens', inputSize: 5, outputSize: 5, layers: 3, dropout: 0.4 } },
+  { name: 'elman relu, 3 layers, dropout, bidirectional', config: { cell: 'elman', activation: 'relu', inputKind: 'dense', inputSize: 2, layers: 3, dropout: 0.5, bidirectional: true } },
   { name: 'gru, 2 layers, dropout, bidirectional, padded', config: { cell: 'gru', inputKind: 'tokens', inputSize: 5, outputSize: 5, layers: 2, dropout: 0.3, bidirectional: true }, T: 4, B: 2, lengths: [2, 4] },
   { name: 'gru forecaster: dense, 2 layers, squared error every step, padded, truncated', config: { cell: 'gru', inputKind: 'dense', inputSize: 3, outputSize: 2, layers: 2, head: 'mse', h0: 'learned' }, T: 4, B: 3, lengths: [4, 3, 1], truncated: true },
   { name: 'gru reset-before, bidirectional, padded, learned h0', config: { cell: 'gru', gruReset: 'before', inputKind: 'tokens', inputSize: 5, outputSize: 5, bidirectional: true, h0: 'learned' }, T: 4, B: 2, lengths: [3, 4] },
@@ -114,11 +116,15 @@ test('the exported model.py equals recur on every cell and head: loss, state, on
     input: JSON.stringify(sides.map((s) => s.toPython)), encoding: 'utf8', maxBuffer: 1 << 28,
   });
   assert.equal(r.status, 0, r.stderr);
-  const results = JSON.parse(r.stdout) as { name: string; paths: Record<string, PathResult> }[];
+  const results = JSON.parse(r.stdout) as { name: string; paths: Record<string, PathResult>; seededDropoutDiff?: number }[];
   assert.equal(results.length, cases.length);
-  let fusedPaths = 0;
+  let fusedPaths = 0, seeded = 0;
   results.forEach((res, i) => {
     const s = sides[i], m = s.model;
+    if (res.seededDropoutDiff !== undefined) {
+      seeded++;
+      assert.ok(res.seededDropoutDiff < 1e-12, `${res.name}: torch.nn's dropout differs from the written-out stack's by ${res.seededDropoutDiff}`);
+    }
     const paths = Object.entries(res.paths);
     assert.ok(paths.length > 0, `${res.name}: no path ran`);
     for (const [path, p] of paths) {
@@ -141,4 +147,5 @@ test('the exported model.py equals recur on every cell and head: loss, state, on
     }
   });
   assert.ok(fusedPaths >= 7, `torch.nn's modules ran in ${fusedPaths} cases`);
+  assert.equal(seeded, 2, 'the seeded dropout check ran for the LSTM and the Elman stack');
 });
