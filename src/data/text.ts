@@ -78,7 +78,7 @@ export function decodeUtf8Strict(bytes: Uint8Array): string {
 }
 
 /** Offset of the first byte of the first ill-formed sequence (RFC 3629), or -1 if none. */
-function firstInvalidUtf8(b: Uint8Array): number {
+export function firstInvalidUtf8(b: Uint8Array): number {
   for (let i = 0; i < b.length;) {
     const c = b[i];
     if (c < 0x80) { i++; continue; }

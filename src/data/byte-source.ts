@@ -1,0 +1,55 @@
+/**
+ * Where a corpus's bytes come from: a size and random reads into the caller's buffer, so that a
+ * reader holds only what it asked for. The in-memory source serves the browser, the library and
+ * tests; Node's file-backed one (node/byte-files.ts) serves files of any size. Platform-free.
+ */
+
+export interface ByteSource {
+  /** Bytes in the corpus. */
+  readonly size: number;
+  /** What to call the corpus in messages ("moby-dick", a path, "2 files in data/"). */
+  readonly name: string;
+  /**
+   * Copy the bytes at [offset, offset + into.length) into `into` (clamped to the end); returns how
+   * many were copied. Throws, naming the source, when the bytes cannot be read.
+   */
+  read(offset: number, into: Uint8Array): number;
+  /** Where a byte offset is, for messages: "byte 1,234 of a.txt". */
+  locate(offset: number): string;
+}
+
+const count = (n: number): string => n.toLocaleString('en-US');
+
+export class MemoryByteSource implements ByteSource {
+  readonly size: number;
+  constructor(readonly bytes: Uint8Array, readonly name = 'the text') { this.size = bytes.length; }
+
+  /** The UTF-8 bytes of a text. */
+  static fromText(text: string, name?: string): MemoryByteSource { return new MemoryByteSource(new TextEncoder().encode(text), name); }
+
+  read(offset: number, into: Uint8Array): number {
+    const n = Math.max(0, Math.min(into.length, this.size - offset));
+    into.set(this.bytes.subarray(offset, offset + n));
+    return n;
+  }
+
+  locate(offset: number): string { return `byte ${count(offset)} of ${this.name}`; }
+}
+
+/**
+ * A fingerprint of a source that costs a few reads, not a pass: its size and an FNV-1a hash of
+ * 16 blocks of 4 KiB spread evenly over it (the first and the last included). A resumed run
+ * checks it to catch being given another corpus; an edit that misses every block goes unseen.
+ */
+export function fingerprint(src: ByteSource): string {
+  const BLOCKS = 16, BLOCK = 4096;
+  const buf = new Uint8Array(BLOCK);
+  let h = 0x811c9dc5;
+  const mix = (v: number): void => { h = Math.imul(h ^ v, 0x01000193) >>> 0; };
+  for (let k = 0; k < BLOCKS; k++) {
+    const at = Math.floor(Math.max(0, src.size - BLOCK) * k / (BLOCKS - 1));
+    const n = src.read(at, buf);
+    for (let i = 0; i < n; i++) mix(buf[i]);
+  }
+  return h.toString(16).padStart(8, '0');
+}
