@@ -14,11 +14,9 @@ export interface ByteSource {
    * many were copied. Throws, naming the source, when the bytes cannot be read.
    */
   read(offset: number, into: Uint8Array): number;
-  /** Where a byte offset is, for messages: "byte 1,234 of a.txt". */
-  locate(offset: number): string;
+  /** Which file a byte offset of the corpus is in, and where in it (for messages). */
+  locate(offset: number): { name: string; offset: number };
 }
-
-const count = (n: number): string => n.toLocaleString('en-US');
 
 export class MemoryByteSource implements ByteSource {
   readonly size: number;
@@ -33,7 +31,7 @@ export class MemoryByteSource implements ByteSource {
     return n;
   }
 
-  locate(offset: number): string { return `byte ${count(offset)} of ${this.name}`; }
+  locate(offset: number): { name: string; offset: number } { return { name: this.name, offset }; }
 }
 
 /**

@@ -25,11 +25,11 @@ export interface Tokenizer {
 }
 
 /**
- * An error in a piece of bytes at a known place: `at` is the byte offset inside the piece, so the
- * reader that handed the piece over can name the offset in the whole corpus.
+ * An error in a piece of bytes at a known place: `what` is wrong at byte `at` of the piece, so the
+ * reader that handed the piece over can name the offset in the corpus: "<what> at byte N<rest>".
  */
 export class PieceError extends Error {
-  constructor(message: string, readonly at: number) { super(message); }
+  constructor(readonly what: string, readonly at: number, readonly rest = '') { super(`${what} at byte ${at}${rest ? ` ${rest}` : ''}`); }
 }
 
 const isContinuation = (b: number): boolean => (b & 0xc0) === 0x80;
@@ -45,7 +45,7 @@ export function decodePiece(bytes: Uint8Array): string {
     return fatal.decode(bytes);
   } catch {
     const at = Math.max(0, firstInvalidUtf8(bytes));
-    throw new PieceError(`invalid UTF-8 (byte 0x${bytes[at]?.toString(16).padStart(2, '0') ?? '??'})`, at);
+    throw new PieceError('invalid UTF-8', at);
   }
 }
 
@@ -69,7 +69,7 @@ const decodePieceAt = (bytes: Uint8Array, i: number, j: number): string => {
   try {
     return decodePiece(bytes.subarray(i, j));
   } catch (e) {
-    throw e instanceof PieceError ? new PieceError(e.message, i + e.at) : e;
+    throw e instanceof PieceError ? new PieceError(e.what, i + e.at, e.rest) : e;
   }
 };
 
@@ -90,7 +90,7 @@ export class CharTokenizer implements Tokenizer {
       const id = this.vocab.index(ch);
       if (id < 0) {
         const code = ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
-        throw new PieceError(`character ${JSON.stringify(ch)} (U+${code}) is not in the vocabulary`, at);
+        throw new PieceError(`character ${JSON.stringify(ch)} (U+${code})`, at, 'is not in the vocabulary');
       }
       out[n++] = id;
       at += seqLength(bytes[at]);

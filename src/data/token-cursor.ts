@@ -25,12 +25,19 @@ export class ReadBuffer {
   }
 }
 
-/** Why a piece cannot be tokenised, with the corpus offset of the byte at fault. */
+/** An error at a place in a corpus: its message names the file and the byte. */
+export class CorpusError extends Error {}
+
+/** Why a piece cannot be tokenised, with the file and offset of the byte at fault. */
 export function pieceFailure(src: ByteSource, offset: number, e: unknown): Error {
   if (!(e instanceof PieceError)) return e as Error;
-  const hint = e.message.startsWith('invalid UTF-8') ? ': for text that is not UTF-8, use --tokens byte' : '';
-  return new Error(`${src.locate(offset + e.at)}: ${e.message}${hint}`);
+  const where = src.locate(offset + e.at);
+  const hint = e.what === 'invalid UTF-8' ? ' (for text that is not UTF-8, use --tokens byte)' : '';
+  return new CorpusError(`${where.name}: ${e.what} at byte ${where.offset}${e.rest ? ` ${e.rest}` : ''}${hint}`);
 }
+
+/** "a.txt, byte 12": a place in a corpus for messages. */
+export const placeOf = (src: ByteSource, offset: number): string => { const w = src.locate(offset); return `${w.name}, byte ${w.offset}`; };
 
 export class TokenCursor {
   private pieces: { offset: number; ids: Int32Array }[] = [];
@@ -108,7 +115,7 @@ export class TokenCursor {
     for (let len = Math.min(this.chunk, left); ; len = Math.min(2 * len, left)) {
       const bytes = this.scratch.get(len);
       const got = this.src.read(at, bytes);
-      if (got < len) throw new Error(`${this.src.name} changed while it was read: ${this.src.locate(at + got)} is missing`);
+      if (got < len) throw new CorpusError(`${this.src.name} changed while it was read: ${placeOf(this.src, at + got)} is missing`);
       const last = len === left;
       let stop = last ? len : this.tok.cut(bytes, 0, len);
       if (stop === 0 && !last && len < MAX_PIECE_BYTES) continue;
@@ -116,7 +123,7 @@ export class TokenCursor {
       if (forced) stop = len; // let the tokenizer name what is wrong with a piece it cannot cut
       let ids: Int32Array;
       try { ids = this.tok.encodeBytes(bytes.subarray(0, stop)); } catch (e) { throw pieceFailure(this.src, at, e); }
-      if (forced) throw new Error(`${this.src.locate(at)}: no token boundary within ${len} bytes`);
+      if (forced) throw new CorpusError(`${placeOf(this.src, at)}: no token boundary within ${len} bytes`);
       this.pieces.push({ offset: at, ids });
       this.held += ids.length;
       this.readAt = at + stop;
@@ -144,6 +151,6 @@ export function nextCut(src: ByteSource, tok: Tokenizer, offset: number, limit: 
       return from + hi;
     }
     if (from + n >= limit) return limit;
-    if (width > MAX_PIECE_BYTES) throw new Error(`${src.locate(offset)}: no token boundary within ${width} bytes`);
+    if (width > MAX_PIECE_BYTES) throw new CorpusError(`${placeOf(src, offset)}: no token boundary within ${width} bytes`);
   }
 }

@@ -17,14 +17,26 @@ import type { EvalResult } from './lm-eval.js';
 import type { LmDataInfo } from './lm-resume.js';
 import type { LmSettings } from './lm-settings.js';
 
+/**
+ * A corpus up to this size whose vocabulary came from elsewhere (a model, a sample) is read through
+ * once before training, so that a character the model lacks stops the run before its first step (a
+ * pass over it takes well under a second); a larger one is checked as it is read, flat in memory.
+ */
+export const CHECK_WHOLE_BYTES = 64 << 20;
+
 export class LmStreamData {
   readonly batcher: StreamedBatcher;
   /** First byte of the validation part (= size without one). */
   readonly valStart: number;
   readonly info: LmDataInfo;
 
-  constructor(readonly src: ByteSource, readonly tok: Tokenizer, private readonly settings: LmSettings) {
+  /** `vocabFromData`: the tokenizer's vocabulary was read from this corpus, so every token is known. */
+  constructor(readonly src: ByteSource, readonly tok: Tokenizer, private readonly settings: LmSettings, vocabFromData = false) {
     if (src.size === 0) throw new Error(`${src.name} is empty`);
+    if (!vocabFromData && src.size <= CHECK_WHOLE_BYTES) {
+      const all = new TokenCursor(src, tok, 0, src.size, new ReadBuffer());
+      while (all.fill(1 << 16) > 0) all.advance(all.fill(1 << 16));
+    }
     this.valStart = splitPoint(src, tok, settings.valFraction);
     if (settings.valFraction > 0 && (this.valStart < 2 || src.size - this.valStart < 2)) {
       throw new Error(`text of ${src.size} bytes is too short to hold out ${settings.valFraction} for validation`);

@@ -231,7 +231,7 @@ export class LmJob {
       if (data.text !== undefined && data.text.length === 0) throw new Error('the text is empty');
       const src = data.bytes ?? MemoryByteSource.fromText(data.text ?? '', data.source);
       this.vocab = known ?? input.vocab ?? scanChars(src);
-      this.stream = new LmStreamData(src, new CharTokenizer(this.vocab), s);
+      this.stream = new LmStreamData(src, new CharTokenizer(this.vocab), s, !known && !input.vocab);
       this.dataInfo = this.stream.info;
     }
     if (training) checkSameData(training.data, this.dataInfo, training.position);
@@ -320,6 +320,9 @@ export class LmJob {
     if (this.stream) return this.stream.epochs;
     const p = this.lines!.position; return p.epoch + p.offset / this.lines!.size;
   }
+
+  /** Stream mode: bytes of the training part behind the streams in this epoch (null for lines). */
+  get bytesDone(): number | null { return this.stream ? this.stream.batcher.bytesDone : null; }
 
   get done(): boolean { return this.loop.done; }
 
