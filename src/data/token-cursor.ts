@@ -40,7 +40,7 @@ export function pieceFailure(src: ByteSource, offset: number, e: unknown): Error
 export const placeOf = (src: ByteSource, offset: number): string => { const w = src.locate(offset); return `${w.name}, byte ${w.offset}`; };
 
 export class TokenCursor {
-  private pieces: { offset: number; ids: Int32Array }[] = [];
+  private pieces: { offset: number; bytes: number; ids: Int32Array }[] = [];
   /** Tokens of pieces[0] already taken. */
   private used = 0;
   /** Tokens held in pieces, not yet taken. */
@@ -61,8 +61,11 @@ export class TokenCursor {
     return this.pieces.length ? { offset: this.pieces[0].offset, skip: this.used } : { offset: this.readAt, skip: 0 };
   }
 
-  /** Bytes behind the cursor (those of the pieces fully taken), for progress. */
-  get bytesDone(): number { return this.position.offset - this.start; }
+  /** Bytes behind the cursor, for progress (inside a piece: in proportion to its tokens taken). */
+  get bytesDone(): number {
+    const p = this.pieces[0];
+    return (p ? p.offset + Math.round((p.bytes * this.used) / Math.max(1, p.ids.length)) : this.readAt) - this.start;
+  }
 
   /** Continue from a position; throws when it does not lie in this cursor's range. */
   seek(p: CursorPosition): void {
@@ -124,7 +127,7 @@ export class TokenCursor {
       let ids: Int32Array;
       try { ids = this.tok.encodeBytes(bytes.subarray(0, stop)); } catch (e) { throw pieceFailure(this.src, at, e); }
       if (forced) throw new CorpusError(`${placeOf(this.src, at)}: no token boundary within ${len} bytes`);
-      this.pieces.push({ offset: at, ids });
+      this.pieces.push({ offset: at, bytes: stop, ids });
       this.held += ids.length;
       this.readAt = at + stop;
       return true;
