@@ -62,9 +62,15 @@ export function checkOutsideCorpus(out: string, paths: readonly string[]): void 
   }
 }
 
+/** A pass over a corpus larger than this says so on stderr (it takes seconds to minutes). */
+const ANNOUNCE_PASS_BYTES = 64e6;
+
 /** The vocabulary of a fresh streamed model: another model's, a sample's, or (undefined) the job's own pass. */
-export function streamVocab(opts: { vocabFrom?: string; vocabSample?: number }, src: ByteSource, be: Backend): Vocab | undefined {
+export function streamVocab(opts: { vocabFrom?: string; vocabSample?: number; json?: boolean }, src: ByteSource, be: Backend): Vocab | undefined {
   if (opts.vocabFrom !== undefined) return loadLm(opts.vocabFrom, be).vocab;
   if (opts.vocabSample !== undefined) return scanChars(src, { sample: opts.vocabSample });
+  if (!opts.json && src.size > ANNOUNCE_PASS_BYTES) {
+    process.stderr.write(`reading the vocabulary: one pass over ${(src.size / 1e6).toFixed(0)} MB (--vocab-from or --vocab-sample start at once)\n`);
+  }
   return undefined;
 }
