@@ -5,7 +5,7 @@
  * against this copy of the interface; at the merge the interface comes from there and this file's
  * CharTokenizer gives way to that module's 'char' kind. Platform-free.
  */
-import { firstInvalidUtf8, Vocab } from './text.js';
+import { firstInvalidUtf8, utf8Length, Vocab } from './text.js';
 
 export type TokenKind = 'char' | 'byte' | 'word' | 'bpe';
 
@@ -50,28 +50,33 @@ export function decodePiece(bytes: Uint8Array): string {
 }
 
 /**
- * Every character of a strict UTF-8 piece, added to `seen`. ASCII bytes are marked in a table
- * without making strings: a corpus pass is mostly this loop, and a string per byte of a 4 GB file
- * would cost minutes.
+ * Mark every character of a strict UTF-8 piece in `seen`, a bit per code point (0x110000 / 8 bytes).
+ * Decoded here rather than through strings: a corpus pass is mostly this loop, and a string per
+ * character of a 4 GB file would cost minutes.
  */
-export function collectChars(bytes: Uint8Array, seen: Set<string>, ascii: Uint8Array): void {
-  let i = 0;
-  while (i < bytes.length) {
-    if (bytes[i] < 0x80) { ascii[bytes[i++]] = 1; continue; }
-    let j = i;
-    while (j < bytes.length && bytes[j] >= 0x80) j++;
-    for (const ch of decodePieceAt(bytes, i, j)) seen.add(ch);
-    i = j;
+export function collectChars(bytes: Uint8Array, seen: Uint8Array): void {
+  const n = bytes.length;
+  for (let i = 0; i < n;) {
+    const c = bytes[i];
+    if (c < 0x80) { seen[c >> 3] |= 1 << (c & 7); i++; continue; }
+    const len = utf8Length(bytes, i);
+    if (len === 0) throw new PieceError('invalid UTF-8', i);
+    let cp = c & (0xff >> (len + 1)); // the lead byte's payload bits
+    for (let k = 1; k < len; k++) cp = (cp << 6) | (bytes[i + k] & 0x3f);
+    seen[cp >> 3] |= 1 << (cp & 7);
+    i += len;
   }
 }
 
-const decodePieceAt = (bytes: Uint8Array, i: number, j: number): string => {
-  try {
-    return decodePiece(bytes.subarray(i, j));
-  } catch (e) {
-    throw e instanceof PieceError ? new PieceError(e.what, i + e.at, e.rest) : e;
+/** The characters marked by collectChars, in code-point order. */
+export function markedChars(seen: Uint8Array): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < seen.length; i++) {
+    if (seen[i] === 0) continue;
+    for (let k = 0; k < 8; k++) if (seen[i] & (1 << k)) out.push(String.fromCodePoint(i * 8 + k));
   }
-};
+  return out;
+}
 
 /** Characters (Unicode code points) as tokens, over a code-point Vocab; no <unk>. */
 export class CharTokenizer implements Tokenizer {

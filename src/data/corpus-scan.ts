@@ -5,7 +5,7 @@
  * bounded buffer at a time. Platform-free.
  */
 import type { ByteSource } from './byte-source.js';
-import { collectChars, type Tokenizer } from './char-tokenizer.js';
+import { collectChars, markedChars, type Tokenizer } from './char-tokenizer.js';
 import { nextCut, pieceFailure, ReadBuffer } from './token-cursor.js';
 import { Vocab } from './text.js';
 
@@ -36,7 +36,7 @@ export interface ScanOptions {
 export function scanChars(src: ByteSource, opts: ScanOptions = {}): Vocab {
   const ranges = scanRanges(src.size, opts.sample);
   const total = ranges.reduce((s, [a, b]) => s + b - a, 0);
-  const seen = new Set<string>(), ascii = new Uint8Array(128), scratch = new ReadBuffer();
+  const seen = new Uint8Array(0x110000 / 8), scratch = new ReadBuffer();
   let done = 0;
   for (const [a, b] of ranges) {
     const end = b === src.size ? b : boundary(src, b, -1, scratch);
@@ -50,15 +50,15 @@ export function scanChars(src: ByteSource, opts: ScanOptions = {}): Vocab {
         while (stop > 0 && isContinuation(bytes[stop])) stop--;
         if (stop === 0) stop = n; // no character starts in it: collectChars names the bad byte
       }
-      try { collectChars(bytes.subarray(0, stop), seen, ascii); } catch (e) { throw pieceFailure(src, at, e); }
+      try { collectChars(bytes.subarray(0, stop), seen); } catch (e) { throw pieceFailure(src, at, e); }
       at += stop;
       done += stop;
       opts.onProgress?.(done, total);
     }
   }
-  ascii.forEach((v, i) => { if (v) seen.add(String.fromCharCode(i)); });
-  if (seen.size === 0) throw new Error(`${src.name} holds no characters`);
-  return new Vocab(seen);
+  const chars = markedChars(seen);
+  if (chars.length === 0) throw new Error(`${src.name} holds no characters`);
+  return new Vocab(chars);
 }
 
 /** The character boundary nearest `at` in direction `dir` (+1: at or after, −1: at or before). */
