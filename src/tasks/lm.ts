@@ -219,6 +219,15 @@ export class LmJob {
       throw new Error(`the model reads ${this.mode === 'lines' ? 'one sequence per line' : 'one stream of text'}, but the data was given as ${data.mode === 'lines' ? 'lines' : 'a stream'}`);
     }
     const known = base?.vocab;
+    // A model from a file brings its vocabulary: a text in memory must not hold characters outside it
+    // (a streamed corpus is checked as it is read: the error names the byte offset).
+    const checkKnown = (texts: Iterable<string>): void => {
+      try {
+        if (known) for (const t of texts) known.encode(t);
+      } catch (e) {
+        throw new Error(`the data has a character the model does not know: ${(e as Error).message}`);
+      }
+    };
     let lines: string[] | null = null;
     if (this.mode === 'lines') {
       if (data.text === undefined) throw new Error('one sequence per line needs the text in memory');
@@ -226,24 +235,17 @@ export class LmJob {
       lines = splitLines(data.text);
       if (lines.length === 0) throw new Error('the text has no non-empty lines');
       this.dataInfo = { mode: 'lines', chars: data.text.length, hash: textHash(data.text) };
+      checkKnown(lines);
       this.vocab = known ?? Vocab.fromText(lines.join(''), SEQ_MARK);
     } else {
       if (data.text !== undefined && data.text.length === 0) throw new Error('the text is empty');
+      if (data.text !== undefined) checkKnown([data.text]);
       const src = data.bytes ?? MemoryByteSource.fromText(data.text ?? '', data.source);
       this.vocab = known ?? input.vocab ?? scanChars(src);
       this.stream = new LmStreamData(src, new CharTokenizer(this.vocab), s, !known && !input.vocab);
       this.dataInfo = this.stream.info;
     }
     if (training) checkSameData(training.data, this.dataInfo, training.position);
-    // A model from a file brings its vocabulary: a text in memory must not hold characters outside it
-    // (a streamed corpus is checked as it is read: the error names the byte offset).
-    try {
-      if (known && data.text !== undefined) {
-        if (lines) for (const l of lines) known.encode(l); else known.encode(data.text);
-      }
-    } catch (e) {
-      throw new Error(`the data has a character the model does not know: ${(e as Error).message}`);
-    }
     this.task = { kind: 'lm', mode: this.mode, source: data.source };
 
     // The model.
