@@ -154,12 +154,16 @@ function checkFlags(opts: TrainOpts, command: Command): void {
   }
 }
 
-const megabytes = (n: number): string => `${(n / 1e6).toFixed(n < 1e7 ? 2 : 1)} MB`;
+/** 950 → "950 B", 8640 → "8.6 kB", 4.1e9 → "4.10 GB". */
+const bytesText = (n: number): string => {
+  const [v, unit] = n < 1e3 ? [n, 'B'] : n < 1e6 ? [n / 1e3, 'kB'] : n < 1e9 ? [n / 1e6, 'MB'] : [n / 1e9, 'GB'];
+  return `${unit === 'B' ? v : v.toFixed(unit === 'GB' ? 2 : 1)} ${unit}`;
+};
 
 /** Where a streamed run is in its text, for the progress bar. */
 function dataWhere(job: LmJob): string | undefined {
   const done = job.bytesDone;
-  return done === null ? undefined : `epoch ${job.epoch.toFixed(2)}, ${megabytes(done)} of ${megabytes(job.trainSize)}`;
+  return done === null ? undefined : `epoch ${job.epoch.toFixed(2)}, ${bytesText(done)} of ${bytesText(job.trainSize)}`;
 }
 
 /** The same for --json lines: bytes behind the streams in this epoch, out of the training part's. */
