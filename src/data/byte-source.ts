@@ -22,8 +22,15 @@ export class MemoryByteSource implements ByteSource {
   readonly size: number;
   constructor(readonly bytes: Uint8Array, readonly name = 'the text') { this.size = bytes.length; }
 
-  /** The UTF-8 bytes of a text. */
-  static fromText(text: string, name?: string): MemoryByteSource { return new MemoryByteSource(new TextEncoder().encode(text), name); }
+  /** The UTF-8 bytes of a text; a lone surrogate (no UTF-8 form: TextEncoder would make it U+FFFD) is refused. */
+  static fromText(text: string, name?: string): MemoryByteSource {
+    const lone = /\p{Cs}/u.exec(text);
+    if (lone) {
+      const code = lone[0].charCodeAt(0).toString(16).toUpperCase();
+      throw new Error(`${name ?? 'the text'}: a lone surrogate (U+${code}) at position ${lone.index} is not a character: it has no UTF-8 form`);
+    }
+    return new MemoryByteSource(new TextEncoder().encode(text), name);
+  }
 
   read(offset: number, into: Uint8Array): number {
     const n = Math.max(0, Math.min(into.length, this.size - offset));

@@ -134,3 +134,8 @@ test('the fingerprint changes with the bytes and the size', () => {
   assert.notEqual(a, c);
   assert.equal(a, fingerprint(src(MIXED)));
 });
+
+test('a text in memory with a lone surrogate is refused: it has no UTF-8 form', () => {
+  assert.throws(() => MemoryByteSource.fromText('ab\ud83dcd', 'pasted'), /^Error: pasted: a lone surrogate \(U\+D83D\) at position 2 is not a character/);
+  assert.equal(MemoryByteSource.fromText('ab\ud83d\udc0bcd').size, 8);
+});
