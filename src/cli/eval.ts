@@ -5,18 +5,25 @@
  */
 import type { Command } from 'commander';
 import type { BackendName } from '../node/backend.js';
-import { evaluateLines, evaluateStream, splitLines } from '../tasks/lm.js';
+import { evaluateLines, splitLines } from '../tasks/lm.js';
+import type { EvalResult } from '../tasks/lm-eval.js';
+import { evaluateTokens } from '../tasks/lm-stream-eval.js';
+import { CharTokenizer } from '../data/char-tokenizer.js';
+import { CorpusError, ReadBuffer, TokenCursor } from '../data/token-cursor.js';
+import type { Model } from '../nn/model.js';
+import type { Vocab } from '../data/text.js';
+import { collect, openCorpus } from './lm-data.js';
 import { jsonLine, out, run } from './common.js';
 import { addBackendOptions, backendFrom, loadLm, readText } from './lm-io.js';
 
-interface EvalOpts { model: string; data: string; json?: boolean; backend: BackendName; threads?: number }
+interface EvalOpts { model: string; data: string[]; json?: boolean; backend: BackendName; threads?: number }
 
 export function register(program: Command): void {
   const cmd = program
     .command('eval')
     .description('Score a text with a trained character model: mean loss in nats and bits per character.')
     .requiredOption('--model <file>', 'model file written by recur train')
-    .requiredOption('--data <file>', "text to score ('-' = standard input)")
+    .requiredOption('--data <file>', "text to score: a file, a directory (its files in sorted order) or '-' (standard input); repeat to concatenate", collect)
     .option('--json', 'print one JSON object {loss, bpc, chars, ...}');
   addBackendOptions(cmd).action(run(async (opts: EvalOpts) => evaluate(opts)));
 }
@@ -24,21 +31,36 @@ export function register(program: Command): void {
 async function evaluate(opts: EvalOpts): Promise<void> {
   const be = await backendFrom(opts);
   const { model, vocab, task } = loadLm(opts.model, be);
-  const text = await readText(opts.data);
+  const name = opts.data.map((p) => (p === '-' ? 'standard input' : p)).join(', ');
   const t0 = performance.now();
-  let r;
-  try {
-    if (task.mode === 'lines') {
-      const lines = splitLines(text);
-      for (const l of lines) vocab.encode(l);
-      r = evaluateLines(model, vocab, lines, undefined, { checkOverflow: true });
-    } else r = evaluateStream(model, vocab.encode(text), { checkOverflow: true });
-  } catch (e) {
-    throw new Error(`${opts.data === '-' ? 'standard input' : opts.data}: ${(e as Error).message}`);
-  }
+  const r = task.mode === 'lines' ? await scoreLines(model, vocab, opts.data, name) : await scoreStream(model, vocab, opts.data);
   // JSON has no NaN, and a NaN printed as a score would look like a result: say what happened instead.
-  if (!Number.isFinite(r.loss)) throw new Error(`the model's loss on ${opts.data === '-' ? 'standard input' : opts.data} is ${r.loss}: its activations overflow on this text`);
+  if (!Number.isFinite(r.loss)) throw new Error(`the model's loss on ${name} is ${r.loss}: its activations overflow on this text`);
   const seconds = (performance.now() - t0) / 1000;
   if (opts.json) jsonLine({ loss: r.loss, bpc: r.bpc, chars: r.chars, mode: task.mode, seconds, model: opts.model });
   else out(`loss ${r.loss.toFixed(4)} nats/char, ${r.bpc.toFixed(4)} bits/char over ${r.chars.toLocaleString('en-US')} characters\n`);
+}
+
+/** One sequence per line: the text in memory (one file), each line scored on its own. */
+async function scoreLines(model: Model, vocab: Vocab, paths: string[], name: string): Promise<EvalResult> {
+  if (paths.length > 1) throw new Error('a one-sequence-per-line model scores one --data file');
+  const text = await readText(paths[0]);
+  try {
+    const lines = splitLines(text);
+    for (const l of lines) vocab.encode(l);
+    return evaluateLines(model, vocab, lines, undefined, { checkOverflow: true });
+  } catch (e) {
+    throw new Error(`${name}: ${(e as Error).message}`);
+  }
+}
+
+/** A stream: read as it is scored (any size), one stream from the initial state; errors name the byte. */
+async function scoreStream(model: Model, vocab: Vocab, paths: string[]): Promise<EvalResult> {
+  const src = await openCorpus(paths);
+  const cursor = new TokenCursor(src, new CharTokenizer(vocab), 0, src.size, new ReadBuffer());
+  try {
+    return evaluateTokens(model, cursor, { checkOverflow: true });
+  } catch (e) {
+    throw e instanceof CorpusError ? e : new Error(`${src.name}: ${(e as Error).message}`);
+  }
 }

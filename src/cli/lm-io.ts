@@ -16,7 +16,7 @@ import { choiceArg, intArg } from './common.js';
 /** Largest text we read (the whole text is held in memory several times over as ids and batches). */
 export const MAX_TEXT_BYTES = 512 * 1024 ** 2;
 
-async function readStdin(max: number): Promise<Uint8Array> {
+export async function readStdin(max: number): Promise<Uint8Array> {
   const parts: Buffer[] = [];
   let n = 0;
   for await (const chunk of process.stdin) {

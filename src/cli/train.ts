@@ -2,7 +2,6 @@
  * `recur train`: a character-level language model (char-rnn) on a text, or one sequence per line
  * (names). With no flags: an LSTM on the built-in Moby Dick for a bounded time, then a sample.
  */
-import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { CellType, H0Mode, InitScheme } from '../nn/config.js';
 import type { Activation } from '../kernels/backend.js';
@@ -18,13 +17,14 @@ import {
 import type { LoadedLm } from '../tasks/lm-file.js';
 import { checkOutputPath, choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
 import { addBackendOptions, backendFrom, everyArg, loadLm, never, readText } from './lm-io.js';
+import { checkOutsideCorpus, collect, corpusPaths, mobyCorpus, openCorpus, sourceOf, streamVocab } from './lm-data.js';
 
 const CELLS: CellType[] = ['elman', 'jordan', 'elman+jordan', 'lstm', 'gru'];
 const CORPORA = ['moby', 'names'] as const;
 type Corpus = (typeof CORPORA)[number];
 
 interface TrainOpts {
-  data?: string; corpus: Corpus; lines?: boolean;
+  data?: string[]; vocabFrom?: string; vocabSample?: number; corpus: Corpus; lines?: boolean;
   cell: CellType; activation: Activation; hidden: number; layers: number; embed: number; lags?: number[];
   h0: H0Mode; dropout: number; weightInit: InitScheme; forgetBias?: number; bidirectional?: boolean;
   batch: number; seq: number; lr: number; lrMin?: number; schedule: Schedule; warmup: number;
@@ -51,7 +51,9 @@ export function register(program: Command): void {
   const cmd = program
     .command('train')
     .description(`Train a character-level language model (char-rnn). Without --data: the built-in Moby Dick, an LSTM for ${DEFAULT_TIME_S} s of training, then a sample.`)
-    .option('--data <file>', "training text ('-' = standard input); default: the built-in corpus")
+    .option('--data <file>', "training text: a file, a directory (its files in sorted order) or '-' (standard input); repeat to concatenate; default: the built-in corpus", collect)
+    .option('--vocab-from <file>', 'take the vocabulary from this model file instead of a pass over the data (training starts at once)')
+    .option('--vocab-sample <bytes>', 'take the vocabulary from this many bytes spread over the data instead of a pass over all of it', intArg(1))
     .option('--corpus <name>', `built-in corpus when there is no --data: moby (Moby Dick) or names (first names, one per line)`, choiceArg(CORPORA), 'moby' as Corpus)
     .option('--lines', 'the data holds one sequence per line (like --corpus names): each is learned on its own from the initial state')
     .option('--cell <cell>', `recurrent cell: ${CELLS.join(', ')}`, choiceArg(CELLS), DEFAULT_ARCH.cell)
@@ -101,17 +103,34 @@ async function loadData(opts: TrainOpts, command: Command, resumed: LoadedLm | n
   let mode: LmData['mode'] = opts.lines || opts.corpus === 'names' ? 'lines' : 'stream';
   // A model read from a file says how it reads text, unless the flags say otherwise.
   if (base && !opts.lines && opts.corpus !== 'names') mode = base.task.mode;
+  let paths = opts.data, source = paths ? sourceOf(paths) : opts.corpus === 'names' ? 'first-names' : 'moby-dick';
   if (resumed && !opts.data && !explicit(command, 'corpus')) {
-    const src = resumed.task.source;
+    source = resumed.task.source;
     mode = resumed.task.mode;
-    if (src === 'moby-dick') return { mode, text: mobyDick(), source: src };
-    if (src === 'first-names') return { mode, text: firstNames().join('\n'), source: src };
-    if (src.startsWith('file:')) return { mode, text: await readText(src.slice(5)), source: src };
-    throw new UsageError(`the run in ${opts.out} was trained on ${src === 'stdin' ? 'standard input' : 'an unknown source'}: give the same text with --data`);
+    paths = corpusPaths(source) ?? undefined;
+    if (!paths && source !== 'moby-dick' && source !== 'first-names') {
+      throw new UsageError(`the run in ${opts.out} was trained on ${source === 'stdin' ? 'standard input' : 'an unknown source'}: give the same text with --data`);
+    }
   }
-  if (opts.data) return { mode, text: await readText(opts.data), source: opts.data === '-' ? 'stdin' : `file:${resolve(opts.data)}` };
-  if (opts.corpus === 'names') return { mode: 'lines', text: firstNames().join('\n'), source: 'first-names' };
-  return { mode, text: mobyDick(), source: 'moby-dick' };
+  if (source === 'first-names') return { mode: 'lines', text: firstNames().join('\n'), source };
+  if (mode === 'lines') {
+    if (!paths) return { mode, text: mobyDick(), source };
+    if (paths.length > 1) throw new UsageError('one sequence per line (--lines) reads one --data file');
+    return { mode, text: await readText(paths[0]), source };
+  }
+  return { mode, bytes: paths ? await openCorpus(paths) : mobyCorpus(), source };
+}
+
+/** The data flags that do not go together. */
+function checkDataFlags(opts: TrainOpts): void {
+  if (opts.vocabFrom !== undefined && opts.vocabSample !== undefined) throw new UsageError('give --vocab-from or --vocab-sample, not both');
+  const vocabFlag = opts.vocabFrom !== undefined ? '--vocab-from' : opts.vocabSample !== undefined ? '--vocab-sample' : null;
+  if (vocabFlag && (opts.init || opts.resume)) throw new UsageError(`${vocabFlag} cannot be used with ${opts.resume ? '--resume' : '--init'}: the vocabulary comes from the model file`);
+  if (vocabFlag && (opts.lines || opts.corpus === 'names')) throw new UsageError(`${vocabFlag} applies to streamed text, not to one sequence per line`);
+  for (const p of opts.data ?? []) {
+    checkOutputPath(opts.out, '--out', { '--data': p, '--init': opts.init, '--vocab-from': opts.vocabFrom });
+  }
+  checkOutsideCorpus(opts.out, opts.data ?? []);
 }
 
 function checkFlags(opts: TrainOpts, command: Command): void {
@@ -135,6 +154,21 @@ function checkFlags(opts: TrainOpts, command: Command): void {
   }
 }
 
+/** 950 → "950 B", 8640 → "8.6 kB", 4.1e9 → "4.10 GB". */
+const bytesText = (n: number): string => {
+  const [v, unit] = n < 1e3 ? [n, 'B'] : n < 1e6 ? [n / 1e3, 'kB'] : n < 1e9 ? [n / 1e6, 'MB'] : [n / 1e9, 'GB'];
+  return `${unit === 'B' ? v : v.toFixed(unit === 'GB' ? 2 : 1)} ${unit}`;
+};
+
+/** Where a streamed run is in its text, for the progress bar. */
+function dataWhere(job: LmJob): string | undefined {
+  const done = job.bytesDone;
+  return done === null ? undefined : `epoch ${job.epoch.toFixed(2)}, ${bytesText(done)} of ${bytesText(job.trainSize)}`;
+}
+
+/** The same for --json lines: bytes behind the streams in this epoch, out of the training part's. */
+const dataJson = (job: LmJob): Record<string, number> => (job.bytesDone === null ? {} : { bytes: job.bytesDone, train_bytes: job.trainSize });
+
 function cellName(job: LmJob): string {
   const c = job.model.config;
   const name = { elman: 'Elman RNN', jordan: 'Jordan RNN', 'elman+jordan': 'Elman+Jordan RNN', lstm: 'LSTM', gru: 'GRU' }[c.cell];
@@ -143,7 +177,8 @@ function cellName(job: LmJob): string {
 
 async function train(opts: TrainOpts, command: Command): Promise<void> {
   checkFlags(opts, command);
-  checkOutputPath(opts.out, '--out', { '--data': opts.data, '--init': opts.init });
+  checkDataFlags(opts);
+  checkOutputPath(opts.out, '--out', { '--init': opts.init, '--vocab-from': opts.vocabFrom });
   const be = await backendFrom(opts);
   const resumed = opts.resume ? loadLm(opts.out, be) : null;
   const from = opts.init ? loadLm(opts.init, be) : null;
@@ -163,10 +198,11 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
     },
     from: from ?? undefined, dropout: from && explicit(command, 'dropout') ? opts.dropout : undefined,
     resume: resumed ?? undefined, budget,
+    vocab: data.bytes && !resumed && !from ? streamVocab(opts, data.bytes, be) : undefined,
   });
 
   const s = job.settings, json = Boolean(opts.json);
-  const unit = job.mode === 'lines' ? 'lines' : 'characters';
+  const unit = job.mode === 'lines' ? 'lines' : 'bytes';
   const nParams = job.model.params.size;
   if (!json) {
     process.stderr.write(`${resumed ? `resuming at step ${job.step}: ` : ''}${cellName(job)} (${nParams.toLocaleString('en-US')} parameters) on ${data.source.replace(/^file:/, '')}: `
@@ -189,13 +225,13 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
     const perStep = job.step > 0 ? job.elapsed / job.step : null;
     const eta = s.steps !== null ? (perStep === null ? null : (s.steps - job.step) * perStep) : Math.max(0, s.time! - job.elapsed);
     const loss = log?.loss ?? job.recent?.loss ?? null;
-    return { step: job.step, loss, bpc: loss === null ? null : loss / Math.LN2, charsPerS: log?.chars_per_s ?? job.recent?.charsPerS ?? 0, eta };
+    return { step: job.step, loss, bpc: loss === null ? null : loss / Math.LN2, charsPerS: log?.chars_per_s ?? job.recent?.charsPerS ?? 0, eta, where: dataWhere(job) };
   };
   let summary;
   try {
     summary = await job.run({
       onLog: (log) => {
-        if (json) { jsonLine({ ...log }); return; }
+        if (json) { jsonLine({ ...log, ...dataJson(job) }); return; }
         progress!.logLine(fields(log));
         if (log.val_loss !== undefined) progress!.message(`step ${log.step}: validation loss ${log.val_loss.toFixed(4)} nats/char (${log.val_bpc!.toFixed(3)} bits/char)`);
         if (log.sample !== undefined) progress!.message(`--- sample at step ${log.step} ---\n${log.sample}\n---`);

@@ -78,21 +78,28 @@ export function decodeUtf8Strict(bytes: Uint8Array): string {
 }
 
 /** Offset of the first byte of the first ill-formed sequence (RFC 3629), or -1 if none. */
-function firstInvalidUtf8(b: Uint8Array): number {
+export function firstInvalidUtf8(b: Uint8Array): number {
   for (let i = 0; i < b.length;) {
-    const c = b[i];
-    if (c < 0x80) { i++; continue; }
-    let need: number, lo = 0x80, hi = 0xbf; // valid range of the second byte
-    if (c >= 0xc2 && c <= 0xdf) need = 1;
-    else if (c >= 0xe0 && c <= 0xef) { need = 2; if (c === 0xe0) lo = 0xa0; if (c === 0xed) hi = 0x9f; } // no overlongs, no surrogates
-    else if (c >= 0xf0 && c <= 0xf4) { need = 3; if (c === 0xf0) lo = 0x90; if (c === 0xf4) hi = 0x8f; } // no overlongs, <= U+10FFFF
-    else return i;
-    if (i + need >= b.length) return i; // truncated at end of input
-    if (b[i + 1] < lo || b[i + 1] > hi) return i;
-    for (let k = 2; k <= need; k++) if ((b[i + k] & 0xc0) !== 0x80) return i;
-    i += need + 1;
+    const n = utf8Length(b, i);
+    if (n === 0) return i;
+    i += n;
   }
   return -1;
+}
+
+/** Bytes (1 to 4) of the well-formed UTF-8 sequence that starts at b[i], or 0 when it is ill-formed (RFC 3629). */
+export function utf8Length(b: Uint8Array, i: number): number {
+  const c = b[i];
+  if (c < 0x80) return 1;
+  let need: number, lo = 0x80, hi = 0xbf; // valid range of the second byte
+  if (c >= 0xc2 && c <= 0xdf) need = 1;
+  else if (c >= 0xe0 && c <= 0xef) { need = 2; if (c === 0xe0) lo = 0xa0; if (c === 0xed) hi = 0x9f; } // no overlongs, no surrogates
+  else if (c >= 0xf0 && c <= 0xf4) { need = 3; if (c === 0xf0) lo = 0x90; if (c === 0xf4) hi = 0x8f; } // no overlongs, <= U+10FFFF
+  else return 0;
+  if (i + need >= b.length) return 0; // truncated at end of input
+  if (b[i + 1] < lo || b[i + 1] > hi) return 0;
+  for (let k = 2; k <= need; k++) if ((b[i + k] & 0xc0) !== 0x80) return 0;
+  return need + 1;
 }
 
 /**

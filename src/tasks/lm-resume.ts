@@ -13,14 +13,19 @@ import { restoreOptimizer } from '../io/model-file.js';
 import { ModelFileError } from '../io/safetensors.js';
 import type { RecurrentState } from '../nn/model.js';
 import type { StreamPosition } from '../data/text.js';
+import type { StreamedPosition } from '../data/streamed-batcher.js';
 import type { Optimizer, OptimizerName } from '../train/optim.js';
 import type { Rng } from '../util/rng.js';
 import { DEFAULT_SETTINGS, isInt, isNum, settingsProblem, type LmSettings } from './lm-settings.js';
 
 export type LmMode = 'stream' | 'lines';
 
-/** The text a run trains on, so that a resumed run can check it is given the same one. */
-export interface LmDataInfo { mode: LmMode; chars: number; hash: string }
+/**
+ * The text a run trains on, so that a resumed run can check it is given the same one: lines (and
+ * streams saved before issue 19) by their characters and a hash of all of them; streams by their
+ * bytes and a hash of blocks spread over them (byte-source.ts fingerprint: no pass over the corpus).
+ */
+export interface LmDataInfo { mode: LmMode; chars?: number; bytes?: number; hash: string }
 
 export interface LmTrainingState {
   /** Updates done. */
@@ -29,8 +34,8 @@ export interface LmTrainingState {
   elapsed: number;
   seed: number;
   settings: LmSettings;
-  /** Where the next batch starts ({epoch, offset} of the stream or line batcher). */
-  position: StreamPosition;
+  /** Where the next batch starts: {epoch, offset} of the line batcher, {epoch, streams} of the streamed one. */
+  position: StreamPosition | StreamedPosition;
   /** The training generator (state resets, dropout): Rng.getState(). */
   rng: number[];
   /** The optimizer's hyper-parameters and update count: Optimizer.toJSON(). */
@@ -43,7 +48,7 @@ export interface LmTrainingState {
 /** What a run is made of, for restoreTraining to set. */
 export interface LmRun {
   optimizer: Optimizer;
-  batcher: { position: StreamPosition };
+  batcher: { position: StreamPosition } | { position: StreamedPosition };
   rng: Rng;
   /** The carried state (stream mode), or null. */
   state: RecurrentState | null;
@@ -67,10 +72,11 @@ export function readTrainingState(ck: Checkpoint, what = 'model file'): LmTraini
   const o = t.optimizer;
   if (!isObj(o)) return bad('the optimizer state is missing');
   const d = t.data;
-  if (!isObj(d) || (d.mode !== 'stream' && d.mode !== 'lines') || !isInt(d.chars, 0) || typeof d.hash !== 'string') bad('the data description is invalid');
+  const sized = isObj(d) && (d.chars === undefined ? d.mode === 'stream' && isInt(d.bytes, 0) : isInt(d.chars, 0) && d.bytes === undefined);
+  if (!isObj(d) || (d.mode !== 'stream' && d.mode !== 'lines') || !sized || typeof d.hash !== 'string') bad('the data description is invalid');
   return {
     step: t.step as number, elapsed: t.elapsed as number, seed: isInt(t.seed, 0) ? t.seed : settings.seed, settings,
-    position: t.position as unknown as StreamPosition, rng: t.rng as number[], optimizer: o as LmTrainingState['optimizer'],
+    position: t.position as unknown as LmTrainingState['position'], rng: t.rng as number[], optimizer: o as LmTrainingState['optimizer'],
     state: isObj(t.state) ? t.state : null, data: d as unknown as LmDataInfo,
   };
 }
@@ -81,7 +87,7 @@ export function readTrainingState(ck: Checkpoint, what = 'model file'): LmTraini
  */
 export function restoreTraining(t: LmTrainingState, ck: Checkpoint, run: LmRun, what = 'model file'): void {
   const bad = (why: string): never => { throw new ModelFileError(`${what} training state cannot be resumed: ${why}`); };
-  try { run.batcher.position = t.position; } catch (e) { bad((e as Error).message); }
+  try { (run.batcher as { position: unknown }).position = t.position; } catch (e) { bad((e as Error).message); }
   try { run.rng.setState(t.rng); } catch { bad('the random generator state is invalid'); }
   const o = t.optimizer;
   if (o.name !== run.optimizer.opts.name) bad(`the optimizer state is for ${String(o.name)}, not ${run.optimizer.opts.name}`);

@@ -26,11 +26,16 @@ import { Optimizer } from '../train/optim.js';
 import { Cadence, type Every } from '../train/cadence.js';
 import { TrainingDiverged, TrainLoop } from '../train/loop.js';
 import { Trainer, type StepStats } from '../train/trainer.js';
-import { SEQ_MARK, SequenceBatcher, StreamBatcher, splitTrainVal, Vocab } from '../data/text.js';
+import { SEQ_MARK, SequenceBatcher, Vocab } from '../data/text.js';
+import { MemoryByteSource, type ByteSource } from '../data/byte-source.js';
+import { CharTokenizer } from '../data/char-tokenizer.js';
+import { scanChars } from '../data/corpus-scan.js';
+import type { StreamedPosition } from '../data/streamed-batcher.js';
+import { LmStreamData } from './lm-stream.js';
 import { Rng } from '../util/rng.js';
 import { encodeLm, lmConfigProblem, type LmMode, type LmTask, type LoadedLm } from './lm-file.js';
 import { readTrainingState, restoreTraining, stateToJson, type LmDataInfo, type LmTrainingState } from './lm-resume.js';
-import { bitsPerChar, evaluateLines, evaluateStream, recurrentSpectrum, type EvalResult } from './lm-eval.js';
+import { bitsPerChar, evaluateLines, recurrentSpectrum, type EvalResult } from './lm-eval.js';
 import { DEFAULT_ARCH, settingsProblem, type LmArch, type LmSettings } from './lm-settings.js';
 import { generate, generateLines, Sampler } from './sample.js';
 
@@ -41,7 +46,10 @@ export * from './lm-eval.js';
 
 export interface LmData {
   mode: LmMode;
-  text: string;
+  /** The text, held in memory (lines mode always)... */
+  text?: string;
+  /** ...or, in stream mode, a corpus of any size read as training needs it. */
+  bytes?: ByteSource;
   /** Where the text came from, for the file's task entry (a path, "moby-dick", "first-names", "stdin"). */
   source: string;
 }
@@ -146,6 +154,8 @@ export interface LmJobInput {
   /** ...or continue this run exactly (settings come from the file; `budget` may extend it). */
   resume?: LoadedLm;
   budget?: { steps: number | null; time: number | null };
+  /** Stream mode: the vocabulary when it is known without a pass over the data (--vocab-from, --vocab-sample). */
+  vocab?: Vocab;
   /** Clock in milliseconds (defaults to performance.now). */
   now?: () => number;
 }
@@ -153,6 +163,17 @@ export interface LmJobInput {
 /** Training stopped on a non-finite loss or gradient; the parameters are those of the last good step. */
 export class LmDivergedError extends Error {
   constructor(message: string, readonly step: number) { super(message); }
+}
+
+/** A resumed run must be given the data it was trained on, and a position this version can continue from. */
+function checkSameData(saved: LmDataInfo, now: LmDataInfo, position: unknown): void {
+  if (now.mode === 'stream' && (saved.bytes === undefined || !Array.isArray((position as StreamedPosition).streams))) {
+    throw new Error('this run was saved by a recur that held the whole text in memory (its position counts characters), and cannot be continued on streamed text: start a new run from its weights with --init');
+  }
+  const size = (d: LmDataInfo): string => (d.mode === 'stream' ? `${d.bytes} bytes` : `${d.chars} characters`);
+  if (saved.mode !== now.mode || saved.bytes !== now.bytes || saved.chars !== now.chars || saved.hash !== now.hash) {
+    throw new Error(`the data (${size(now)}, hash ${now.hash}) is not the text this run was trained on (${size(saved)}, hash ${saved.hash}); resume with the same data`);
+  }
 }
 
 const seedOf = (seed: number, k: number): number => (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + k) >>> 0;
@@ -169,15 +190,13 @@ export class LmJob {
   readonly loop: TrainLoop;
   /** Smoothed training loss and speed of the recent steps (for a live display), null before the first step. */
   recent: { loss: number; charsPerS: number } | null = null;
-  /** Training and validation sizes in characters (stream) or lines (lines). */
+  /** Training and validation sizes in bytes (stream) or lines (lines). */
   readonly trainSize: number;
   readonly valSize: number;
   private readonly trainRng: Rng;
-  private readonly stream: StreamBatcher | null = null;
+  private readonly stream: LmStreamData | null = null;
   private readonly lines: SequenceBatcher | null = null;
-  private readonly valIds: Int32Array | null = null;
   private readonly valLines: string[] | null = null;
-  private readonly trainIds: Int32Array | null = null;
   private readonly trainLines: string[] | null = null;
   private readonly state: RecurrentState;
   private readonly dataInfo: LmDataInfo;
@@ -199,25 +218,34 @@ export class LmJob {
     if (data.mode !== this.mode) {
       throw new Error(`the model reads ${this.mode === 'lines' ? 'one sequence per line' : 'one stream of text'}, but the data was given as ${data.mode === 'lines' ? 'lines' : 'a stream'}`);
     }
-    if (data.text.length === 0) throw new Error('the text is empty');
-    this.dataInfo = { mode: data.mode, chars: data.text.length, hash: textHash(data.text) };
-    if (training) {
-      const d = training.data;
-      if (d.mode !== this.dataInfo.mode || d.chars !== this.dataInfo.chars || d.hash !== this.dataInfo.hash) {
-        throw new Error(`the data (${this.dataInfo.chars} characters, hash ${this.dataInfo.hash}) is not the text this run was trained on (${d.chars} characters, hash ${d.hash}); resume with the same data`);
-      }
-    }
-    const lines = this.mode === 'lines' ? splitLines(data.text) : null;
-    if (lines && lines.length === 0) throw new Error('the text has no non-empty lines');
     const known = base?.vocab;
-    this.vocab = known ?? (lines ? Vocab.fromText(lines.join(''), SEQ_MARK) : Vocab.fromText(data.text));
-    // A model from a file brings its vocabulary: the text must not hold characters outside it.
-    let ids: Int32Array | null = null;
-    try {
-      if (lines) { if (known) for (const l of lines) known.encode(l); } else ids = this.vocab.encode(data.text);
-    } catch (e) {
-      throw new Error(`the data has a character the model does not know: ${(e as Error).message}`);
+    // A model from a file brings its vocabulary: a text in memory must not hold characters outside it
+    // (a streamed corpus is checked as it is read: the error names the byte offset).
+    const checkKnown = (texts: Iterable<string>): void => {
+      try {
+        if (known) for (const t of texts) known.encode(t);
+      } catch (e) {
+        throw new Error(`the data has a character the model does not know: ${(e as Error).message}`);
+      }
+    };
+    let lines: string[] | null = null;
+    if (this.mode === 'lines') {
+      if (data.text === undefined) throw new Error('one sequence per line needs the text in memory');
+      if (data.text.length === 0) throw new Error('the text is empty');
+      lines = splitLines(data.text);
+      if (lines.length === 0) throw new Error('the text has no non-empty lines');
+      this.dataInfo = { mode: 'lines', chars: data.text.length, hash: textHash(data.text) };
+      checkKnown(lines);
+      this.vocab = known ?? Vocab.fromText(lines.join(''), SEQ_MARK);
+    } else {
+      if (data.text !== undefined && data.text.length === 0) throw new Error('the text is empty');
+      if (data.text !== undefined) checkKnown([data.text]);
+      const src = data.bytes ?? MemoryByteSource.fromText(data.text ?? '', data.source);
+      this.vocab = known ?? input.vocab ?? scanChars(src);
+      this.stream = new LmStreamData(src, new CharTokenizer(this.vocab), s, !known && !input.vocab);
+      this.dataInfo = this.stream.info;
     }
+    if (training) checkSameData(training.data, this.dataInfo, training.position);
     this.task = { kind: 'lm', mode: this.mode, source: data.source };
 
     // The model.
@@ -259,16 +287,8 @@ export class LmJob {
       this.trainSize = train.length;
       this.valSize = this.valLines?.length ?? 0;
     } else {
-      const split = splitTrainVal(ids!, s.valFraction);
-      const need = s.batch * s.seq + 1;
-      if (split.train.length < need) {
-        throw new Error(`the training text has ${split.train.length} characters${split.val ? ` (after holding out ${split.val.length} for validation)` : ''}, fewer than one batch needs (batch × seq + 1 = ${need}): use a smaller --batch or --seq`);
-      }
-      this.stream = new StreamBatcher(split.train, s.batch, s.seq);
-      this.trainIds = split.train;
-      this.valIds = split.val && s.valChars > 0 && split.val.length > s.valChars ? split.val.subarray(0, s.valChars) : split.val;
-      this.trainSize = split.train.length;
-      this.valSize = this.valIds?.length ?? 0;
+      this.trainSize = this.stream!.trainBytes;
+      this.valSize = this.stream!.valBytes;
     }
 
     // Optimizer, trainer and the state carried between steps.
@@ -299,9 +319,12 @@ export class LmJob {
 
   /** Epochs done, fractional. */
   get epoch(): number {
-    if (this.stream) { const p = this.stream.position; return p.epoch + p.offset / this.stream.streamLength; }
+    if (this.stream) return this.stream.epochs;
     const p = this.lines!.position; return p.epoch + p.offset / this.lines!.size;
   }
+
+  /** Stream mode: bytes of the training part behind the streams in this epoch (null for lines). */
+  get bytesDone(): number | null { return this.stream ? this.stream.batcher.bytesDone : null; }
 
   get done(): boolean { return this.loop.done; }
 
@@ -334,7 +357,7 @@ export class LmJob {
 
   /** Loss on the held-out text (null without one). Stream mode reads it as `batch` streams side by side. */
   validate(): EvalResult | null {
-    if (this.valIds) return evaluateStream(this.model, this.valIds, { streams: this.settings.batch, chunk: this.settings.seq });
+    if (this.stream) return this.stream.validate(this.model);
     if (this.valLines) return evaluateLines(this.model, this.vocab, this.valLines, this.settings.batch);
     return null;
   }
@@ -464,7 +487,7 @@ export class LmJob {
 
   /** Loss of the current model on the start of the training data (a finiteness check when there is no validation text). */
   private trainingLoss(): EvalResult {
-    if (this.stream) return evaluateStream(this.model, this.trainIds!.subarray(0, Math.min(this.trainIds!.length, this.settings.batch * this.settings.seq + 1)), { chunk: this.settings.seq });
+    if (this.stream) return this.stream.trainingLoss(this.model);
     return evaluateLines(this.model, this.vocab, this.trainLines!.slice(0, this.settings.batch), this.settings.batch);
   }
 

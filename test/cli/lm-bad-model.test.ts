@@ -37,7 +37,7 @@ test('sample and eval: every bad input is one line, a non-zero exit, and the mod
     { name: 'non-numeric top-k', args: sample('--model', victim, '--top-k', 'many'), error: /--top-k.*expected an integer, got 'many'/ },
     { name: 'eval: missing text', args: evalArgs('--model', victim, '--data', join(dir, 'nope.txt')), error: /cannot read data file .*nope\.txt: no such file/ },
     { name: 'eval: invalid UTF-8', args: evalArgs('--model', victim, '--data', file('bad.txt', new Uint8Array([0x74, 0x68, 0xff, 0x65]))), error: /bad\.txt: invalid UTF-8 at byte 2/ },
-    { name: 'eval: character outside the vocabulary', args: evalArgs('--model', victim, '--data', file('q.txt', `${smallText(20)}Q`)), error: /q\.txt: character "Q" \(U\+0051\) at position \d+/ },
+    { name: 'eval: character outside the vocabulary', args: evalArgs('--model', victim, '--data', file('q.txt', `${smallText(20)}Q`)), error: /q\.txt: character "Q" \(U\+0051\) at byte \d+ is not in the vocabulary/ },
     { name: 'eval: one character', args: evalArgs('--model', victim, '--data', file('one.txt', 't')), error: /nothing to predict/ },
     { name: 'eval: corrupt model', args: evalArgs('--model', truncated, '--data', file('ok.txt', smallText(20))), error: /truncated/ },
     { name: 'eval: data flag missing', args: evalArgs('--model', victim), error: /required option '--data <file>' not specified/ },

@@ -7,7 +7,7 @@
  *
  * Why not LmJob itself: its settings are fixed for a run, and the playground changes the learning
  * rate, clipping, optimizer and chunk size while it trains. The loop here is LmJob's stream-mode step
- * (same batcher, same state reset, same Trainer call), and the file it writes carries LmJob's
+ * (same streamed batcher over the text in memory, same state reset, same Trainer call), and the file it writes carries LmJob's
  * `training` record, so `recur train --resume --data <the same text>` continues a playground run
  * exactly, and a file from either side loaded here with its own text continues exactly too.
  *
@@ -16,12 +16,16 @@
 import type { Backend, Buf } from '../../src/kernels/backend.js';
 import { eigenvalues, spectralRadius, type Complex } from '../../src/analysis/spectrum.js';
 import { gradFlow } from '../../src/analysis/gradflow.js';
-import { splitTrainVal, StreamBatcher, Vocab } from '../../src/data/text.js';
+import { Vocab } from '../../src/data/text.js';
+import { MemoryByteSource } from '../../src/data/byte-source.js';
+import { CharTokenizer } from '../../src/data/char-tokenizer.js';
+import { splitPoint } from '../../src/data/corpus-scan.js';
+import { LmStreamData } from '../../src/tasks/lm-stream.js';
 import { gatesOf, hasJordan } from '../../src/nn/config.js';
 import { Model, type RecurrentState } from '../../src/nn/model.js';
 import { LstmLayer } from '../../src/nn/lstm.js';
 import { GruLayer } from '../../src/nn/gru.js';
-import { DEFAULT_SETTINGS, evaluateStream, textHash, type LmSettings } from '../../src/tasks/lm.js';
+import { DEFAULT_SETTINGS, evaluateStream, type LmSettings } from '../../src/tasks/lm.js';
 import { decodeLm, encodeLm, type LmTask, type LoadedLm } from '../../src/tasks/lm-file.js';
 import { readTrainingState, restoreTraining, stateToJson, type LmTrainingState } from '../../src/tasks/lm-resume.js';
 import { generate, generateLines, Sampler } from '../../src/tasks/sample.js';
@@ -47,7 +51,8 @@ const GATE_NAMES: Record<string, string> = {
 /** Held out for validation when the text has at least 200 characters (below that, nothing is). */
 const VAL_FRACTION = 0.1;
 
-interface Corpus { train: Int32Array; val: Int32Array | null; valFraction: number; chars: number; hash: string }
+/** The attached text: its bytes as lm.ts's streams read them, and its training and validation ids for the probes. */
+interface Corpus { src: MemoryByteSource; tok: CharTokenizer; train: Int32Array; val: Int32Array | null; valFraction: number }
 
 export class Session {
   /** Training randomness only (state resets, dropout), so that a resumed run draws the same numbers. */
@@ -57,7 +62,7 @@ export class Session {
   private readonly sampler: Sampler;
   private trainer!: Trainer;
   private optimizer!: Optimizer;
-  private batcher: StreamBatcher | null = null;
+  private batcher: LmStreamData | null = null;
   private state: RecurrentState | null = null;
   private corpus: Corpus | null = null;
   private train: TrainSettings;
@@ -106,7 +111,7 @@ export class Session {
   }
 
   get hasCorpus(): boolean { return this.corpus !== null; }
-  get epoch(): number { return this.batcher?.position.epoch ?? 0; }
+  get epoch(): number { return Math.floor(this.batcher?.epochs ?? 0); }
   get trainSettings(): TrainSettings { return { ...this.train }; }
 
   /**
@@ -123,8 +128,10 @@ export class Session {
     }
     // Hold out the last tenth for validation when there is enough text to make that meaningful.
     const valFraction = ids.length >= 200 ? VAL_FRACTION : 0;
-    const { train, val } = splitTrainVal(ids, valFraction);
-    this.corpus = { train, val, valFraction, chars: text.length, hash: textHash(text) };
+    const src = MemoryByteSource.fromText(text, 'the corpus'), tok = new CharTokenizer(this.vocab);
+    const valStart = splitPoint(src, tok, valFraction);
+    const val = valStart < src.size ? tok.encodeBytes(src.bytes.subarray(valStart)) : null;
+    this.corpus = { src, tok, train: tok.encodeBytes(src.bytes.subarray(0, valStart)), val, valFraction };
     this.makeBatcher();
     const file = this.file;
     this.file = null;
@@ -136,7 +143,8 @@ export class Session {
     const c = this.corpus!;
     let r: LmTrainingState;
     try { r = readTrainingState(file.checkpoint); } catch { return false; }
-    if (file.task.mode !== 'stream' || r.data.mode !== 'stream' || r.data.chars !== c.chars || r.data.hash !== c.hash) return false;
+    const info = this.batcher!.info;
+    if (file.task.mode !== 'stream' || r.data.mode !== 'stream' || r.data.bytes !== info.bytes || r.data.hash !== info.hash) return false;
     if (r.settings.valFraction !== c.valFraction) return false;
     const before = { train: this.train, batch: this.batch, batcher: this.batcher, state: this.state };
     const rngState = this.rng.getState();
@@ -182,8 +190,16 @@ export class Session {
     if (n < seq + 1) {
       throw new Error(`the text is too short: ${n} training characters for sequences of ${seq} (shorten the sequence length or add text)`);
     }
-    this.batch = Math.max(1, Math.min(this.train.batch, Math.floor((n - 1) / seq)));
-    this.batcher = new StreamBatcher(c.train, this.batch, seq);
+    // As many streams as asked for that each get a chunk (streams are cut by bytes: fewer when characters are wide).
+    for (let batch = Math.max(1, Math.min(this.train.batch, Math.floor((n - 1) / seq))); ; batch = Math.floor(batch / 2)) {
+      try {
+        this.batcher = new LmStreamData(c.src, c.tok, { ...DEFAULT_SETTINGS, batch, seq, valFraction: c.valFraction }, true);
+        this.batch = batch;
+        break;
+      } catch (e) {
+        if (batch <= 1) throw e;
+      }
+    }
     this.state = this.model.newState(this.batch, this.rng);
   }
 
@@ -372,7 +388,7 @@ export class Session {
     };
     return {
       step: this.step, elapsed: this.elapsed, seed: this.seed, settings, position: this.batcher!.position, rng: this.rng.getState(),
-      optimizer: this.optimizer.toJSON() as LmTrainingState['optimizer'], state: stateToJson(this.state!), data: { mode: 'stream', chars: c.chars, hash: c.hash },
+      optimizer: this.optimizer.toJSON() as LmTrainingState['optimizer'], state: stateToJson(this.state!), data: { ...this.batcher!.info },
     };
   }
 
