@@ -26,11 +26,13 @@ import { Optimizer } from '../train/optim.js';
 import { Cadence, type Every } from '../train/cadence.js';
 import { TrainingDiverged, TrainLoop } from '../train/loop.js';
 import { Trainer, type StepStats } from '../train/trainer.js';
-import { SEQ_MARK, SequenceBatcher, StreamBatcher, splitTrainVal, Vocab } from '../data/text.js';
+import { SEQ_MARK, SequenceBatcher, StreamBatcher, Vocab } from '../data/text.js';
+import { buildTokenizer, CharTokenizer, type TokenKind, type Tokenizer } from '../data/tokens/index.js';
 import { Rng } from '../util/rng.js';
-import { encodeLm, lmConfigProblem, type LmMode, type LmTask, type LoadedLm } from './lm-file.js';
+import { encodeLm, lineVocab, lmConfigProblem, type LmMode, type LmTask, type LoadedLm } from './lm-file.js';
+import { encodeSplit } from './lm-text.js';
 import { readTrainingState, restoreTraining, stateToJson, type LmDataInfo, type LmTrainingState } from './lm-resume.js';
-import { bitsPerChar, evaluateLines, evaluateStream, recurrentSpectrum, type EvalResult } from './lm-eval.js';
+import { evaluateLines, perChar, evaluateStream, recurrentSpectrum, type EvalResult } from './lm-eval.js';
 import { DEFAULT_ARCH, settingsProblem, type LmArch, type LmSettings } from './lm-settings.js';
 import { generate, generateLines, Sampler } from './sample.js';
 
@@ -63,6 +65,16 @@ function shuffleLines(lines: string[]): string[] {
   return new Rng(0x6c696e65).shuffle([...lines]);
 }
 
+/** The tokenizer of a fresh model: learned from the training text (lines: its characters and the marker). */
+function newTokens(choice: LmJobInput['tokens'], lines: string[] | null, text: string): Tokenizer {
+  const kind = choice?.kind ?? 'char';
+  if (lines) {
+    if (kind !== 'char' || choice?.vocabSize !== undefined) throw new Error('one sequence per line is learned from characters: --tokens and --vocab-size apply to a stream of text');
+    return new CharTokenizer(Vocab.fromText(lines.join(''), SEQ_MARK));
+  }
+  return buildTokenizer(kind, text, choice?.vocabSize);
+}
+
 // ------------------------------------------------------------------------------ the job
 
 export type { Every } from '../train/cadence.js';
@@ -91,17 +103,21 @@ export const DEFAULT_CADENCE: LmCadence = {
 export interface LmLog {
   step: number;
   epoch: number;
-  /** Mean training loss (nats/char) since the last log line. */
+  /** Mean training loss (nats/token) since the last log line. */
   loss: number;
+  /** The same per character of text (nats, and bits: bpc); equal to loss for character tokens. */
+  loss_per_char: number;
   bpc: number;
   /** Mean gradient norm (before clipping) since the last log line. */
   grad_norm: number;
   lr: number;
-  /** Training characters per second since the last log line. */
+  /** Training characters (and tokens) per second since the last log line. */
   chars_per_s: number;
+  tokens_per_s: number;
   /** Seconds of training so far (validation, samples and saving not counted). */
   elapsed: number;
   val_loss?: number;
+  val_loss_per_char?: number;
   val_bpc?: number;
   spectral_radius?: number | null;
   spectral_radius_gates?: number[];
@@ -113,8 +129,10 @@ export interface LmSummary {
   steps: number;
   train_loss: number | null;
   val_loss: number | null;
+  val_loss_per_char: number | null;
   val_bpc: number | null;
   chars_per_s: number;
+  tokens_per_s: number;
   elapsed: number;
   /** Why the loop ended: the budget, an interruption (shouldStop). */
   stopped: 'budget' | 'interrupted';
@@ -143,6 +161,8 @@ export interface LmJobInput {
   /** ...or start from this model's weights, vocabulary and architecture (dropout may be overridden)... */
   from?: LoadedLm;
   dropout?: number;
+  /** The tokens of a fresh model (default: every character its own); a model from a file brings its own. */
+  tokens?: { kind: TokenKind; vocabSize?: number };
   /** ...or continue this run exactly (settings come from the file; `budget` may extend it). */
   resume?: LoadedLm;
   budget?: { steps: number | null; time: number | null };
@@ -159,7 +179,7 @@ const seedOf = (seed: number, k: number): number => (Math.imul(seed ^ 0x9e3779b9
 
 export class LmJob {
   readonly model: Model;
-  readonly vocab: Vocab;
+  readonly tokens: Tokenizer;
   readonly mode: LmMode;
   readonly task: LmTask;
   readonly settings: LmSettings;
@@ -169,9 +189,12 @@ export class LmJob {
   readonly loop: TrainLoop;
   /** Smoothed training loss and speed of the recent steps (for a live display), null before the first step. */
   recent: { loss: number; charsPerS: number } | null = null;
-  /** Training and validation sizes in characters (stream) or lines (lines). */
+  /** Training and validation sizes in tokens (stream) or lines (lines). */
   readonly trainSize: number;
   readonly valSize: number;
+  /** Characters per token of the training and validation text (1 for character tokens and lines). */
+  readonly trainCharsPerToken: number = 1;
+  readonly valCharsPerToken: number = 1;
   private readonly trainRng: Rng;
   private readonly stream: StreamBatcher | null = null;
   private readonly lines: SequenceBatcher | null = null;
@@ -209,13 +232,15 @@ export class LmJob {
     }
     const lines = this.mode === 'lines' ? splitLines(data.text) : null;
     if (lines && lines.length === 0) throw new Error('the text has no non-empty lines');
-    const known = base?.vocab;
-    this.vocab = known ?? (lines ? Vocab.fromText(lines.join(''), SEQ_MARK) : Vocab.fromText(data.text));
+    this.tokens = base?.tokens ?? newTokens(input.tokens, lines, data.text);
+    const lineChars = lines ? lineVocab(this.tokens) : null;
+    if (lines && !lineChars) throw new Error(`one sequence per line is learned from characters, not ${this.tokens.kind} tokens`);
     // A model from a file brings its vocabulary: the text must not hold characters outside it.
-    let ids: Int32Array | null = null;
+    let split: ReturnType<typeof encodeSplit> | null = null;
     try {
-      if (lines) { if (known) for (const l of lines) known.encode(l); } else ids = this.vocab.encode(data.text);
+      if (lines) { if (base) for (const l of lines) lineChars!.encode(l); } else split = encodeSplit(this.tokens, data.text, s.valFraction, s.valChars);
     } catch (e) {
+      if (/too short/.test((e as Error).message)) throw e;
       throw new Error(`the data has a character the model does not know: ${(e as Error).message}`);
     }
     this.task = { kind: 'lm', mode: this.mode, source: data.source };
@@ -229,7 +254,7 @@ export class LmJob {
       if (this.model !== base.model) { this.model.params.data.set(base.model.params.data); this.model.params.touch(); }
     } else {
       const a = input.arch ?? DEFAULT_ARCH;
-      const V = this.vocab.size;
+      const V = this.tokens.size;
       const cfg: Partial<ModelConfig> = {
         cell: a.cell, activation: a.activation, hidden: a.hidden, layers: a.layers, embed: a.embed, lags: a.lags,
         h0: a.h0, dropout: a.dropout, init: a.init, forgetBias: a.forgetBias, bidirectional: a.bidirectional,
@@ -238,7 +263,7 @@ export class LmJob {
       if (a.bidirectional) throw new Error('a language model predicts each character from those before it; a bidirectional model would see the answer');
       this.model = new Model(cfg, be).init(new Rng(seedOf(s.seed, 1)));
     }
-    const cfgProblem = lmConfigProblem(this.model.config, this.vocab.size);
+    const cfgProblem = lmConfigProblem(this.model.config, this.tokens.size);
     if (cfgProblem) throw new Error(cfgProblem);
 
     // Batches.
@@ -248,7 +273,7 @@ export class LmJob {
       const train = shuffled.slice(0, shuffled.length - nVal);
       if (train.length < s.batch) throw new Error(`${train.length} training lines${nVal ? ` (after holding out ${nVal} for validation)` : ''} are fewer than the batch of ${s.batch}: use a smaller --batch`);
       this.trainLines = train;
-      this.lines = new SequenceBatcher(train, { batch: s.batch, seed: s.seed, vocab: this.vocab, dropLast: true });
+      this.lines = new SequenceBatcher(train, { batch: s.batch, seed: s.seed, vocab: lineChars!, dropLast: true });
       let val = shuffled.slice(shuffled.length - nVal);
       if (s.valChars > 0) {
         let n = 0, k = 0;
@@ -259,16 +284,19 @@ export class LmJob {
       this.trainSize = train.length;
       this.valSize = this.valLines?.length ?? 0;
     } else {
-      const split = splitTrainVal(ids!, s.valFraction);
+      const { train, val, trainChars, valChars } = split!;
       const need = s.batch * s.seq + 1;
-      if (split.train.length < need) {
-        throw new Error(`the training text has ${split.train.length} characters${split.val ? ` (after holding out ${split.val.length} for validation)` : ''}, fewer than one batch needs (batch × seq + 1 = ${need}): use a smaller --batch or --seq`);
+      const unit = this.tokens.kind === 'char' ? 'characters' : `${this.tokens.kind} tokens`;
+      if (train.length < need) {
+        throw new Error(`the training text has ${train.length} ${unit}${val ? ` (after holding out ${val.length} for validation)` : ''}, fewer than one batch needs (batch × seq + 1 = ${need}): use a smaller --batch or --seq`);
       }
-      this.stream = new StreamBatcher(split.train, s.batch, s.seq);
-      this.trainIds = split.train;
-      this.valIds = split.val && s.valChars > 0 && split.val.length > s.valChars ? split.val.subarray(0, s.valChars) : split.val;
-      this.trainSize = split.train.length;
-      this.valSize = this.valIds?.length ?? 0;
+      this.stream = new StreamBatcher(train, s.batch, s.seq);
+      this.trainIds = train;
+      this.valIds = val;
+      this.trainSize = train.length;
+      this.valSize = val?.length ?? 0;
+      this.trainCharsPerToken = trainChars / train.length;
+      this.valCharsPerToken = val ? valChars / val.length : 1;
     }
 
     // Optimizer, trainer and the state carried between steps.
@@ -279,7 +307,7 @@ export class LmJob {
     this.loop = new TrainLoop((lr) => this.update(lr), {
       budget: { steps: s.steps, seconds: s.time },
       schedule: { kind: s.schedule, lr: s.lr, lrMin: s.lrMin, warmup: s.warmup },
-      guard: { uniformLoss: Math.log(this.vocab.size) }, params: this.model.params, now: this.now,
+      guard: { uniformLoss: Math.log(this.tokens.size) }, params: this.model.params, now: this.now,
     });
 
     if (training && resume) {
@@ -334,14 +362,14 @@ export class LmJob {
 
   /** Loss on the held-out text (null without one). Stream mode reads it as `batch` streams side by side. */
   validate(): EvalResult | null {
-    if (this.valIds) return evaluateStream(this.model, this.valIds, { streams: this.settings.batch, chunk: this.settings.seq });
-    if (this.valLines) return evaluateLines(this.model, this.vocab, this.valLines, this.settings.batch);
+    if (this.valIds) return evaluateStream(this.model, this.valIds, { streams: this.settings.batch, chunk: this.settings.seq, charsPerToken: this.valCharsPerToken });
+    if (this.valLines) return evaluateLines(this.model, lineVocab(this.tokens)!, this.valLines, this.settings.batch);
     return null;
   }
 
   /** A sample from the current model: text (stream) or lines joined by newlines; its own generator. */
   sample(length: number, temperature: number, seed = seedOf(this.settings.seed, 3 + this.step)): string {
-    const sampler = new Sampler(this.model, this.vocab, new Rng(seed));
+    const sampler = new Sampler(this.model, this.tokens, new Rng(seed));
     try {
       if (this.mode === 'lines') return generateLines(sampler, length, 40, { temperature }).join('\n');
       return generate(sampler, { length, temperature });
@@ -361,7 +389,7 @@ export class LmJob {
 
   /** The model file as it stands (with optimizer moments, so that the run can be resumed exactly). */
   encode(): Uint8Array {
-    return encodeLm(this.model, this.vocab, this.task, this.trainingRecord(), this.optimizer);
+    return encodeLm(this.model, this.tokens, this.task, this.trainingRecord(), this.optimizer);
   }
 
   /**
@@ -402,7 +430,7 @@ export class LmJob {
         const dt = r.seconds;
         acc.loss += r.loss; acc.grad += r.gradNorm; acc.chars += r.chars; acc.time += dt; acc.n++;
         totalChars += r.chars; totalTime += dt;
-        const rate = dt > 0 ? r.chars / dt : 0;
+        const rate = dt > 0 ? r.chars / dt * this.trainCharsPerToken : 0;
         this.recent = this.recent ? { loss: 0.9 * this.recent.loss + 0.1 * r.loss, charsPerS: 0.9 * this.recent.charsPerS + 0.1 * rate } : { loss: r.loss, charsPerS: rate };
         // The parameters held for saving have just given a healthy loss: they are good; write them if due.
         if (pending && r.healthy) {
@@ -423,11 +451,12 @@ export class LmJob {
         }
         if (last.log.due || val || spec !== undefined || sample !== undefined || this.done) {
           lastTrainLoss = acc.loss / acc.n;
+          const train = perChar(lastTrainLoss, acc.chars, this.trainCharsPerToken), tokensPerS = acc.time > 0 ? acc.chars / acc.time : 0;
           const log: LmLog = {
-            step: this.step, epoch: this.epoch, loss: lastTrainLoss, bpc: bitsPerChar(lastTrainLoss), grad_norm: acc.grad / acc.n,
-            lr, chars_per_s: acc.time > 0 ? acc.chars / acc.time : 0, elapsed: this.elapsed,
+            step: this.step, epoch: this.epoch, loss: lastTrainLoss, loss_per_char: train.loss_per_char, bpc: train.bpc, grad_norm: acc.grad / acc.n,
+            lr, chars_per_s: tokensPerS * this.trainCharsPerToken, tokens_per_s: tokensPerS, elapsed: this.elapsed,
           };
-          if (val) { log.val_loss = val.loss; log.val_bpc = val.bpc; }
+          if (val) { log.val_loss = val.loss; log.val_loss_per_char = val.loss_per_char; log.val_bpc = val.bpc; }
           if (spec !== undefined) { log.spectral_radius = spec?.radius ?? null; if (spec && spec.gates.length > 1) log.spectral_radius_gates = spec.gates; }
           if (sample !== undefined) log.sample = sample;
           events.onLog?.(log);
@@ -456,8 +485,8 @@ export class LmJob {
     const n = cadence.finalSampleLength;
     const sample = n > 0 ? this.sample(this.mode === 'lines' ? FINAL_LINES : n, cadence.temperature) : '';
     return {
-      steps: this.step, train_loss: lastTrainLoss, val_loss: lastVal?.r.loss ?? null, val_bpc: lastVal?.r.bpc ?? null,
-      chars_per_s: totalTime > 0 ? totalChars / totalTime : 0, elapsed: this.elapsed, stopped, sample, run_steps: this.step - startStep,
+      steps: this.step, train_loss: lastTrainLoss, val_loss: lastVal?.r.loss ?? null, val_loss_per_char: lastVal?.r.loss_per_char ?? null, val_bpc: lastVal?.r.bpc ?? null,
+      chars_per_s: totalTime > 0 ? totalChars / totalTime * this.trainCharsPerToken : 0, tokens_per_s: totalTime > 0 ? totalChars / totalTime : 0, elapsed: this.elapsed, stopped, sample, run_steps: this.step - startStep,
       ...(spec !== undefined ? { spectral_radius: spec?.radius ?? null } : {}),
     };
   }
@@ -465,7 +494,7 @@ export class LmJob {
   /** Loss of the current model on the start of the training data (a finiteness check when there is no validation text). */
   private trainingLoss(): EvalResult {
     if (this.stream) return evaluateStream(this.model, this.trainIds!.subarray(0, Math.min(this.trainIds!.length, this.settings.batch * this.settings.seq + 1)), { chunk: this.settings.seq });
-    return evaluateLines(this.model, this.vocab, this.trainLines!.slice(0, this.settings.batch), this.settings.batch);
+    return evaluateLines(this.model, lineVocab(this.tokens)!, this.trainLines!.slice(0, this.settings.batch), this.settings.batch);
   }
 
 }
