@@ -115,3 +115,19 @@ test('one sequence per line reads characters: other tokens are refused in one se
   assert.throws(() => new LmJob({ data: { mode: 'lines', text: 'anna\nbob\ncarla\ndave\n', source: 't' }, backend: be, settings: settings({ batch: 2 }), arch, tokens: { kind: 'bpe' } }),
     /one sequence per line is learned from characters/);
 });
+
+test('a BPE run interrupted and resumed from its file ends bit-identical to one run straight through', async () => {
+  const data = { mode: 'stream' as const, text: english(800), source: 'test' };
+  const quiet: LmCadence = { ...QUIET, val: null, finalSampleLength: 0 };
+  const s = settings({ steps: 10 }), tokens = { kind: 'bpe' as const, vocabSize: 280 };
+  let straight: Uint8Array | null = null, first: Uint8Array | null = null, resumed: Uint8Array | null = null;
+  await new LmJob({ data, backend: be, settings: s, arch, tokens }).run({ onSave: (b) => { straight = b; } }, quiet);
+  const job1 = new LmJob({ data, backend: be, settings: s, arch, tokens });
+  await job1.run({ onSave: (b) => { first = b; }, shouldStop: () => job1.step >= 4 }, quiet);
+  const job2 = new LmJob({ data, backend: be, settings: s, resume: decodeLm(first!, be) });
+  assert.equal(job2.step, 4);
+  await job2.run({ onSave: (b) => { resumed = b; } }, quiet);
+  const a = decodeLm(straight!, be), b = decodeLm(resumed!, be);
+  assert.deepEqual(b.tokens.toJSON(), a.tokens.toJSON());
+  assert.deepEqual(new Uint8Array(b.model.params.data.buffer), new Uint8Array(a.model.params.data.buffer));
+});
