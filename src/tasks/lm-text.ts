@@ -40,17 +40,28 @@ function offsetOfChar(bytes: Uint8Array, n: number): number {
   return bytes.length;
 }
 
+/** How a text with a symbol the tokenizer cannot encode is refused (the tokenizer's message follows). */
+export const UNKNOWN_CHAR = 'the data has a character the model does not know';
+
+function encoded(encode: () => Int32Array): Int32Array {
+  try {
+    return encode();
+  } catch (e) {
+    throw new Error(`${UNKNOWN_CHAR}: ${(e as Error).message}`);
+  }
+}
+
 const tooShort = (what: string, valFraction: number): Error => new Error(`text of ${what} is too short to hold out ${valFraction} for validation`);
 
 export function encodeSplit(tokens: Tokenizer, text: string, valFraction: number, valChars: number): TokenSplit {
   if (tokens.kind === 'char') {
-    const { train, val } = splitTrainVal(tokens.encode(text), valFraction);
+    const { train, val } = splitTrainVal(encoded(() => tokens.encode(text)), valFraction);
     const v = val && valChars > 0 && val.length > valChars ? val.subarray(0, valChars) : val;
     return { train, val: v, trainChars: train.length, valChars: v?.length ?? 0 };
   }
   if (!(valFraction >= 0 && valFraction < 1)) throw new Error(`valFraction must be in [0, 1), got ${valFraction}`);
   const bytes = utf8(text);
-  if (valFraction === 0) return { train: tokens.encodeBytes(bytes), val: null, trainChars: countChars(bytes), valChars: 0 };
+  if (valFraction === 0) return { train: encoded(() => tokens.encodeBytes(bytes)), val: null, trainChars: countChars(bytes), valChars: 0 };
   const at = nextCut(tokens, bytes, Math.floor(bytes.length * (1 - valFraction)));
   let valBytes = bytes.subarray(at);
   if (valChars > 0) {
@@ -58,7 +69,7 @@ export function encodeSplit(tokens: Tokenizer, text: string, valFraction: number
     const c = cap < valBytes.length ? tokens.cut(valBytes, 0, cap) : valBytes.length;
     valBytes = valBytes.subarray(0, c > 0 ? c : cap);
   }
-  const train = tokens.encodeBytes(bytes.subarray(0, at)), val = tokens.encodeBytes(valBytes);
+  const train = encoded(() => tokens.encodeBytes(bytes.subarray(0, at))), val = encoded(() => tokens.encodeBytes(valBytes));
   // Each part needs at least one (input, next-token target) pair.
   if (train.length < 2 || val.length < 2) throw tooShort(`${train.length + val.length} tokens`, valFraction);
   return { train, val, trainChars: countChars(bytes.subarray(0, at)), valChars: countChars(valBytes) };

@@ -1,5 +1,5 @@
 /**
- * The character-level language model job (Karpathy's char-rnn): text → vocabulary → batches → model +
+ * The language model job (Karpathy's char-rnn, over any tokens: data/tokens): text → tokens → batches → model +
  * optimizer + trainer loop, with periodic logging, validation, samples and checkpoints reported through
  * callbacks, a learning-rate schedule, and an exact resume from a saved file.
  *
@@ -30,9 +30,9 @@ import { SEQ_MARK, SequenceBatcher, StreamBatcher, Vocab } from '../data/text.js
 import { buildTokenizer, CharTokenizer, type TokenKind, type Tokenizer } from '../data/tokens/index.js';
 import { Rng } from '../util/rng.js';
 import { encodeLm, lineVocab, lmConfigProblem, type LmMode, type LmTask, type LoadedLm } from './lm-file.js';
-import { encodeSplit } from './lm-text.js';
+import { encodeSplit, UNKNOWN_CHAR } from './lm-text.js';
 import { readTrainingState, restoreTraining, stateToJson, type LmDataInfo, type LmTrainingState } from './lm-resume.js';
-import { evaluateLines, perChar, evaluateStream, recurrentSpectrum, type EvalResult } from './lm-eval.js';
+import { evaluateLines, evaluateStream, perChar, recurrentSpectrum, type EvalResult } from './lm-eval.js';
 import { DEFAULT_ARCH, settingsProblem, type LmArch, type LmSettings } from './lm-settings.js';
 import { generate, generateLines, Sampler } from './sample.js';
 
@@ -236,13 +236,12 @@ export class LmJob {
     const lineChars = lines ? lineVocab(this.tokens) : null;
     if (lines && !lineChars) throw new Error(`one sequence per line is learned from characters, not ${this.tokens.kind} tokens`);
     // A model from a file brings its vocabulary: the text must not hold characters outside it.
-    let split: ReturnType<typeof encodeSplit> | null = null;
     try {
-      if (lines) { if (base) for (const l of lines) lineChars!.encode(l); } else split = encodeSplit(this.tokens, data.text, s.valFraction, s.valChars);
+      if (lines && base) for (const l of lines) lineChars!.encode(l);
     } catch (e) {
-      if (/too short/.test((e as Error).message)) throw e;
-      throw new Error(`the data has a character the model does not know: ${(e as Error).message}`);
+      throw new Error(`${UNKNOWN_CHAR}: ${(e as Error).message}`);
     }
+    const split = lines ? null : encodeSplit(this.tokens, data.text, s.valFraction, s.valChars);
     this.task = { kind: 'lm', mode: this.mode, source: data.source };
 
     // The model.
