@@ -16,7 +16,8 @@ import {
   type Every, type LmCadence, type LmData, type LmLog, type LmSettings, type Schedule,
 } from '../tasks/lm.js';
 import type { LoadedLm } from '../tasks/lm-file.js';
-import { DEFAULT_VOCAB_SIZE, MAX_TOKENS, TOKEN_KINDS, type TokenKind } from '../data/tokens/index.js';
+import { MAX_TOKENS, TOKEN_KINDS, type TokenKind, type Tokenizer } from '../data/tokens/index.js';
+import { buildTokenizer, DEFAULT_VOCAB_SIZE } from '../data/tokens/build.js';
 import { checkOutputPath, choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
 import { addBackendOptions, backendFrom, everyArg, loadLm, never, readText } from './lm-io.js';
 
@@ -132,6 +133,12 @@ function checkTokenFlags(opts: TrainOpts, command: Command): void {
   if (opts.vocabSize !== undefined && opts.tokens === 'bpe' && opts.vocabSize < 257) throw new UsageError(`--vocab-size ${opts.vocabSize} is too small for bpe: its first 256 ids are the bytes`);
 }
 
+/** The tokenizer --tokens/--vocab-size ask for, learned from the text; none (the job's characters) without them. */
+function newTokens(opts: TrainOpts, data: LmData): Tokenizer | undefined {
+  if (opts.tokens === undefined && opts.vocabSize === undefined) return undefined;
+  return buildTokenizer(opts.tokens ?? 'char', data.text, opts.vocabSize);
+}
+
 /** How the sizes and losses are named: characters for character tokens, else the token kind. */
 function tokenUnit(job: LmJob): string {
   return job.mode === 'lines' ? 'lines' : job.tokens.kind === 'char' ? 'characters' : `${job.tokens.kind} tokens`;
@@ -192,7 +199,7 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
       h0: opts.h0, dropout: opts.dropout, init: opts.weightInit, forgetBias: opts.forgetBias ?? null, bidirectional: false,
     },
     from: from ?? undefined, dropout: from && explicit(command, 'dropout') ? opts.dropout : undefined,
-    resume: resumed ?? undefined, budget, tokens: opts.tokens ? { kind: opts.tokens, vocabSize: opts.vocabSize } : opts.vocabSize ? { kind: 'char', vocabSize: opts.vocabSize } : undefined,
+    resume: resumed ?? undefined, budget, tokens: newTokens(opts, data),
   });
 
   const s = job.settings, json = Boolean(opts.json);

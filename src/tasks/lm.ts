@@ -27,7 +27,7 @@ import { Cadence, type Every } from '../train/cadence.js';
 import { TrainingDiverged, TrainLoop } from '../train/loop.js';
 import { Trainer, type StepStats } from '../train/trainer.js';
 import { SEQ_MARK, SequenceBatcher, StreamBatcher, Vocab } from '../data/text.js';
-import { buildTokenizer, CharTokenizer, type TokenKind, type Tokenizer } from '../data/tokens/index.js';
+import { CharTokenizer, type Tokenizer } from '../data/tokens/index.js';
 import { Rng } from '../util/rng.js';
 import { encodeLm, lineVocab, lmConfigProblem, type LmMode, type LmTask, type LoadedLm } from './lm-file.js';
 import { encodeSplit, UNKNOWN_CHAR } from './lm-text.js';
@@ -65,14 +65,9 @@ function shuffleLines(lines: string[]): string[] {
   return new Rng(0x6c696e65).shuffle([...lines]);
 }
 
-/** The tokenizer of a fresh model: learned from the training text (lines: its characters and the marker). */
-function newTokens(choice: LmJobInput['tokens'], lines: string[] | null, text: string): Tokenizer {
-  const kind = choice?.kind ?? 'char';
-  if (lines) {
-    if (kind !== 'char' || choice?.vocabSize !== undefined) throw new Error('one sequence per line is learned from characters: --tokens and --vocab-size apply to a stream of text');
-    return new CharTokenizer(Vocab.fromText(lines.join(''), SEQ_MARK));
-  }
-  return buildTokenizer(kind, text, choice?.vocabSize);
+/** The tokenizer of a fresh model given none: every character of the text (lines: and the marker). */
+function charTokens(lines: string[] | null, text: string): Tokenizer {
+  return new CharTokenizer(lines ? Vocab.fromText(lines.join(''), SEQ_MARK) : Vocab.fromText(text));
 }
 
 // ------------------------------------------------------------------------------ the job
@@ -161,8 +156,11 @@ export interface LmJobInput {
   /** ...or start from this model's weights, vocabulary and architecture (dropout may be overridden)... */
   from?: LoadedLm;
   dropout?: number;
-  /** The tokens of a fresh model (default: every character its own); a model from a file brings its own. */
-  tokens?: { kind: TokenKind; vocabSize?: number };
+  /**
+   * The tokens of a fresh model (data/tokens/build.ts learns one from a text; default: every character of
+   * the text its own id); a model from a file brings its own.
+   */
+  tokens?: Tokenizer;
   /** ...or continue this run exactly (settings come from the file; `budget` may extend it). */
   resume?: LoadedLm;
   budget?: { steps: number | null; time: number | null };
@@ -232,7 +230,7 @@ export class LmJob {
     }
     const lines = this.mode === 'lines' ? splitLines(data.text) : null;
     if (lines && lines.length === 0) throw new Error('the text has no non-empty lines');
-    this.tokens = base?.tokens ?? newTokens(input.tokens, lines, data.text);
+    this.tokens = base?.tokens ?? input.tokens ?? charTokens(lines, data.text);
     const lineChars = lines ? lineVocab(this.tokens) : null;
     if (lines && !lineChars) throw new Error(`one sequence per line is learned from characters, not ${this.tokens.kind} tokens`);
     // A model from a file brings its vocabulary: the text must not hold characters outside it.

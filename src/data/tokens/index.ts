@@ -1,11 +1,10 @@
 /**
- * Making a tokenizer: from a training text (`build`, what `recur train --tokens` does) or from the JSON a
- * model file stores (`fromJSON`, which treats it as untrusted: every field is checked, sizes are bounded
- * before anything is built, and a refusal is one line naming the problem).
+ * A tokenizer from the JSON a model file stores (`tokenizerFromJSON`, which treats it as untrusted: every
+ * field is checked, sizes are bounded before anything is built, and a refusal is one line naming the
+ * problem). Learning one from a text is build.ts: a page that only loads models does not carry the trainers.
  */
 import { Vocab } from '../text.js';
 import { BpeTokenizer, MAX_MERGES } from './bpe.js';
-import { trainBpe } from './bpe-train.js';
 import { ByteTokenizer } from './byte.js';
 import { CharTokenizer } from './char.js';
 import { WordTokenizer } from './word.js';
@@ -14,25 +13,8 @@ import { TOKEN_KINDS, UNK, type TokenKind, type Tokenizer } from './tokenizer.js
 export * from './tokenizer.js';
 export { BpeTokenizer, ByteTokenizer, CharTokenizer, WordTokenizer };
 
-/** Vocabulary size of word and BPE tokens when none is given. */
-export const DEFAULT_VOCAB_SIZE = 4096;
 /** Most ids a stored tokenizer may have: far above a useful softmax, far below exhausting memory. */
 export const MAX_TOKENS = 1 << 20;
-
-/**
- * The tokenizer of `kind` learned from `text`. `vocabSize` bounds the ids (<unk> included): char keeps
- * every character without it, byte has 256 whatever it says, word and BPE default to DEFAULT_VOCAB_SIZE.
- */
-export function buildTokenizer(kind: TokenKind, text: string, vocabSize?: number): Tokenizer {
-  switch (kind) {
-    case 'char': return CharTokenizer.fromText(text, vocabSize);
-    case 'byte':
-      if (vocabSize !== undefined && vocabSize !== 256) throw new Error(`byte tokens have 256 ids; a vocabulary size of ${vocabSize} does not apply`);
-      return new ByteTokenizer();
-    case 'word': return WordTokenizer.fromText(text, vocabSize ?? DEFAULT_VOCAB_SIZE);
-    case 'bpe': return new BpeTokenizer(trainBpe(text, vocabSize ?? DEFAULT_VOCAB_SIZE));
-  }
-}
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const show = (v: unknown): string => { const s = JSON.stringify(v) ?? String(v); return s.length > 40 ? `${s.slice(0, 40)}…` : s; };

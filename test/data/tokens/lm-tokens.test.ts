@@ -14,6 +14,7 @@ import { DEFAULT_ARCH, DEFAULT_SETTINGS, evaluateStream, LmJob, type LmCadence, 
 import { decodeLm } from '../../../src/tasks/lm-file.js';
 import { generate, Sampler } from '../../../src/tasks/sample.js';
 import type { TokenKind } from '../../../src/data/tokens/index.js';
+import { buildTokenizer } from '../../../src/data/tokens/build.js';
 
 const be = new JsBackend('f32');
 const QUIET: LmCadence = { log: { steps: 5 }, val: { steps: 20 }, save: null, sample: null, spectrum: null, sampleLength: 0, finalSampleLength: 60, temperature: 1 };
@@ -48,7 +49,7 @@ const isValidUtf16 = (s: string): boolean => new TextDecoder('utf-8', { fatal: t
 for (const kind of ['byte', 'word', 'bpe'] as TokenKind[]) {
   test(`${kind} tokens: the job learns, losses per token and per character agree, the file round-trips with the same samples`, async () => {
     const text = english(1500);
-    const job = new LmJob({ data: { mode: 'stream', text, source: 'test' }, backend: be, settings: settings(), arch, tokens: { kind, vocabSize: kind === 'byte' ? undefined : 300 } });
+    const job = new LmJob({ data: { mode: 'stream', text, source: 'test' }, backend: be, settings: settings(), arch, tokens: buildTokenizer(kind, text, kind === 'byte' ? undefined : 300) });
     assert.equal(job.tokens.kind, kind);
     assert.equal(job.model.config.inputSize, job.tokens.size);
     const logs: { loss: number; loss_per_char: number; bpc: number; val_loss?: number; val_loss_per_char?: number; val_bpc?: number }[] = [];
@@ -91,7 +92,7 @@ test('a character model without --vocab-size is written as before tokenizers: vo
 test('CJK: a Chinese/Japanese corpus trains as characters (rare ones <unk>) and as BPE, samples valid UTF-8, round-trips', async () => {
   const text = cjk(900);
   const distinct = new Set(text).size;
-  for (const tokens of [{ kind: 'char' as const, vocabSize: distinct - 2 }, { kind: 'bpe' as const, vocabSize: 400 }, { kind: 'byte' as const }]) {
+  for (const tokens of [buildTokenizer('char', text, distinct - 2), buildTokenizer('bpe', text, 400), buildTokenizer('byte', text)]) {
     const job = new LmJob({ data: { mode: 'stream', text, source: 'cjk' }, backend: be, settings: settings({ steps: 30 }), arch, tokens });
     const logs: number[] = [];
     const summary = await job.run({ onLog: (l) => logs.push(l.loss) }, QUIET);
@@ -112,14 +113,14 @@ test('CJK: a Chinese/Japanese corpus trains as characters (rare ones <unk>) and 
 });
 
 test('one sequence per line reads characters: other tokens are refused in one sentence', () => {
-  assert.throws(() => new LmJob({ data: { mode: 'lines', text: 'anna\nbob\ncarla\ndave\n', source: 't' }, backend: be, settings: settings({ batch: 2 }), arch, tokens: { kind: 'bpe' } }),
+  assert.throws(() => new LmJob({ data: { mode: 'lines', text: 'anna\nbob\ncarla\ndave\n', source: 't' }, backend: be, settings: settings({ batch: 2 }), arch, tokens: buildTokenizer('bpe', 'anna bob', 260) }),
     /one sequence per line is learned from characters/);
 });
 
 test('a BPE run interrupted and resumed from its file ends bit-identical to one run straight through', async () => {
   const data = { mode: 'stream' as const, text: english(800), source: 'test' };
   const quiet: LmCadence = { ...QUIET, val: null, finalSampleLength: 0 };
-  const s = settings({ steps: 10 }), tokens = { kind: 'bpe' as const, vocabSize: 280 };
+  const s = settings({ steps: 10 }), tokens = buildTokenizer('bpe', data.text, 280);
   let straight: Uint8Array | null = null, first: Uint8Array | null = null, resumed: Uint8Array | null = null;
   await new LmJob({ data, backend: be, settings: s, arch, tokens }).run({ onSave: (b) => { straight = b; } }, quiet);
   const job1 = new LmJob({ data, backend: be, settings: s, arch, tokens });

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Vocab } from '../../../src/data/text.js';
+import { buildTokenizer } from '../../../src/data/tokens/build.js';
 import {
-  BpeTokenizer, buildTokenizer, ByteTokenizer, CharTokenizer, tokenizerFromJSON, UNK, WordTokenizer, type Tokenizer,
+  BpeTokenizer, ByteTokenizer, CharTokenizer, tokenizerFromJSON, UNK, WordTokenizer, type Tokenizer,
 } from '../../../src/data/tokens/index.js';
 import { pieces } from '../../../src/data/tokens/pieces.js';
 import { TextOut } from '../../../src/data/tokens/text-out.js';
