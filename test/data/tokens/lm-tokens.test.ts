@@ -132,3 +132,11 @@ test('a BPE run interrupted and resumed from its file ends bit-identical to one 
   assert.deepEqual(b.tokens.toJSON(), a.tokens.toJSON());
   assert.deepEqual(new Uint8Array(b.model.params.data.buffer), new Uint8Array(a.model.params.data.buffer));
 });
+
+test('the playground loads character models only: a BPE model file is refused in one sentence naming its tokens', async () => {
+  const { Session } = await import('../../../web/src/session.js');
+  const text = english(300);
+  const job = new LmJob({ data: { mode: 'stream', text, source: 'test' }, backend: be, settings: settings({ steps: 1 }), arch, tokens: buildTokenizer('bpe', text, 270) });
+  const play = { cell: 'lstm' as const, activation: 'tanh' as const, hidden: 8, layers: 1, h0: 'zero' as const, seed: 1, seq: 16, batch: 4, lr: 0.01, optimizer: 'adam' as const, clipNorm: 5, clipValue: 0 };
+  assert.throws(() => Session.load(job.encode(), be, play, 1), /^Error: the playground reads character models, and this one reads bpe tokens: sample it with recur sample$/);
+});
