@@ -19,6 +19,9 @@ export const MAX_TOKENS = 1 << 20;
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const show = (v: unknown): string => { const s = JSON.stringify(v) ?? String(v); return s.length > 40 ? `${s.slice(0, 40)}…` : s; };
 
+/** The contract's name for tokenizerFromJSON. */
+export const fromJSON = (json: unknown): Tokenizer => tokenizerFromJSON(json);
+
 /** A tokenizer from its toJSON() form; throws an Error with one line saying what is wrong. */
 export function tokenizerFromJSON(json: unknown): Tokenizer {
   if (!isObj(json)) throw new Error(`tokens is not an object: ${show(json)}`);

@@ -19,9 +19,25 @@ const PIECE = new RegExp(`'(?:s|t|re|ve|m|ll|d)| ?(?:(?![${CJK}])[\\p{L}\\p{M}])
 const IS_CJK = new RegExp(`^[${CJK}]$`, 'u');
 const IS_SPACE = /^\s$/u;
 
+/**
+ * Longest piece (UTF-16 units): a longer run (DNA, base64, a line of dashes) is cut into parts of this
+ * length from its start, so merging a piece (quadratic in its length) stays cheap whatever the text.
+ */
+export const MAX_PIECE = 256;
+
 /** The pieces of a text, in order; they concatenate to it. */
 export function pieces(text: string): string[] {
-  return text.match(PIECE) ?? [];
+  const out: string[] = [];
+  for (const m of text.match(PIECE) ?? []) {
+    if (m.length <= MAX_PIECE) { out.push(m); continue; }
+    for (let i = 0; i < m.length;) {
+      let j = Math.min(m.length, i + MAX_PIECE);
+      if (j < m.length && /[\ud800-\udbff]/.test(m[j - 1])) j--; // never between the halves of a surrogate pair
+      out.push(m.slice(i, j));
+      i = j;
+    }
+  }
+  return out;
 }
 
 /** The code point whose UTF-8 encoding starts at byte i (-1 past the end or at a continuation byte). */

@@ -4,11 +4,11 @@
  * are kept, so decode(encode(x)) == x for a text whose pieces are all in the vocabulary.
  */
 import { decodeUtf8Strict } from '../text.js';
-import { cutAtPiece, pieces } from './pieces.js';
+import { cutAtPiece, MAX_PIECE, pieces } from './pieces.js';
 import { checkId, UNK, type Tokenizer } from './tokenizer.js';
 
-/** Longest piece (UTF-16 units) that gets a word id: longer runs (a line of dashes) are <unk>. */
-export const MAX_WORD_LENGTH = 256;
+/** Longest word (UTF-16 units) a file may hold: no piece is longer (pieces.ts). */
+export const MAX_WORD_LENGTH = MAX_PIECE;
 
 export class WordTokenizer implements Tokenizer {
   readonly kind = 'word' as const;
@@ -30,7 +30,7 @@ export class WordTokenizer implements Tokenizer {
   static fromText(text: string, maxSize: number): WordTokenizer {
     if (!(Number.isInteger(maxSize) && maxSize >= 2)) throw new Error(`a word vocabulary size must be an integer ≥ 2, got ${maxSize}`);
     const counts = new Map<string, number>();
-    for (const p of pieces(text)) if (p.length <= MAX_WORD_LENGTH) counts.set(p, (counts.get(p) ?? 0) + 1);
+    for (const p of pieces(text)) counts.set(p, (counts.get(p) ?? 0) + 1);
     counts.delete(UNK);
     const kept = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, maxSize - 1);
     return new WordTokenizer([UNK, ...kept.map(([w]) => w)]);

@@ -5,7 +5,7 @@ import { buildTokenizer } from '../../../src/data/tokens/build.js';
 import {
   BpeTokenizer, ByteTokenizer, CharTokenizer, tokenizerFromJSON, UNK, WordTokenizer, type Tokenizer,
 } from '../../../src/data/tokens/index.js';
-import { pieces } from '../../../src/data/tokens/pieces.js';
+import { MAX_PIECE, pieces } from '../../../src/data/tokens/pieces.js';
 import { TextOut } from '../../../src/data/tokens/text-out.js';
 import { Rng } from '../../../src/util/rng.js';
 
@@ -192,4 +192,20 @@ test('sampled ids print as valid text: an unfinished character waits for its byt
   s += text.end();
   assert.equal(new TextDecoder('utf-8', { fatal: true }).decode(utf8(s)), s, 'well-formed UTF-16 that encodes and decodes back');
   assert.equal(new TextOut(buildTokenizer('word', MIXED, 100)).push(0), UNK);
+});
+
+test('a run without spaces (DNA, base64) is cut into pieces of at most MAX_PIECE, so BPE stays fast on it', () => {
+  const rng = new Rng(6);
+  let dna = '';
+  for (let i = 0; i < 200_000; i++) dna += 'ACGT'[rng.int(4)];
+  const ps = pieces(`x ${dna}😀${dna.slice(0, 300)}`);
+  assert.ok(ps.every((p) => p.length <= MAX_PIECE));
+  assert.equal(ps.join(''), `x ${dna}😀${dna.slice(0, 300)}`);
+  const t0 = performance.now();
+  const bpe = buildTokenizer('bpe', dna, 300);
+  assert.equal(bpe.decode(bpe.encode(dna)), dna);
+  assert.ok(performance.now() - t0 < 20_000, `BPE on 200 kB without a space took ${performance.now() - t0} ms`);
+  // A surrogate pair is never split between two pieces.
+  const astral = '😀'.repeat(300);
+  assert.ok(pieces(astral).every((p) => !/^[\udc00-\udfff]|[\ud800-\udbff]$/.test(p)));
 });
