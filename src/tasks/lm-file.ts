@@ -1,6 +1,7 @@
 /**
- * A language model's file: the recur model file (src/io/model-file.ts) plus what makes it a character
- * model (its vocabulary and the `task` entry) and what makes a run resumable (the `training` entry).
+ * A language model's file: the recur model file (src/io/model-file.ts) plus what makes it a language
+ * model (its tokens or character vocabulary, and the `task` entry) and what makes a run resumable (the
+ * `training` entry).
  *
  *   task      {"kind": "lm", "mode": "stream" | "lines", "source": "...", "tokens"?: {...}}
  *             stream: the text is one long stream (char-rnn); lines: one sequence per line (names),
