@@ -23,6 +23,8 @@ export { encodeSeq2Seq, decodeSeq2Seq } from './io/seq2seq-file.js';
 export { encodeSafetensors, decodeSafetensors, ModelFileError } from './io/safetensors.js';
 export { eigenvalues, spectralRadius, singularValues, powerNorms, analyzeMatrix } from './analysis/spectrum.js';
 export { Vocab, StreamBatcher, decodeUtf8Strict } from './data/text.js';
+export { CharTokenizer, ByteTokenizer, WordTokenizer, BpeTokenizer, tokenizerFromJSON, TOKEN_KINDS, type Tokenizer, type TokenKind } from './data/tokens/index.js';
+export { buildTokenizer } from './data/tokens/build.js';
 export { Rng } from './util/rng.js';
 export { Seq2Seq, type DecodeState } from './nn/seq2seq/model.js';
 export { makeSeq2SeqConfig, seq2seqSpecs, PAD, BOS, EOS, UNK, type Seq2SeqConfig, type Seq2SeqCell, type AttentionKind } from './nn/seq2seq/config.js';

@@ -7,12 +7,14 @@
  */
 import type { Backend } from '../kernels/backend.js';
 import type { ModelConfig } from '../nn/config.js';
-import { SEQ_MARK, type Vocab } from '../data/text.js';
+import type { Vocab } from '../data/text.js';
+import type { Tokenizer } from '../data/tokens/index.js';
+import { TextOut } from '../data/tokens/text-out.js';
 import { Rng } from '../util/rng.js';
 import type { LoadedLm, LmMode } from '../tasks/lm-file.js';
-import { encodeLm } from '../tasks/lm-file.js';
+import { encodeLm, lineVocab } from '../tasks/lm-file.js';
 import { evaluateLines, evaluateStream } from '../tasks/lm-eval.js';
-import { generate, Sampler } from '../tasks/sample.js';
+import { generate, markId, Sampler } from '../tasks/sample.js';
 import { LmJob, splitLines, DEFAULT_SETTINGS, type LmSettings } from '../tasks/lm.js';
 
 export interface GenerateOptions {
@@ -64,8 +66,10 @@ const yieldToLoop = (): Promise<void> => new Promise((ok) => setTimeout(ok, 0));
 const randomSeed = (): number => (Math.random() * 0x1_0000_0000) >>> 0;
 
 export class RecurModel {
-  /** The model's characters, in id order. */
-  readonly vocab: Vocab;
+  /** What the model reads and writes: characters, bytes, words or BPE subwords (ids 0..tokens.size-1). */
+  readonly tokens: Tokenizer;
+  /** A character model's characters, in id order; null when the model reads other tokens (or has <unk>). */
+  readonly vocab: Vocab | null;
   /** 'stream': continues one long text (char-rnn); 'lines': one sequence per line (names). */
   readonly mode: LmMode;
   private readonly lm: LoadedLm;
@@ -73,7 +77,8 @@ export class RecurModel {
   /** @internal use loadModel */
   constructor(lm: LoadedLm, private readonly ownsBackend: boolean) {
     this.lm = lm;
-    this.vocab = lm.vocab;
+    this.tokens = lm.tokens;
+    this.vocab = lineVocab(lm.tokens);
     this.mode = lm.task.mode;
   }
 
@@ -105,13 +110,17 @@ export class RecurModel {
     const draw = { temperature: opts.temperature, topK: opts.topK };
     try {
       let n = opts.length ?? 200;
+      const text = new TextOut(this.tokens);
       const first = this.start(sampler, this.checkedPrime(opts.prime), n);
-      if (first !== null) { n--; yield first; }
+      if (first !== null) { n--; const t = text.push(first); if (t) yield t; }
       let since = performance.now();
       for (let i = 0; i < n && !opts.signal?.aborted; i++) {
-        yield this.vocab.chars[sampler.next(draw)];
+        const t = text.push(sampler.next(draw));
+        if (t) yield t;
         if (performance.now() - since > SLICE_MS) { await yieldToLoop(); since = performance.now(); }
       }
+      const rest = text.end();
+      if (rest) yield rest;
     } finally {
       sampler.dispose();
     }
@@ -123,9 +132,9 @@ export class RecurModel {
    * uniform guess scores ln(vocabulary size).
    */
   score(text: string): number {
-    const { model, vocab } = this.lm;
-    if (this.mode === 'lines') return evaluateLines(model, vocab, splitLines(text), 32, { checkOverflow: true }).loss;
-    return evaluateStream(model, vocab.encode(text), { checkOverflow: true }).loss;
+    const { model, tokens } = this.lm;
+    if (this.mode === 'lines') return evaluateLines(model, this.vocab!, splitLines(text), 32, { checkOverflow: true }).loss;
+    return evaluateStream(model, tokens.encode(text), { checkOverflow: true }).loss;
   }
 
   /**
@@ -153,8 +162,8 @@ export class RecurModel {
 
   /** The model as a recur model file (safetensors), for `recur sample --model` or loadModel. */
   save(): Uint8Array {
-    const { model, vocab, task } = this.lm;
-    return encodeLm(model, vocab, task, null, null);
+    const { model, tokens, task } = this.lm;
+    return encodeLm(model, tokens, task, null, null);
   }
 
   /** Give the backend's threads and memory back (when loadModel made the backend); the model is unusable after. */
@@ -164,28 +173,28 @@ export class RecurModel {
   }
 
   private sampler(seed: number | undefined): Sampler {
-    return new Sampler(this.lm.model, this.vocab, new Rng(seed ?? randomSeed()), { checkOverflow: true });
+    return new Sampler(this.lm.model, this.tokens, new Rng(seed ?? randomSeed()), { checkOverflow: true });
   }
 
   /** The prime, refused with the offending character named when the model does not know one of its characters. */
   private checkedPrime(prime: string | undefined): string | undefined {
-    if (prime) this.vocab.encode(prime);
+    if (prime) this.tokens.encode(prime);
     return prime || undefined;
   }
 
   /**
    * Where a text starts, as tasks/sample.ts generate() does it (so stream() and generate() agree): the
-   * prime, else the line marker, else one uniformly drawn character, which is returned as output.
+   * prime, else the line marker, else one uniformly drawn token, whose id is returned (it is output).
    */
-  private start(sampler: Sampler, prime: string | undefined, length: number): string | null {
+  private start(sampler: Sampler, prime: string | undefined, length: number): number | null {
     sampler.reset();
-    const mark = this.vocab.index(SEQ_MARK);
-    if (prime) sampler.feed(this.vocab.encode(prime));
+    const mark = markId(this.tokens);
+    if (prime) sampler.feed(this.tokens.encode(prime));
     else if (mark >= 0) sampler.feedOne(mark);
     else if (length > 0) {
-      const id = sampler.rng.int(this.vocab.size);
+      const id = sampler.rng.int(this.tokens.size);
       sampler.feedOne(id);
-      return this.vocab.chars[id];
+      return id;
     }
     return null;
   }

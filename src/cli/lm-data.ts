@@ -3,13 +3,15 @@
  * corpus through a FileByteSource (any size, flat memory), or standard input. Standard input is
  * read into memory (up to MAX_TEXT_BYTES): B streams read from B offsets at once, which a single
  * pass could only serve by holding the bytes between them, so it gets the same training (and the
- * same validation split by position) as a file of that text. The vocabulary of a fresh model comes
- * from another model (--vocab-from), from a sample (--vocab-sample) or from one pass.
+ * same validation split by position) as a file of that text. The tokens of a fresh model come from
+ * another model (--vocab-from), from a sample (--vocab-sample) or from the corpus (one pass, or the
+ * text itself when it fits in memory).
  */
 import { resolve } from 'node:path';
 import { MemoryByteSource, type ByteSource } from '../data/byte-source.js';
-import { scanChars } from '../data/corpus-scan.js';
-import type { Vocab } from '../data/text.js';
+import { sampleText, scanChars } from '../data/corpus-scan.js';
+import { CharTokenizer, type TokenKind, type Tokenizer } from '../data/tokens/index.js';
+import { buildTokenizer } from '../data/tokens/build.js';
 import type { Backend } from '../kernels/backend.js';
 import { FileByteSource } from '../node/byte-files.js';
 import { mobyDickPath } from '../node/corpora.js';
@@ -65,12 +67,32 @@ export function checkOutsideCorpus(out: string, paths: readonly string[]): void 
 /** A pass over a corpus larger than this says so on stderr (it takes seconds to minutes). */
 const ANNOUNCE_PASS_BYTES = 64e6;
 
-/** The vocabulary of a fresh streamed model: another model's, a sample's, or (undefined) the job's own pass. */
-export function streamVocab(opts: { vocabFrom?: string; vocabSample?: number; json?: boolean }, src: ByteSource, be: Backend): Vocab | undefined {
-  if (opts.vocabFrom !== undefined) return loadLm(opts.vocabFrom, be).vocab;
-  if (opts.vocabSample !== undefined) return scanChars(src, { sample: opts.vocabSample });
-  if (!opts.json && src.size > ANNOUNCE_PASS_BYTES) {
-    process.stderr.write(`reading the vocabulary: one pass over ${(src.size / 1e6).toFixed(0)} MB (--vocab-from or --vocab-sample start at once)\n`);
+/**
+ * Largest corpus a tokenizer is learned from whole (word, BPE, char with --vocab-size); a larger one
+ * gives its tokenizer --vocab-sample bytes, or this many, spread evenly over it.
+ */
+export const LEARN_WHOLE_BYTES = 64 << 20;
+
+export interface TokenOpts { vocabFrom?: string; vocabSample?: number; tokens?: TokenKind; vocabSize?: number; json?: boolean }
+
+/**
+ * The tokens of a fresh streamed model: another model's (--vocab-from), the 256 bytes, or learned from
+ * the corpus or a sample of it; undefined: the job reads every character in one pass (char tokens).
+ */
+export function streamTokens(opts: TokenOpts, src: ByteSource, be: Backend): Tokenizer | undefined {
+  if (opts.vocabFrom !== undefined) return loadLm(opts.vocabFrom, be).tokens;
+  const kind = opts.tokens ?? 'char';
+  if (kind === 'byte') return buildTokenizer('byte', '', opts.vocabSize);
+  if (kind === 'char' && opts.vocabSize === undefined) {
+    if (opts.vocabSample !== undefined) return new CharTokenizer(scanChars(src, { sample: opts.vocabSample }));
+    if (!opts.json && src.size > ANNOUNCE_PASS_BYTES) {
+      process.stderr.write(`reading the vocabulary: one pass over ${(src.size / 1e6).toFixed(0)} MB (--vocab-from or --vocab-sample start at once)\n`);
+    }
+    return undefined;
   }
-  return undefined;
+  const sample = opts.vocabSample ?? (src.size > LEARN_WHOLE_BYTES ? LEARN_WHOLE_BYTES : undefined);
+  if (!opts.json && sample !== undefined && sample < src.size) {
+    process.stderr.write(`learning ${kind} tokens from ${(Math.min(sample, src.size) / 1e6).toFixed(1)} MB spread over the ${(src.size / 1e6).toFixed(0)} MB corpus${opts.vocabSample === undefined ? ` (a corpus over ${LEARN_WHOLE_BYTES >> 20} MiB; --vocab-sample sets how much)` : ''}\n`);
+  }
+  return buildTokenizer(kind, sampleText(src, sample), opts.vocabSize);
 }

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import type { BackendName } from '../node/backend.js';
 import { Rng } from '../util/rng.js';
+import { CharTokenizer, type Tokenizer } from '../data/tokens/index.js';
 import { generate, generateLines, Sampler } from '../tasks/sample.js';
 import { intArg, numArg, out, run, UsageError } from './common.js';
 import { addBackendOptions, backendFrom, loadLm } from './lm-io.js';
@@ -16,9 +17,9 @@ interface SampleOpts {
 export function register(program: Command): void {
   const cmd = program
     .command('sample')
-    .description('Generate text from a trained character model (new lines, e.g. names, from a one-per-line model).')
+    .description('Generate text from a trained language model (new lines, e.g. names, from a one-per-line model).')
     .requiredOption('--model <file>', 'model file written by recur train')
-    .option('--length <n>', 'characters to generate (a one-per-line model: the longest line; default 500, or 50 per line)', intArg(0, 100_000_000))
+    .option('--length <n>', 'tokens to generate: characters of a character model (a one-per-line model: the longest line; default 500, or 50 per line)', intArg(0, 100_000_000))
     .option('--temperature <x>', 'softmax temperature: lower is more conservative, 0 = always the most likely character', numArg(0, 100), 1)
     .option('--top-k <n>', 'draw only among the k most likely characters (0 = all)', intArg(0), 0)
     .option('--prime <text>', 'text to start from (it is printed, then continued); a one-per-line model starts every line with it')
@@ -29,16 +30,12 @@ export function register(program: Command): void {
 
 async function sample(opts: SampleOpts): Promise<void> {
   const be = await backendFrom(opts);
-  const { model, vocab, task } = loadLm(opts.model, be);
+  const { model, tokens, task } = loadLm(opts.model, be);
   if (opts.prime !== undefined) {
-    for (const ch of opts.prime) {
-      if (vocab.index(ch) < 0) {
-        throw new UsageError(`--prime has the character ${JSON.stringify(ch)} (U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}), which is not in the model's vocabulary`);
-      }
-    }
+    checkPrime(opts.prime, tokens);
     if (task.mode === 'lines' && opts.prime.includes('\n')) throw new UsageError('--prime cannot contain a newline for a one-per-line model');
   }
-  const sampler = new Sampler(model, vocab, new Rng(opts.seed), { checkOverflow: true });
+  const sampler = new Sampler(model, tokens, new Rng(opts.seed), { checkOverflow: true });
   const so = { temperature: opts.temperature, topK: opts.topK };
   if (task.mode === 'lines') {
     for (const line of generateLines(sampler, opts.count, opts.length ?? 50, { ...so, prime: opts.prime })) out(`${line}\n`);
@@ -47,4 +44,14 @@ async function sample(opts: SampleOpts): Promise<void> {
   if (opts.prime) out(opts.prime);
   generate(sampler, { ...so, length: opts.length ?? 500, prime: opts.prime, onText: (t) => out(t) });
   out('\n');
+}
+
+/** A prime the model can read: a character model names the first character it does not know (other tokens have <unk> or every byte). */
+function checkPrime(prime: string, tokens: Tokenizer): void {
+  if (!(tokens instanceof CharTokenizer) || tokens.unk >= 0) return;
+  for (const ch of prime) {
+    if (tokens.vocab.index(ch) < 0) {
+      throw new UsageError(`--prime has the character ${JSON.stringify(ch)} (U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}), which is not in the model's vocabulary`);
+    }
+  }
 }

@@ -15,9 +15,11 @@ import {
   type Every, type LmCadence, type LmData, type LmLog, type LmSettings, type Schedule,
 } from '../tasks/lm.js';
 import type { LoadedLm } from '../tasks/lm-file.js';
+import { MAX_TOKENS, TOKEN_KINDS, type TokenKind } from '../data/tokens/index.js';
+import { DEFAULT_VOCAB_SIZE } from '../data/tokens/build.js';
 import { checkOutputPath, choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
 import { addBackendOptions, backendFrom, everyArg, loadLm, never, readText } from './lm-io.js';
-import { checkOutsideCorpus, collect, corpusPaths, mobyCorpus, openCorpus, sourceOf, streamVocab } from './lm-data.js';
+import { checkOutsideCorpus, collect, corpusPaths, mobyCorpus, openCorpus, sourceOf, streamTokens } from './lm-data.js';
 
 const CELLS: CellType[] = ['elman', 'jordan', 'elman+jordan', 'lstm', 'gru'];
 const CORPORA = ['moby', 'names'] as const;
@@ -34,6 +36,7 @@ interface TrainOpts {
   logEvery: Every; valEvery: Every; saveEvery: Every; sampleEvery?: Every;
   sampleLength: number; temperature: number;
   backend: BackendName; threads?: number;
+  tokens?: TokenKind; vocabSize?: number;
 }
 
 /** Flags that shape the model: they come from the file with --init or --resume. */
@@ -93,6 +96,7 @@ export function register(program: Command): void {
     .option('--sample-every <n|Ns>', 'print a short sample every n steps or N seconds (default: with each validation)', everyArg)
     .option('--sample-length <n>', 'characters in the final sample (0 = none)', intArg(0, 1_000_000), 500)
     .option('--temperature <x>', 'temperature of the samples printed during training', numArg(0, 100), 0.8);
+  addTokenOptions(cmd);
   addBackendOptions(cmd).action(run(async (opts: TrainOpts, command: Command) => train(opts, command)));
 }
 
@@ -127,13 +131,37 @@ function checkDataFlags(opts: TrainOpts): void {
   const vocabFlag = opts.vocabFrom !== undefined ? '--vocab-from' : opts.vocabSample !== undefined ? '--vocab-sample' : null;
   if (vocabFlag && (opts.init || opts.resume)) throw new UsageError(`${vocabFlag} cannot be used with ${opts.resume ? '--resume' : '--init'}: the vocabulary comes from the model file`);
   if (vocabFlag && (opts.lines || opts.corpus === 'names')) throw new UsageError(`${vocabFlag} applies to streamed text, not to one sequence per line`);
+  if (opts.vocabFrom !== undefined && (opts.tokens !== undefined || opts.vocabSize !== undefined)) throw new UsageError('--vocab-from brings the model\'s tokens: --tokens and --vocab-size do not apply');
+  if (opts.vocabSample !== undefined && opts.tokens === 'byte') throw new UsageError('--tokens byte learns nothing from the text: --vocab-sample does not apply');
   for (const p of opts.data ?? []) {
     checkOutputPath(opts.out, '--out', { '--data': p, '--init': opts.init, '--vocab-from': opts.vocabFrom });
   }
   checkOutsideCorpus(opts.out, opts.data ?? []);
 }
 
+/** --tokens and --vocab-size: what a fresh model reads (a model file brings its own tokenizer). */
+function addTokenOptions(cmd: Command): void {
+  cmd
+    .option('--tokens <kind>', 'what the model reads: char (Unicode characters, the default), byte (the 256 byte values), word (words with their leading space, punctuation, whitespace runs), bpe (byte-level subwords learned from the text)', choiceArg(TOKEN_KINDS as TokenKind[]))
+    .option('--vocab-size <n>', `most token ids, <unk> included: word and bpe learn this many (default ${DEFAULT_VOCAB_SIZE}); char keeps the most frequent characters and maps the rest to <unk> (default: all)`, intArg(2, MAX_TOKENS));
+}
+
+function checkTokenFlags(opts: TrainOpts, command: Command): void {
+  const given = ['tokens', 'vocabSize'].filter((k) => explicit(command, k));
+  if (given.length > 0 && (opts.init || opts.resume)) throw new UsageError(`${flagName(given[0])} cannot be used with ${opts.resume ? '--resume' : '--init'}: the tokens come from the model file`);
+  if (given.length > 0 && (opts.lines || opts.corpus === 'names')) throw new UsageError(`${flagName(given[0])} applies to a stream of text; one sequence per line is learned from characters`);
+  if (opts.vocabSize !== undefined && opts.tokens === 'byte' && opts.vocabSize !== 256) throw new UsageError('--tokens byte has 256 ids; --vocab-size does not apply');
+  if (opts.vocabSize !== undefined && opts.tokens === 'bpe' && opts.vocabSize < 257) throw new UsageError(`--vocab-size ${opts.vocabSize} is too small for bpe: its first 256 ids are the bytes`);
+}
+
+/** "1.2345 nats/char (1.781 bits/char)", with the loss per token first when tokens are not characters. */
+function lossText(job: LmJob, loss: number, perChar: number, bpc: number): string {
+  const chars = `${perChar.toFixed(4)} nats/char (${bpc.toFixed(3)} bits/char)`;
+  return job.tokens.kind === 'char' ? chars : `${loss.toFixed(4)} nats/token, ${chars}`;
+}
+
 function checkFlags(opts: TrainOpts, command: Command): void {
+  checkTokenFlags(opts, command);
   if (opts.bidirectional) throw new UsageError('a language model predicts each character from those before it; a bidirectional model would see the answer, so --bidirectional is refused');
   if (opts.steps !== undefined && opts.time !== undefined) throw new UsageError('give --steps or --time, not both');
   if (opts.resume && opts.init) throw new UsageError('give --resume (continue the run in --out) or --init (start a new run from a model), not both');
@@ -198,7 +226,7 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
     },
     from: from ?? undefined, dropout: from && explicit(command, 'dropout') ? opts.dropout : undefined,
     resume: resumed ?? undefined, budget,
-    vocab: data.bytes && !resumed && !from ? streamVocab(opts, data.bytes, be) : undefined,
+    tokens: data.bytes && !resumed && !from ? streamTokens(opts, data.bytes, be) : undefined,
   });
 
   const s = job.settings, json = Boolean(opts.json);
@@ -206,7 +234,7 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
   const nParams = job.model.params.size;
   if (!json) {
     process.stderr.write(`${resumed ? `resuming at step ${job.step}: ` : ''}${cellName(job)} (${nParams.toLocaleString('en-US')} parameters) on ${data.source.replace(/^file:/, '')}: `
-      + `${job.trainSize.toLocaleString('en-US')} training / ${job.valSize.toLocaleString('en-US')} validation ${unit}, vocabulary ${job.vocab.size}; `
+      + `${job.trainSize.toLocaleString('en-US')} training / ${job.valSize.toLocaleString('en-US')} validation ${unit}, vocabulary ${job.tokens.size}${job.tokens.kind === 'char' ? '' : ` ${job.tokens.kind} tokens`}; `
       + `${describeBackend(be)} backend; ${s.steps !== null ? `${s.steps} steps` : `${s.time} s`}\n`);
   }
   const total = s.steps ?? s.time!;
@@ -225,7 +253,7 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
     const perStep = job.step > 0 ? job.elapsed / job.step : null;
     const eta = s.steps !== null ? (perStep === null ? null : (s.steps - job.step) * perStep) : Math.max(0, s.time! - job.elapsed);
     const loss = log?.loss ?? job.recent?.loss ?? null;
-    return { step: job.step, loss, bpc: loss === null ? null : loss / Math.LN2, charsPerS: log?.chars_per_s ?? job.recent?.charsPerS ?? 0, eta, where: dataWhere(job) };
+    return { step: job.step, loss, bpc: loss === null ? null : loss / job.trainCharsPerToken / Math.LN2, charsPerS: log?.chars_per_s ?? job.recent?.charsPerS ?? 0, eta, where: dataWhere(job) };
   };
   let summary;
   try {
@@ -233,7 +261,7 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
       onLog: (log) => {
         if (json) { jsonLine({ ...log, ...dataJson(job) }); return; }
         progress!.logLine(fields(log));
-        if (log.val_loss !== undefined) progress!.message(`step ${log.step}: validation loss ${log.val_loss.toFixed(4)} nats/char (${log.val_bpc!.toFixed(3)} bits/char)`);
+        if (log.val_loss !== undefined) progress!.message(`step ${log.step}: validation loss ${lossText(job, log.val_loss, log.val_loss_per_char!, log.val_bpc!)}`);
         if (log.sample !== undefined) progress!.message(`--- sample at step ${log.step} ---\n${log.sample}\n---`);
       },
       onSave: (bytes, step) => { atomicWriteFile(opts.out, bytes); lastSaved = step; },
@@ -259,7 +287,7 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
   else {
     const f = (v: number | null, d: number): string => (v === null ? '-' : v.toFixed(d));
     process.stderr.write(`${summary.stopped === 'interrupted' ? 'interrupted' : 'done'}: ${summary.steps} steps, ${summary.elapsed.toFixed(1)} s of training, `
-      + `train loss ${f(summary.train_loss, 4)}, validation loss ${f(summary.val_loss, 4)} nats/char (${f(summary.val_bpc, 3)} bits/char), `
+      + `train loss ${f(summary.train_loss, 4)}, validation loss ${summary.val_loss === null ? '-' : lossText(job, summary.val_loss, summary.val_loss_per_char!, summary.val_bpc!)}, `
       + `${Math.round(summary.chars_per_s).toLocaleString('en-US')} chars/s; model saved to ${opts.out}\n`);
     if (summary.sample) process.stdout.write(`${summary.sample}\n`);
   }

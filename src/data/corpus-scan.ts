@@ -5,9 +5,10 @@
  * bounded buffer at a time. Platform-free.
  */
 import type { ByteSource } from './byte-source.js';
-import { collectChars, markedChars, type Tokenizer } from './char-tokenizer.js';
+import { decodePiece, PieceError } from './piece-error.js';
+import type { Tokenizer } from './tokens/tokenizer.js';
 import { nextCut, pieceFailure, ReadBuffer } from './token-cursor.js';
-import { Vocab } from './text.js';
+import { utf8Length, Vocab } from './text.js';
 
 /** The first byte of the validation part (size when there is none). */
 export function splitPoint(src: ByteSource, tok: Tokenizer, valFraction: number): number {
@@ -61,6 +62,23 @@ export function scanChars(src: ByteSource, opts: ScanOptions = {}): Vocab {
   return new Vocab(chars);
 }
 
+/**
+ * The text of a corpus, or of about `sample` bytes of it in pieces spread evenly (scanRanges), each
+ * piece cut at character boundaries and the pieces joined by a newline: what a word or BPE tokenizer
+ * is learned from when the whole corpus is too large to hold. Invalid UTF-8 is an error naming its byte.
+ */
+export function sampleText(src: ByteSource, sample?: number): string {
+  const scratch = new ReadBuffer(), parts: string[] = [];
+  for (const [a, b] of scanRanges(src.size, sample)) {
+    const from = boundary(src, a, 1, scratch), to = b === src.size ? b : boundary(src, b, -1, scratch);
+    if (to <= from) continue;
+    const bytes = new Uint8Array(to - from);
+    if (src.read(from, bytes) < bytes.length) throw new Error(`${src.name} changed while it was read`);
+    try { parts.push(decodePiece(bytes)); } catch (e) { throw pieceFailure(src, from, e); }
+  }
+  return parts.join('\n');
+}
+
 /** The character boundary nearest `at` in direction `dir` (+1: at or after, −1: at or before). */
 function boundary(src: ByteSource, at: number, dir: 1 | -1, scratch: ReadBuffer): number {
   const bytes = scratch.get(4);
@@ -80,6 +98,35 @@ export function scanRanges(size: number, sample?: number): [number, number][] {
   for (let k = 0; k < pieces; k++) {
     const a = pieces === 1 ? 0 : Math.floor((size - len) * k / (pieces - 1));
     out.push([a, Math.min(size, a + len)]);
+  }
+  return out;
+}
+
+/**
+ * Mark every character of a strict UTF-8 piece in `seen`, a bit per code point (0x110000 / 8 bytes).
+ * Decoded here rather than through strings: a corpus pass is mostly this loop, and a string per
+ * character of a 4 GB file would cost minutes.
+ */
+export function collectChars(bytes: Uint8Array, seen: Uint8Array): void {
+  const n = bytes.length;
+  for (let i = 0; i < n;) {
+    const c = bytes[i];
+    if (c < 0x80) { seen[c >> 3] |= 1 << (c & 7); i++; continue; }
+    const len = utf8Length(bytes, i);
+    if (len === 0) throw new PieceError('invalid UTF-8', i);
+    let cp = c & (0xff >> (len + 1)); // the lead byte's payload bits
+    for (let k = 1; k < len; k++) cp = (cp << 6) | (bytes[i + k] & 0x3f);
+    seen[cp >> 3] |= 1 << (cp & 7);
+    i += len;
+  }
+}
+
+/** The characters marked by collectChars, in code-point order. */
+export function markedChars(seen: Uint8Array): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < seen.length; i++) {
+    if (seen[i] === 0) continue;
+    for (let k = 0; k < 8; k++) if (seen[i] & (1 << k)) out.push(String.fromCodePoint(i * 8 + k));
   }
   return out;
 }

@@ -11,7 +11,7 @@
  * stream, floor(L / seq) batches an epoch). Platform-free.
  */
 import type { ByteSource } from './byte-source.js';
-import type { Tokenizer } from './char-tokenizer.js';
+import type { Tokenizer } from './tokens/tokenizer.js';
 import { nextCut, ReadBuffer, TokenCursor, type CursorPosition } from './token-cursor.js';
 import type { StreamBatch } from './text.js';
 

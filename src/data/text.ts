@@ -77,6 +77,13 @@ export function decodeUtf8Strict(bytes: Uint8Array): string {
   }
 }
 
+/** Code points of UTF-8 bytes: the bytes that are not continuation bytes (10xxxxxx). */
+export function countChars(bytes: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) if ((bytes[i] & 0xc0) !== 0x80) n++;
+  return n;
+}
+
 /** Offset of the first byte of the first ill-formed sequence (RFC 3629), or -1 if none. */
 export function firstInvalidUtf8(b: Uint8Array): number {
   for (let i = 0; i < b.length;) {

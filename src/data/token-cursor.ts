@@ -9,9 +9,17 @@
  * survive a change of chunk size (a resumed run with another batch of streams, another machine).
  */
 import type { ByteSource } from './byte-source.js';
-import { PieceError, type Tokenizer } from './char-tokenizer.js';
+import { PieceError } from './piece-error.js';
+import { countChars } from './text.js';
+import type { Tokenizer } from './tokens/tokenizer.js';
 
 export interface CursorPosition { offset: number; skip: number }
+
+/**
+ * Bytes a cut point needs after it: a tokenizer judges a cut at p by the character that starts there
+ * (at most 4 bytes of UTF-8), so in a window of the stream only p <= length - LOOKAHEAD is known.
+ */
+const LOOKAHEAD = 4;
 
 /** A piece that has no cut point within this many bytes is an error (a token that long is not text). */
 export const MAX_PIECE_BYTES = 1 << 20;
@@ -47,6 +55,9 @@ export class TokenCursor {
   private held = 0;
   /** The next byte to read. */
   private readAt: number;
+  /** Tokens and characters (UTF-8 code points; not counted for char tokens: one each) of the pieces read. */
+  private nTokens = 0;
+  private nChars = 0;
 
   constructor(
     private readonly src: ByteSource, private readonly tok: Tokenizer,
@@ -66,6 +77,12 @@ export class TokenCursor {
     const p = this.pieces[0];
     return (p ? p.offset + Math.round((p.bytes * this.used) / Math.max(1, p.ids.length)) : this.readAt) - this.start;
   }
+
+  /** Characters per token of the text read so far (1 for char tokens; 1 before anything is read). */
+  get charsPerToken(): number { return this.nTokens === 0 ? 1 : this.charsRead / this.nTokens; }
+  /** Tokens and characters of the pieces read so far. */
+  get tokensRead(): number { return this.nTokens; }
+  get charsRead(): number { return this.tok.kind === 'char' ? this.nTokens : this.nChars; }
 
   /** Continue from a position; throws when it does not lie in this cursor's range. */
   seek(p: CursorPosition): void {
@@ -120,7 +137,7 @@ export class TokenCursor {
       const got = this.src.read(at, bytes);
       if (got < len) throw new CorpusError(`${this.src.name} changed while it was read: ${placeOf(this.src, at + got)} is missing`);
       const last = len === left;
-      let stop = last ? len : this.tok.cut(bytes, 0, len);
+      let stop = last ? len : this.tok.cut(bytes, 0, len - LOOKAHEAD);
       if (stop === 0 && !last && len < MAX_PIECE_BYTES) continue;
       const forced = stop === 0;
       if (forced) stop = len; // let the tokenizer name what is wrong with a piece it cannot cut
@@ -128,6 +145,8 @@ export class TokenCursor {
       try { ids = this.tok.encodeBytes(bytes.subarray(0, stop)); } catch (e) { throw pieceFailure(this.src, at, e); }
       if (forced) throw new CorpusError(`${placeOf(this.src, at)}: no token boundary within ${len} bytes`);
       this.pieces.push({ offset: at, bytes: stop, ids });
+      this.nTokens += ids.length;
+      if (this.tok.kind !== 'char') this.nChars += countChars(bytes.subarray(0, stop));
       this.held += ids.length;
       this.readAt = at + stop;
       return true;
@@ -147,9 +166,10 @@ export function nextCut(src: ByteSource, tok: Tokenizer, offset: number, limit: 
     const bytes = scratch.get(n);
     if (src.read(from, bytes) < n) throw new Error(`${src.name} changed while it was read`);
     if (tok.cut(bytes, 0, rel) === rel) return offset;
-    if (tok.cut(bytes, rel, n) > rel) {
+    const known = from + n >= limit ? n : n - LOOKAHEAD;
+    if (tok.cut(bytes, rel, known) > rel) {
       // The smallest e with a cut in (rel, e] is that cut: search for it.
-      let lo = rel, hi = n;
+      let lo = rel, hi = known;
       while (hi - lo > 1) { const mid = (lo + hi) >> 1; if (tok.cut(bytes, rel, mid) > rel) hi = mid; else lo = mid; }
       return from + hi;
     }

@@ -13,7 +13,18 @@ import { checkOutputs } from './finite.js';
 export const LN2 = Math.LN2;
 export const bitsPerChar = (nats: number): number => nats / LN2;
 
-export interface EvalResult { loss: number; bpc: number; chars: number }
+/**
+ * `loss` is nats per token, `tokens` the tokens predicted; `chars` the characters they hold (the text's
+ * characters per token × tokens: equal to `tokens` for character models), `loss_per_char` nats per
+ * character (= loss × tokens / chars) and `bpc` the same in bits: the numbers that compare tokenizers.
+ */
+export interface EvalResult { loss: number; bpc: number; chars: number; tokens: number; loss_per_char: number }
+
+/** A mean loss per token over `tokens` tokens, also per character at `charsPerToken` (1 for character models). */
+export function perChar(loss: number, tokens: number, charsPerToken = 1): EvalResult {
+  const lossPerChar = loss / charsPerToken;
+  return { loss, bpc: bitsPerChar(lossPerChar), chars: charsPerToken === 1 ? tokens : Math.round(tokens * charsPerToken), tokens, loss_per_char: lossPerChar };
+}
 
 /** Give a temporary state's buffers back to the backend (WASM memory is not garbage-collected). */
 export function freeState(model: Model, st: RecurrentState): void {
@@ -28,7 +39,7 @@ export function freeState(model: Model, st: RecurrentState): void {
  * past float32's useful range are an error naming the likely tensor (finite.ts) instead of a meaningless
  * score; training's validation leaves it off and judges divergence by the loss itself.
  */
-export function evaluateStream(model: Model, ids: Int32Array, opts: { streams?: number; chunk?: number; checkOverflow?: boolean; onProgress?: (done: number, total: number) => void } = {}): EvalResult {
+export function evaluateStream(model: Model, ids: Int32Array, opts: { streams?: number; chunk?: number; checkOverflow?: boolean; charsPerToken?: number; onProgress?: (done: number, total: number) => void } = {}): EvalResult {
   if (ids.length < 2) throw new Error(`a text of ${ids.length} character${ids.length === 1 ? '' : 's'} has nothing to predict; it needs at least 2`);
   const chunk = Math.max(1, opts.chunk ?? 256);
   const B = Math.max(1, Math.min(opts.streams ?? 1, ids.length - 1));
@@ -54,8 +65,7 @@ export function evaluateStream(model: Model, ids: Int32Array, opts: { streams?: 
     opts.onProgress?.(t0 + T, L);
   }
   freeState(model, state);
-  const loss = sum / count;
-  return { loss, bpc: bitsPerChar(loss), chars: count };
+  return perChar(sum / count, count, opts.charsPerToken);
 }
 
 /** Mean loss per predicted character over sequences (each read from the initial state, ending with the marker). */
@@ -71,8 +81,7 @@ export function evaluateLines(model: Model, vocab: Vocab, lines: readonly string
     if (opts.checkOverflow) checkOutputs(model.logits, 0, b.steps * b.batch * model.config.outputSize, model.params);
     sum += l.sum; count += l.count;
   }
-  const loss = sum / count;
-  return { loss, bpc: bitsPerChar(loss), chars: count };
+  return perChar(sum / count, count);
 }
 
 /**

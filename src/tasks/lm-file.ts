@@ -1,10 +1,15 @@
 /**
- * A language model's file: the recur model file (src/io/model-file.ts) plus what makes it a character
- * model (its vocabulary and the `task` entry) and what makes a run resumable (the `training` entry).
+ * A language model's file: the recur model file (src/io/model-file.ts) plus what makes it a language
+ * model (its tokens or character vocabulary, and the `task` entry) and what makes a run resumable (the
+ * `training` entry).
  *
- *   task      {"kind": "lm", "mode": "stream" | "lines", "source": "..."}
+ *   task      {"kind": "lm", "mode": "stream" | "lines", "source": "...", "tokens"?: {...}}
  *             stream: the text is one long stream (char-rnn); lines: one sequence per line (names),
  *             each framed by the marker "\n" (SEQ_MARK), which the vocabulary must contain.
+ *             tokens: the tokenizer (data/tokens), for every model but a plain character one; without
+ *             it the model reads characters and its vocabulary is the file's `vocab` list, as every file
+ *             written before tokenizers existed (a plain character model is still written that way, so
+ *             its file is byte for byte what it was).
  *   training  the resume record (lm-resume.ts): enough to continue a run exactly.
  *
  * Platform-free. Every refusal is a ModelFileError with one line naming the problem.
@@ -17,6 +22,7 @@ import type { Checkpoint } from '../io/checkpoint.js';
 import type { Model } from '../nn/model.js';
 import type { Optimizer } from '../train/optim.js';
 import { SEQ_MARK, Vocab } from '../data/text.js';
+import { CharTokenizer, tokenizerFromJSON, type Tokenizer } from '../data/tokens/index.js';
 import type { LmTrainingState } from './lm-resume.js';
 
 export type { LmMode } from './lm-resume.js';
@@ -25,7 +31,7 @@ export interface LmTask { kind: 'lm'; mode: LmMode; source: string }
 
 export interface LoadedLm {
   model: Model;
-  vocab: Vocab;
+  tokens: Tokenizer;
   task: LmTask;
   checkpoint: Checkpoint;
 }
@@ -54,17 +60,49 @@ export function decodeLm(bytes: Uint8Array, be: Backend, what = 'model file'): L
   const mode = task!.mode;
   if (mode === undefined) fail(`${what} does not say how it reads text (no language-model mode)`);
   if (mode !== 'stream' && mode !== 'lines') fail(`${what} has an unknown language-model mode ${excerpt(mode)}`);
+  const tokens = readTokens(checkpoint, what);
+  const problem = lmConfigProblem(model.config, tokens.size);
+  if (problem) fail(`${what}: ${problem}`);
+  if (mode === 'lines') {
+    const chars = lineVocab(tokens);
+    if (!chars) fail(`${what} is a one-sequence-per-line model but reads ${tokens.kind} tokens, not plain characters`);
+    if (chars!.index(SEQ_MARK) < 0) fail(`${what} is a one-sequence-per-line model but its vocabulary lacks the line marker`);
+  }
+  return { model, tokens, task: { kind: 'lm', mode: mode as LmMode, source: typeof task!.source === 'string' ? task!.source : '' }, checkpoint };
+}
+
+/** The file's tokenizer: task.tokens, or (every file before tokenizers) the characters of `vocab`. */
+function readTokens(checkpoint: Checkpoint, what: string): Tokenizer {
+  const stored = checkpoint.task!.tokens;
+  if (stored !== undefined) {
+    if (checkpoint.vocab) fail(`${what} has both a character vocabulary and a tokenizer`);
+    try {
+      return tokenizerFromJSON(stored);
+    } catch (e) {
+      return fail(`${what} ${(e as Error).message}`);
+    }
+  }
   if (!checkpoint.vocab || checkpoint.vocab.length === 0) return fail(`${what} has no vocabulary`);
   const vocab = new Vocab(checkpoint.vocab);
   // Ids are positions in the stored list; the Vocab class orders by code point, so the two must agree.
   if (vocab.chars.some((ch, i) => ch !== checkpoint.vocab![i])) fail(`${what} vocabulary is not in code-point order`);
-  const problem = lmConfigProblem(model.config, vocab.size);
-  if (problem) fail(`${what}: ${problem}`);
-  if (mode === 'lines' && vocab.index(SEQ_MARK) < 0) fail(`${what} is a one-sequence-per-line model but its vocabulary lacks the line marker`);
-  return { model, vocab, task: { kind: 'lm', mode: mode as LmMode, source: typeof task!.source === 'string' ? task!.source : '' }, checkpoint };
+  return new CharTokenizer(vocab);
 }
 
+/**
+ * The characters of a plain character tokenizer (every character its own id, no <unk>), or null: what
+ * one-sequence-per-line models and the playground's character views read.
+ */
+export function lineVocab(tokens: Tokenizer): Vocab | null {
+  return tokens instanceof CharTokenizer && tokens.unk < 0 ? tokens.vocab : null;
+}
+
+/** A code-point vocabulary is the character tokenizer it implies (ids unchanged): callers holding one pass it as it is. */
+export const asTokens = (t: Tokenizer | Vocab): Tokenizer => (t instanceof Vocab ? new CharTokenizer(t) : t);
+
 /** The model file of a language model, with the run's resume record and optimizer moments when it can be continued. */
-export function encodeLm(model: Model, vocab: Vocab, task: LmTask, training: LmTrainingState | null, optimizer: Optimizer | null): Uint8Array {
-  return encodeModel(model, { vocab: [...vocab.chars], task: { ...task }, training: training ? { ...training } : null, optimizer });
+export function encodeLm(model: Model, tokenizer: Tokenizer | Vocab, task: LmTask, training: LmTrainingState | null, optimizer: Optimizer | null): Uint8Array {
+  const tokens = asTokens(tokenizer), chars = lineVocab(tokens);
+  const stored = chars ? { vocab: [...chars.chars], task: { ...task } } : { vocab: null, task: { ...task, tokens: tokens.toJSON() } };
+  return encodeModel(model, { ...stored, training: training ? { ...training } : null, optimizer });
 }

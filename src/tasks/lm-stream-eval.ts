@@ -7,7 +7,7 @@ import type { Model } from '../nn/model.js';
 import type { TokenCursor } from '../data/token-cursor.js';
 import { Rng } from '../util/rng.js';
 import { checkOutputs } from './finite.js';
-import { bitsPerChar, freeState, type EvalResult } from './lm-eval.js';
+import { freeState, perChar, type EvalResult } from './lm-eval.js';
 
 export interface TokenEvalOptions {
   chunk?: number;
@@ -15,6 +15,8 @@ export interface TokenEvalOptions {
   maxTokens?: number;
   /** Outputs past float32's useful range are an error naming the likely tensor (finite.ts). */
   checkOverflow?: boolean;
+  /** Characters per token of the text, for the loss per character (default: measured as it is read). */
+  charsPerToken?: number;
   /** Called after every chunk with the tokens predicted so far. */
   onProgress?(predicted: number): void;
 }
@@ -41,6 +43,6 @@ export function evaluateTokens(model: Model, cursor: TokenCursor, opts: TokenEva
     freeState(model, state);
   }
   if (count === 0) throw new Error('the text has fewer than 2 tokens: nothing to predict');
-  const loss = sum / count;
-  return { loss, bpc: bitsPerChar(loss), chars: count };
+  // Per character at the characters per token of the text read (the scored tokens' own, up to the last piece).
+  return perChar(sum / count, count, opts.charsPerToken ?? cursor.charsPerToken);
 }

@@ -7,10 +7,10 @@
  */
 import type { Model } from '../nn/model.js';
 import { fingerprint, type ByteSource } from '../data/byte-source.js';
-import type { Tokenizer } from '../data/char-tokenizer.js';
-import { splitPoint } from '../data/corpus-scan.js';
+import type { Tokenizer } from '../data/tokens/tokenizer.js';
+import { scanRanges, splitPoint } from '../data/corpus-scan.js';
 import { StreamedBatcher, type StreamedPosition } from '../data/streamed-batcher.js';
-import { ReadBuffer, TokenCursor } from '../data/token-cursor.js';
+import { nextCut, ReadBuffer, TokenCursor } from '../data/token-cursor.js';
 import type { StreamBatch } from '../data/text.js';
 import { evaluateTokens } from './lm-stream-eval.js';
 import type { EvalResult } from './lm-eval.js';
@@ -24,16 +24,42 @@ import type { LmSettings } from './lm-settings.js';
  */
 export const CHECK_WHOLE_BYTES = 64 << 20;
 
+/** Bytes read (in pieces spread evenly) to measure characters per token of a part larger than CHECK_WHOLE_BYTES. */
+const MEASURE_SAMPLE = 4 << 20;
+
+/**
+ * Characters per token of bytes [start, end): what turns a loss per token into one per character. Read
+ * whole up to CHECK_WHOLE_BYTES (which also checks it), else from an even sample; 1 for char tokens.
+ */
+function charsPerToken(src: ByteSource, tok: Tokenizer, start: number, end: number): number {
+  if (tok.kind === 'char' || end <= start) return 1;
+  const size = end - start, scratch = new ReadBuffer();
+  const ranges = size <= CHECK_WHOLE_BYTES ? [[0, size]] : scanRanges(size, MEASURE_SAMPLE);
+  let chars = 0, tokens = 0;
+  for (const [a, b] of ranges) {
+    const from = nextCut(src, tok, start + a, end, scratch), to = nextCut(src, tok, start + b, end, scratch);
+    if (to <= from) continue;
+    const cursor = new TokenCursor(src, tok, from, to, scratch);
+    for (let n = cursor.fill(1 << 16); n > 0; n = cursor.fill(1 << 16)) cursor.advance(n);
+    chars += cursor.charsRead;
+    tokens += cursor.tokensRead;
+  }
+  return tokens > 0 ? chars / tokens : 1;
+}
+
 export class LmStreamData {
   readonly batcher: StreamedBatcher;
   /** First byte of the validation part (= size without one). */
   readonly valStart: number;
   readonly info: LmDataInfo;
+  /** Characters per token of the training and validation parts (1 for char tokens). */
+  readonly trainCharsPerToken: number;
+  readonly valCharsPerToken: number;
 
   /** `vocabFromData`: the tokenizer's vocabulary was read from this corpus, so every token is known. */
   constructor(readonly src: ByteSource, readonly tok: Tokenizer, private readonly settings: LmSettings, vocabFromData = false) {
     if (src.size === 0) throw new Error(`${src.name} is empty`);
-    if (!vocabFromData && src.size <= CHECK_WHOLE_BYTES) {
+    if (!vocabFromData && tok.kind === 'char' && src.size <= CHECK_WHOLE_BYTES) {
       const all = new TokenCursor(src, tok, 0, src.size, new ReadBuffer());
       while (all.fill(1 << 16) > 0) all.advance(all.fill(1 << 16));
     }
@@ -41,6 +67,8 @@ export class LmStreamData {
     if (settings.valFraction > 0 && (this.valStart < 2 || src.size - this.valStart < 2)) {
       throw new Error(`text of ${src.size} bytes is too short to hold out ${settings.valFraction} for validation`);
     }
+    this.trainCharsPerToken = charsPerToken(src, tok, 0, this.valStart);
+    this.valCharsPerToken = charsPerToken(src, tok, this.valStart, src.size);
     this.batcher = new StreamedBatcher(src, tok, { batch: settings.batch, seq: settings.seq, end: this.valStart });
     this.info = { mode: 'stream', bytes: src.size, hash: fingerprint(src) };
   }

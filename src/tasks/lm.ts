@@ -1,5 +1,5 @@
 /**
- * The character-level language model job (Karpathy's char-rnn): text → vocabulary → batches → model +
+ * The language model job (Karpathy's char-rnn, over any tokens: data/tokens): text → tokens → batches → model +
  * optimizer + trainer loop, with periodic logging, validation, samples and checkpoints reported through
  * callbacks, a learning-rate schedule, and an exact resume from a saved file.
  *
@@ -28,14 +28,14 @@ import { TrainingDiverged, TrainLoop } from '../train/loop.js';
 import { Trainer, type StepStats } from '../train/trainer.js';
 import { SEQ_MARK, SequenceBatcher, Vocab } from '../data/text.js';
 import { MemoryByteSource, type ByteSource } from '../data/byte-source.js';
-import { CharTokenizer } from '../data/char-tokenizer.js';
+import { CharTokenizer, type Tokenizer } from '../data/tokens/index.js';
 import { scanChars } from '../data/corpus-scan.js';
 import type { StreamedPosition } from '../data/streamed-batcher.js';
 import { LmStreamData } from './lm-stream.js';
 import { Rng } from '../util/rng.js';
-import { encodeLm, lmConfigProblem, type LmMode, type LmTask, type LoadedLm } from './lm-file.js';
+import { encodeLm, lineVocab, lmConfigProblem, type LmMode, type LmTask, type LoadedLm } from './lm-file.js';
 import { readTrainingState, restoreTraining, stateToJson, type LmDataInfo, type LmTrainingState } from './lm-resume.js';
-import { bitsPerChar, evaluateLines, recurrentSpectrum, type EvalResult } from './lm-eval.js';
+import { evaluateLines, perChar, recurrentSpectrum, type EvalResult } from './lm-eval.js';
 import { DEFAULT_ARCH, settingsProblem, type LmArch, type LmSettings } from './lm-settings.js';
 import { generate, generateLines, Sampler } from './sample.js';
 
@@ -71,6 +71,9 @@ function shuffleLines(lines: string[]): string[] {
   return new Rng(0x6c696e65).shuffle([...lines]);
 }
 
+/** How a text with a symbol the model's tokenizer cannot encode is refused (the tokenizer's message follows). */
+export const UNKNOWN_CHAR = 'the data has a character the model does not know';
+
 // ------------------------------------------------------------------------------ the job
 
 export type { Every } from '../train/cadence.js';
@@ -99,17 +102,21 @@ export const DEFAULT_CADENCE: LmCadence = {
 export interface LmLog {
   step: number;
   epoch: number;
-  /** Mean training loss (nats/char) since the last log line. */
+  /** Mean training loss (nats/token) since the last log line. */
   loss: number;
+  /** The same per character of text (nats, and bits: bpc); equal to loss for character tokens. */
+  loss_per_char: number;
   bpc: number;
   /** Mean gradient norm (before clipping) since the last log line. */
   grad_norm: number;
   lr: number;
-  /** Training characters per second since the last log line. */
+  /** Training characters (and tokens) per second since the last log line. */
   chars_per_s: number;
+  tokens_per_s: number;
   /** Seconds of training so far (validation, samples and saving not counted). */
   elapsed: number;
   val_loss?: number;
+  val_loss_per_char?: number;
   val_bpc?: number;
   spectral_radius?: number | null;
   spectral_radius_gates?: number[];
@@ -121,8 +128,10 @@ export interface LmSummary {
   steps: number;
   train_loss: number | null;
   val_loss: number | null;
+  val_loss_per_char: number | null;
   val_bpc: number | null;
   chars_per_s: number;
+  tokens_per_s: number;
   elapsed: number;
   /** Why the loop ended: the budget, an interruption (shouldStop). */
   stopped: 'budget' | 'interrupted';
@@ -151,11 +160,14 @@ export interface LmJobInput {
   /** ...or start from this model's weights, vocabulary and architecture (dropout may be overridden)... */
   from?: LoadedLm;
   dropout?: number;
+  /**
+   * The tokens of a fresh model (data/tokens/build.ts learns one from a text; default: every character of
+   * the text its own id); a model from a file brings its own.
+   */
+  tokens?: Tokenizer;
   /** ...or continue this run exactly (settings come from the file; `budget` may extend it). */
   resume?: LoadedLm;
   budget?: { steps: number | null; time: number | null };
-  /** Stream mode: the vocabulary when it is known without a pass over the data (--vocab-from, --vocab-sample). */
-  vocab?: Vocab;
   /** Clock in milliseconds (defaults to performance.now). */
   now?: () => number;
 }
@@ -180,7 +192,7 @@ const seedOf = (seed: number, k: number): number => (Math.imul(seed ^ 0x9e3779b9
 
 export class LmJob {
   readonly model: Model;
-  readonly vocab: Vocab;
+  readonly tokens: Tokenizer;
   readonly mode: LmMode;
   readonly task: LmTask;
   readonly settings: LmSettings;
@@ -193,6 +205,9 @@ export class LmJob {
   /** Training and validation sizes in bytes (stream) or lines (lines). */
   readonly trainSize: number;
   readonly valSize: number;
+  /** Characters per token of the training and validation text (1 for character tokens and lines). */
+  readonly trainCharsPerToken: number = 1;
+  readonly valCharsPerToken: number = 1;
   private readonly trainRng: Rng;
   private readonly stream: LmStreamData | null = null;
   private readonly lines: SequenceBatcher | null = null;
@@ -218,16 +233,6 @@ export class LmJob {
     if (data.mode !== this.mode) {
       throw new Error(`the model reads ${this.mode === 'lines' ? 'one sequence per line' : 'one stream of text'}, but the data was given as ${data.mode === 'lines' ? 'lines' : 'a stream'}`);
     }
-    const known = base?.vocab;
-    // A model from a file brings its vocabulary: a text in memory must not hold characters outside it
-    // (a streamed corpus is checked as it is read: the error names the byte offset).
-    const checkKnown = (texts: Iterable<string>): void => {
-      try {
-        if (known) for (const t of texts) known.encode(t);
-      } catch (e) {
-        throw new Error(`the data has a character the model does not know: ${(e as Error).message}`);
-      }
-    };
     let lines: string[] | null = null;
     if (this.mode === 'lines') {
       if (data.text === undefined) throw new Error('one sequence per line needs the text in memory');
@@ -235,17 +240,29 @@ export class LmJob {
       lines = splitLines(data.text);
       if (lines.length === 0) throw new Error('the text has no non-empty lines');
       this.dataInfo = { mode: 'lines', chars: data.text.length, hash: textHash(data.text) };
-      checkKnown(lines);
-      this.vocab = known ?? Vocab.fromText(lines.join(''), SEQ_MARK);
+      this.tokens = base?.tokens ?? input.tokens ?? new CharTokenizer(Vocab.fromText(lines.join(''), SEQ_MARK));
     } else {
       if (data.text !== undefined && data.text.length === 0) throw new Error('the text is empty');
-      if (data.text !== undefined) checkKnown([data.text]);
       const src = data.bytes ?? MemoryByteSource.fromText(data.text ?? '', data.source);
-      this.vocab = known ?? input.vocab ?? scanChars(src);
-      this.stream = new LmStreamData(src, new CharTokenizer(this.vocab), s, !known && !input.vocab);
+      if (base && data.text !== undefined) {
+        try { base.tokens.encode(data.text); } catch (e) { throw new Error(`${UNKNOWN_CHAR}: ${(e as Error).message}`); }
+      }
+      // A fresh model without tokens reads every character of the corpus (one fast pass, or the text in memory).
+      const own = !base && !input.tokens;
+      this.tokens = base?.tokens ?? input.tokens ?? new CharTokenizer(data.text !== undefined ? Vocab.fromText(data.text) : scanChars(src));
+      this.stream = new LmStreamData(src, this.tokens, s, own);
       this.dataInfo = this.stream.info;
     }
     if (training) checkSameData(training.data, this.dataInfo, training.position);
+    const lineChars = lines ? lineVocab(this.tokens) : null;
+    if (lines && !lineChars) throw new Error(`one sequence per line is learned from characters, not ${this.tokens.kind} tokens`);
+    // A model from a file brings its vocabulary: the text must not hold characters outside it
+    // (a streamed corpus is checked as it is read: the error names the byte offset).
+    try {
+      if (lines && base) for (const l of lines) lineChars!.encode(l);
+    } catch (e) {
+      throw new Error(`${UNKNOWN_CHAR}: ${(e as Error).message}`);
+    }
     this.task = { kind: 'lm', mode: this.mode, source: data.source };
 
     // The model.
@@ -257,7 +274,7 @@ export class LmJob {
       if (this.model !== base.model) { this.model.params.data.set(base.model.params.data); this.model.params.touch(); }
     } else {
       const a = input.arch ?? DEFAULT_ARCH;
-      const V = this.vocab.size;
+      const V = this.tokens.size;
       const cfg: Partial<ModelConfig> = {
         cell: a.cell, activation: a.activation, hidden: a.hidden, layers: a.layers, embed: a.embed, lags: a.lags,
         h0: a.h0, dropout: a.dropout, init: a.init, forgetBias: a.forgetBias, bidirectional: a.bidirectional,
@@ -266,7 +283,7 @@ export class LmJob {
       if (a.bidirectional) throw new Error('a language model predicts each character from those before it; a bidirectional model would see the answer');
       this.model = new Model(cfg, be).init(new Rng(seedOf(s.seed, 1)));
     }
-    const cfgProblem = lmConfigProblem(this.model.config, this.vocab.size);
+    const cfgProblem = lmConfigProblem(this.model.config, this.tokens.size);
     if (cfgProblem) throw new Error(cfgProblem);
 
     // Batches.
@@ -276,7 +293,7 @@ export class LmJob {
       const train = shuffled.slice(0, shuffled.length - nVal);
       if (train.length < s.batch) throw new Error(`${train.length} training lines${nVal ? ` (after holding out ${nVal} for validation)` : ''} are fewer than the batch of ${s.batch}: use a smaller --batch`);
       this.trainLines = train;
-      this.lines = new SequenceBatcher(train, { batch: s.batch, seed: s.seed, vocab: this.vocab, dropLast: true });
+      this.lines = new SequenceBatcher(train, { batch: s.batch, seed: s.seed, vocab: lineChars!, dropLast: true });
       let val = shuffled.slice(shuffled.length - nVal);
       if (s.valChars > 0) {
         let n = 0, k = 0;
@@ -289,6 +306,8 @@ export class LmJob {
     } else {
       this.trainSize = this.stream!.trainBytes;
       this.valSize = this.stream!.valBytes;
+      this.trainCharsPerToken = this.stream!.trainCharsPerToken;
+      this.valCharsPerToken = this.stream!.valCharsPerToken;
     }
 
     // Optimizer, trainer and the state carried between steps.
@@ -299,7 +318,7 @@ export class LmJob {
     this.loop = new TrainLoop((lr) => this.update(lr), {
       budget: { steps: s.steps, seconds: s.time },
       schedule: { kind: s.schedule, lr: s.lr, lrMin: s.lrMin, warmup: s.warmup },
-      guard: { uniformLoss: Math.log(this.vocab.size) }, params: this.model.params, now: this.now,
+      guard: { uniformLoss: Math.log(this.tokens.size) }, params: this.model.params, now: this.now,
     });
 
     if (training && resume) {
@@ -358,13 +377,13 @@ export class LmJob {
   /** Loss on the held-out text (null without one). Stream mode reads it as `batch` streams side by side. */
   validate(): EvalResult | null {
     if (this.stream) return this.stream.validate(this.model);
-    if (this.valLines) return evaluateLines(this.model, this.vocab, this.valLines, this.settings.batch);
+    if (this.valLines) return evaluateLines(this.model, lineVocab(this.tokens)!, this.valLines, this.settings.batch);
     return null;
   }
 
   /** A sample from the current model: text (stream) or lines joined by newlines; its own generator. */
   sample(length: number, temperature: number, seed = seedOf(this.settings.seed, 3 + this.step)): string {
-    const sampler = new Sampler(this.model, this.vocab, new Rng(seed));
+    const sampler = new Sampler(this.model, this.tokens, new Rng(seed));
     try {
       if (this.mode === 'lines') return generateLines(sampler, length, 40, { temperature }).join('\n');
       return generate(sampler, { length, temperature });
@@ -384,7 +403,7 @@ export class LmJob {
 
   /** The model file as it stands (with optimizer moments, so that the run can be resumed exactly). */
   encode(): Uint8Array {
-    return encodeLm(this.model, this.vocab, this.task, this.trainingRecord(), this.optimizer);
+    return encodeLm(this.model, this.tokens, this.task, this.trainingRecord(), this.optimizer);
   }
 
   /**
@@ -425,7 +444,7 @@ export class LmJob {
         const dt = r.seconds;
         acc.loss += r.loss; acc.grad += r.gradNorm; acc.chars += r.chars; acc.time += dt; acc.n++;
         totalChars += r.chars; totalTime += dt;
-        const rate = dt > 0 ? r.chars / dt : 0;
+        const rate = dt > 0 ? r.chars / dt * this.trainCharsPerToken : 0;
         this.recent = this.recent ? { loss: 0.9 * this.recent.loss + 0.1 * r.loss, charsPerS: 0.9 * this.recent.charsPerS + 0.1 * rate } : { loss: r.loss, charsPerS: rate };
         // The parameters held for saving have just given a healthy loss: they are good; write them if due.
         if (pending && r.healthy) {
@@ -446,11 +465,12 @@ export class LmJob {
         }
         if (last.log.due || val || spec !== undefined || sample !== undefined || this.done) {
           lastTrainLoss = acc.loss / acc.n;
+          const train = perChar(lastTrainLoss, acc.chars, this.trainCharsPerToken), tokensPerS = acc.time > 0 ? acc.chars / acc.time : 0;
           const log: LmLog = {
-            step: this.step, epoch: this.epoch, loss: lastTrainLoss, bpc: bitsPerChar(lastTrainLoss), grad_norm: acc.grad / acc.n,
-            lr, chars_per_s: acc.time > 0 ? acc.chars / acc.time : 0, elapsed: this.elapsed,
+            step: this.step, epoch: this.epoch, loss: lastTrainLoss, loss_per_char: train.loss_per_char, bpc: train.bpc, grad_norm: acc.grad / acc.n,
+            lr, chars_per_s: tokensPerS * this.trainCharsPerToken, tokens_per_s: tokensPerS, elapsed: this.elapsed,
           };
-          if (val) { log.val_loss = val.loss; log.val_bpc = val.bpc; }
+          if (val) { log.val_loss = val.loss; log.val_loss_per_char = val.loss_per_char; log.val_bpc = val.bpc; }
           if (spec !== undefined) { log.spectral_radius = spec?.radius ?? null; if (spec && spec.gates.length > 1) log.spectral_radius_gates = spec.gates; }
           if (sample !== undefined) log.sample = sample;
           events.onLog?.(log);
@@ -479,8 +499,8 @@ export class LmJob {
     const n = cadence.finalSampleLength;
     const sample = n > 0 ? this.sample(this.mode === 'lines' ? FINAL_LINES : n, cadence.temperature) : '';
     return {
-      steps: this.step, train_loss: lastTrainLoss, val_loss: lastVal?.r.loss ?? null, val_bpc: lastVal?.r.bpc ?? null,
-      chars_per_s: totalTime > 0 ? totalChars / totalTime : 0, elapsed: this.elapsed, stopped, sample, run_steps: this.step - startStep,
+      steps: this.step, train_loss: lastTrainLoss, val_loss: lastVal?.r.loss ?? null, val_loss_per_char: lastVal?.r.loss_per_char ?? null, val_bpc: lastVal?.r.bpc ?? null,
+      chars_per_s: totalTime > 0 ? totalChars / totalTime * this.trainCharsPerToken : 0, tokens_per_s: totalTime > 0 ? totalChars / totalTime : 0, elapsed: this.elapsed, stopped, sample, run_steps: this.step - startStep,
       ...(spec !== undefined ? { spectral_radius: spec?.radius ?? null } : {}),
     };
   }
@@ -488,7 +508,7 @@ export class LmJob {
   /** Loss of the current model on the start of the training data (a finiteness check when there is no validation text). */
   private trainingLoss(): EvalResult {
     if (this.stream) return this.stream.trainingLoss(this.model);
-    return evaluateLines(this.model, this.vocab, this.trainLines!.slice(0, this.settings.batch), this.settings.batch);
+    return evaluateLines(this.model, lineVocab(this.tokens)!, this.trainLines!.slice(0, this.settings.batch), this.settings.batch);
   }
 
 }

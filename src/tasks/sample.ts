@@ -1,7 +1,8 @@
 /**
- * Generating text from a character model, one character at a time: feed a character (a forward pass
- * of one step for one stream, carrying the state), turn the logits into probabilities with a
- * temperature, optionally keep the k most likely, draw from a seeded generator, feed the draw back.
+ * Generating text from a language model, one token at a time: feed a token (a forward pass of one step
+ * for one stream, carrying the state), turn the logits into probabilities with a temperature,
+ * optionally keep the k most likely, draw from a seeded generator, feed the draw back. The text is
+ * the file's tokenizer's (data/tokens/text-out.ts: byte-level tokens print as valid UTF-8).
  *
  * Every buffer is allocated once per Sampler, so the per-character loop allocates nothing of its own.
  * Platform-free.
@@ -9,6 +10,9 @@
 import { release, type Buf } from '../kernels/backend.js';
 import type { Model, RecurrentState } from '../nn/model.js';
 import { SEQ_MARK, type Vocab } from '../data/text.js';
+import { CharTokenizer, type Tokenizer } from '../data/tokens/index.js';
+import { TextOut } from '../data/tokens/text-out.js';
+import { asTokens, lineVocab } from './lm-file.js';
 import type { Rng } from '../util/rng.js';
 import { checkOutputs } from './finite.js';
 
@@ -24,6 +28,8 @@ export class Sampler {
   private readonly probs: Buf;
   private readonly scratch: Float64Array;
   private readonly V: number;
+  /** What the ids mean (a code-point Vocab given to the constructor becomes its character tokenizer). */
+  readonly tokens: Tokenizer;
   /** Row of model.logits that holds the distribution of the next character. */
   private row = -1;
 
@@ -31,8 +37,9 @@ export class Sampler {
    * With `checkOverflow`, drawing from outputs past float32's useful range is an error naming the likely
    * tensor (finite.ts) instead of a uniform draw; training's samples leave it off.
    */
-  constructor(readonly model: Model, readonly vocab: Vocab, readonly rng: Rng, private readonly opts: { checkOverflow?: boolean } = {}) {
+  constructor(readonly model: Model, tokens: Tokenizer | Vocab, readonly rng: Rng, private readonly opts: { checkOverflow?: boolean } = {}) {
     this.V = model.config.outputSize;
+    this.tokens = asTokens(tokens);
     this.state = model.newState(1, rng);
     this.probs = model.be.alloc(this.V);
     this.scratch = new Float64Array(this.V);
@@ -142,26 +149,35 @@ export interface GenerateOptions extends SampleOptions {
  * Returns the generated text (without the prime).
  */
 export function generate(sampler: Sampler, opts: GenerateOptions): string {
-  const { vocab } = sampler;
+  const { tokens } = sampler;
+  const text = new TextOut(tokens);
   sampler.reset();
   let out = '';
-  const emit = (s: string): void => { out += s; opts.onText?.(s); };
+  const emit = (s: string): void => { if (s) { out += s; opts.onText?.(s); } };
   let n = opts.length;
-  if (opts.prime) sampler.feed(vocab.encode(opts.prime));
-  else if (vocab.index(SEQ_MARK) >= 0) sampler.feedOne(vocab.index(SEQ_MARK));
+  const mark = markId(tokens);
+  if (opts.prime) sampler.feed(tokens.encode(opts.prime));
+  else if (mark >= 0) sampler.feedOne(mark);
   else if (n > 0) {
-    const id = sampler.rng.int(vocab.size);
-    emit(vocab.chars[id]);
+    const id = sampler.rng.int(tokens.size);
+    emit(text.push(id));
     sampler.feedOne(id);
     n--;
   }
   let pending = '';
   for (let i = 0; i < n; i++) {
-    pending += vocab.chars[sampler.next(opts)];
+    pending += text.push(sampler.next(opts));
     if (pending.length >= 64) { emit(pending); pending = ''; }
   }
-  if (pending) emit(pending);
+  emit(pending + text.end());
   return out;
+}
+
+/** The id of the line marker "\n" when it is one token of its own (a text starts after it), else -1. */
+export function markId(tokens: Tokenizer): number {
+  if (tokens instanceof CharTokenizer) return tokens.vocab.index(SEQ_MARK);
+  const ids = tokens.encode(SEQ_MARK);
+  return ids.length === 1 && tokens.decode(ids) === SEQ_MARK ? ids[0] : -1;
 }
 
 /**
@@ -170,9 +186,9 @@ export function generate(sampler: Sampler, opts: GenerateOptions): string {
  * beginning every sequence shares.
  */
 export function generateLines(sampler: Sampler, count: number, maxLength: number, opts: SampleOptions & { prime?: string } = {}): string[] {
-  const { vocab } = sampler;
-  const mark = vocab.index(SEQ_MARK);
-  if (mark < 0) throw new Error('the model has no line marker in its vocabulary');
+  const vocab = lineVocab(sampler.tokens);
+  const mark = vocab ? vocab.index(SEQ_MARK) : -1;
+  if (!vocab || mark < 0) throw new Error('the model has no line marker in its vocabulary');
   const prime = opts.prime ? vocab.encode(opts.prime) : new Int32Array(0);
   const ids = new Int32Array(prime.length + 1);
   ids[0] = mark;

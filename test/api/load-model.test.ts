@@ -42,7 +42,7 @@ test('loadModel reads a path, a file URL, bytes and a Blob; auto picks the nativ
       const m = await loadModel(src, { backend: 'js' });
       assert.equal(m.backend, 'js');
       assert.equal(m.mode, 'stream');
-      assert.equal(m.vocab.size, new Set(TEXT).size);
+      assert.equal(m.tokens.size, new Set(TEXT).size);
       // float32 on every backend: the same draws give the same text unless a probability sits on a rounding edge
       assert.equal((await m.generate({ seed: 5, length: 80 })).length, text.length);
     }
@@ -82,7 +82,7 @@ test('a stream stops when the loop is left or its signal aborts', async () => {
 
 test('score is the loss per character; training on new text lowers it there, and save() round-trips', async () => {
   const m = await loadModel(bytes, { backend: 'js' });
-  const uniform = Math.log(m.vocab.size);
+  const uniform = Math.log(m.tokens.size);
   const before = m.score(TEXT.slice(0, 400));
   assert.ok(before > 0 && before < uniform, `trained model scores ${before}, uniform guess ${uniform}`);
   assert.throws(() => m.score('QQ'), /not in the vocabulary/);

@@ -30,8 +30,8 @@ test('train: a finite divergence stops with one line and a non-zero exit, and ke
   const m = decodeLm(readFileSync(out), new JsBackend('f32'));
   assert.equal(m.checkpoint.training!.step, kept);
   // The file's model is a good one: better than a uniform guess on the text (the diverged one scores > 2 ln V).
-  const loss = evaluateStream(m.model, m.vocab.encode(text), { chunk: 32 }).loss;
-  assert.ok(loss < Math.log(m.vocab.size), `kept model loss ${loss} vs ln V ${Math.log(m.vocab.size)}`);
+  const loss = evaluateStream(m.model, m.tokens.encode(text), { chunk: 32 }).loss;
+  assert.ok(loss < Math.log(m.tokens.size), `kept model loss ${loss} vs ln V ${Math.log(m.tokens.size)}`);
 });
 
 test('train: lr 100 without clipping diverges at once: the file holds the starting model, not the diverged one', async () => {
@@ -40,6 +40,6 @@ test('train: lr 100 without clipping diverges at once: the file holds the starti
   assertRefusal({ name: 'lr 100', args: [], error: /training diverged at step \d+: the loss has stayed above.*the last good model \(step 0\) is in/ }, r);
   const m = decodeLm(readFileSync(out), new JsBackend('f32'));
   assert.equal(m.checkpoint.training!.step, 0);
-  const loss = evaluateStream(m.model, m.vocab.encode(text), { chunk: 32 }).loss;
-  assert.ok(loss < 1.1 * Math.log(m.vocab.size), `kept model loss ${loss}`);
+  const loss = evaluateStream(m.model, m.tokens.encode(text), { chunk: 32 }).loss;
+  assert.ok(loss < 1.1 * Math.log(m.tokens.size), `kept model loss ${loss}`);
 });

@@ -49,8 +49,8 @@ test('the vocabulary from another model or from a sample; standard input', async
   assert.equal((await recur(['train', '--data', whole, ...TINY, '--steps', '2', '--out', base])).code, 0);
   const from = await recur(['train', '--data', one, '--vocab-from', base, ...TINY, '--steps', '2', '--json', '--out', join(dir, 'from.safetensors')]);
   assert.equal(from.code, 0, from.stderr);
-  assert.equal(decodeLm(new Uint8Array(readFileSync(join(dir, 'from.safetensors'))), new JsBackend('f32')).vocab.size,
-    decodeLm(new Uint8Array(readFileSync(base)), new JsBackend('f32')).vocab.size, 'the vocabulary of --vocab-from, not of the data');
+  assert.equal(decodeLm(new Uint8Array(readFileSync(join(dir, 'from.safetensors'))), new JsBackend('f32')).tokens.size,
+    decodeLm(new Uint8Array(readFileSync(base)), new JsBackend('f32')).tokens.size, 'the vocabulary of --vocab-from, not of the data');
   // A sample of the lower-case part misses the upper-case letters of books/b.txt: the run stops at the first one.
   const rare = join(dir, 'rare');
   mkdirSync(rare);

@@ -43,7 +43,7 @@ test('train → sample → eval: the JSON protocol, the model file, the sample, 
   assert.ok((logs[3].loss as number) < (logs[0].loss as number), 'the loss falls');
 
   const m = load(out);
-  assert.equal(m.vocab.size, V);
+  assert.equal(m.tokens.size, V);
   assert.equal(m.checkpoint.training!.step, 30);
   assert.deepEqual([...m.model.params.names()].slice(0, 3), ['embedding.weight', 'rnn.weight_ih_l0', 'rnn.weight_hh_l0']);
   assert.deepEqual(m.model.params.view('embedding.weight').shape, [V, 6]);
@@ -104,7 +104,7 @@ test('--init starts from a model; standard input works as data', async () => {
   assert.equal(r.code, 0, r.stderr);
   const from = load(base), m = load(next);
   assert.deepEqual(m.model.config, from.model.config);
-  assert.deepEqual([...m.vocab.chars], [...from.vocab.chars]);
+  assert.deepEqual(m.tokens.toJSON(), from.tokens.toJSON());
   assert.equal(m.checkpoint.training!.step, 2);
   assert.equal(m.task.source, 'stdin');
 });

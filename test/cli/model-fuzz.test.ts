@@ -59,7 +59,7 @@ const KINDS: ModelKind[] = [
     name: 'char-LM', bytes: new Uint8Array(readFileSync(legacyPath('lstm.safetensors'))),
     commands: (m) => [['sample', '--backend', 'js', '--model', m, '--length', '30'], ['eval', '--backend', 'js', '--model', m, '--data', TEXT], spectrumCommand(m)],
     use: (bytes) => {
-      const { model, vocab } = readModelFile(path('x'), () => decodeLm(bytes, be));
+      const { model, tokens: vocab } = readModelFile(path('x'), () => decodeLm(bytes, be));
       generate(new Sampler(model, vocab, new Rng(1), { checkOverflow: true }), { length: 30 });
       evaluateStream(model, vocab.encode(readFileSync(TEXT, 'utf8')), { checkOverflow: true });
       spectrum(bytes);

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryByteSource, fingerprint } from '../../src/data/byte-source.js';
-import { CharTokenizer } from '../../src/data/char-tokenizer.js';
+import { CharTokenizer } from '../../src/data/tokens/index.js';
 import { scanChars, scanRanges, splitPoint } from '../../src/data/corpus-scan.js';
 import { StreamedBatcher } from '../../src/data/streamed-batcher.js';
 import { StreamBatcher, Vocab } from '../../src/data/text.js';

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileByteSource } from '../../src/node/byte-files.js';
-import { CharTokenizer } from '../../src/data/char-tokenizer.js';
+import { CharTokenizer } from '../../src/data/tokens/index.js';
 import { ReadBuffer, TokenCursor } from '../../src/data/token-cursor.js';
 import { Vocab } from '../../src/data/text.js';
 

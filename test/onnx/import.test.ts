@@ -14,7 +14,7 @@ import { Model } from '../../src/nn/model.js';
 import { exportOnnx } from '../../src/onnx/export.js';
 import { GraphBuilder } from '../../src/onnx/graph.js';
 import { encodeModelProto, FLOAT, INT64 } from '../../src/onnx/proto.js';
-import { decodeLm } from '../../src/tasks/lm-file.js';
+import { decodeLm, lineVocab } from '../../src/tasks/lm-file.js';
 import { Rng } from '../../src/util/rng.js';
 import { recur, ROOT, tempDir } from '../cli/lm-helpers.js';
 
@@ -37,7 +37,8 @@ for (const name of ['torch_lstm2', 'torch_gru1', 'torch_rnn_relu2', 'torch_lstm_
     writeFileSync(vocabFile, JSON.stringify(ref.vocab));
     const r = await recur(['import', '--onnx', join(FIX, `${name}.onnx`), '--out', out, '--vocab', vocabFile]);
     assert.equal(r.code, 0, r.stderr);
-    const { model, vocab } = decodeLm(readFileSync(out), be);
+    const { model, tokens } = decodeLm(readFileSync(out), be);
+    const vocab = lineVocab(tokens)!;
     const id = ref.vocab.map((s) => vocab.index(s)), V = ref.vocab.length, { T, B } = ref;
     const st = model.newState(B);
     st.h.forEach((h, i) => h.set(ref.h0.slice(i * B * model.config.hidden, (i + 1) * B * model.config.hidden)));

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryByteSource } from '../../src/data/byte-source.js';
 import { Vocab } from '../../src/data/text.js';
+import { CharTokenizer } from '../../src/data/tokens/index.js';
 import { JsBackend } from '../../src/kernels/js.js';
 import { DEFAULT_ARCH, DEFAULT_SETTINGS, LmJob, type LmSettings } from '../../src/tasks/lm.js';
 import { decodeLm, encodeLm } from '../../src/tasks/lm-file.js';
@@ -28,10 +29,10 @@ test('bytes streamed from a source train exactly as the same text in memory', ()
 
 test('a vocabulary given in advance is the model\'s, and a character outside it is named by its byte', () => {
   const vocab = Vocab.fromText(`${TEXT}XYZ`);
-  const job = new LmJob({ data: { mode: 'stream', bytes: MemoryByteSource.fromText(TEXT, 't'), source: 't' }, vocab, backend: be, settings, arch });
-  assert.equal(job.vocab, vocab);
+  const job = new LmJob({ data: { mode: 'stream', bytes: MemoryByteSource.fromText(TEXT, 't'), source: 't' }, tokens: new CharTokenizer(vocab), backend: be, settings, arch });
+  assert.equal((job.tokens as CharTokenizer).vocab, vocab);
   assert.equal(job.model.config.inputSize, vocab.size);
-  assert.throws(() => new LmJob({ data: { mode: 'stream', bytes: MemoryByteSource.fromText(`${TEXT}Q`, 'q.txt'), source: 't' }, vocab, backend: be, settings, arch }),
+  assert.throws(() => new LmJob({ data: { mode: 'stream', bytes: MemoryByteSource.fromText(`${TEXT}Q`, 'q.txt'), source: 't' }, tokens: new CharTokenizer(vocab), backend: be, settings, arch }),
     /^Error: q\.txt: character "Q" \(U\+0051\) at byte \d+ is not in the vocabulary$/);
 });
 
@@ -40,7 +41,7 @@ test('a run saved with an in-memory position (characters) is refused in one line
   const job = new LmJob({ data, backend: be, settings, arch });
   for (let i = 0; i < 3; i++) job.trainStep();
   const rec = job.trainingRecord();
-  const old = encodeLm(job.model, job.vocab, job.task, { ...rec, position: { epoch: 0, offset: 30 }, data: { mode: 'stream', chars: TEXT.length, hash: '0123abcd' } }, job.optimizer);
+  const old = encodeLm(job.model, job.tokens, job.task, { ...rec, position: { epoch: 0, offset: 30 }, data: { mode: 'stream', chars: TEXT.length, hash: '0123abcd' } }, job.optimizer);
   assert.throws(() => new LmJob({ data, backend: be, settings, resume: decodeLm(old, be) }), /held the whole text in memory .* start a new run from its weights with --init/);
   const other = { mode: 'stream' as const, text: TEXT.replace('Call', 'Cell'), source: 't' };
   assert.throws(() => new LmJob({ data: other, backend: be, settings, resume: decodeLm(job.encode(), be) }), /is not the text this run was trained on/);

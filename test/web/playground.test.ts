@@ -222,7 +222,7 @@ describe('playground in Chromium', { skip: skip ?? false, timeout: 150_000 }, ()
     const lm = decodeLm(bytes, be);
     assert.equal(lm.model.config.cell, 'lstm');
     assert.equal(lm.model.config.hidden, 20);
-    assert.equal(lm.vocab.size, lm.model.config.inputSize);
+    assert.equal(lm.tokens.size, lm.model.config.inputSize);
     assert.equal(lm.task.kind, 'lm');
 
     // Start over, then load the file: the controls take the model's architecture, and it keeps training.

@@ -18,7 +18,7 @@ import { eigenvalues, spectralRadius, type Complex } from '../../src/analysis/sp
 import { gradFlow } from '../../src/analysis/gradflow.js';
 import { Vocab } from '../../src/data/text.js';
 import { MemoryByteSource } from '../../src/data/byte-source.js';
-import { CharTokenizer } from '../../src/data/char-tokenizer.js';
+import { CharTokenizer } from '../../src/data/tokens/index.js';
 import { splitPoint } from '../../src/data/corpus-scan.js';
 import { LmStreamData } from '../../src/tasks/lm-stream.js';
 import { gatesOf, hasJordan } from '../../src/nn/config.js';
@@ -26,7 +26,7 @@ import { Model, type RecurrentState } from '../../src/nn/model.js';
 import { LstmLayer } from '../../src/nn/lstm.js';
 import { GruLayer } from '../../src/nn/gru.js';
 import { DEFAULT_SETTINGS, evaluateStream, type LmSettings } from '../../src/tasks/lm.js';
-import { decodeLm, encodeLm, type LmTask, type LoadedLm } from '../../src/tasks/lm-file.js';
+import { decodeLm, encodeLm, lineVocab, type LmTask, type LoadedLm } from '../../src/tasks/lm-file.js';
 import { readTrainingState, restoreTraining, stateToJson, type LmTrainingState } from '../../src/tasks/lm-resume.js';
 import { generate, generateLines, Sampler } from '../../src/tasks/sample.js';
 import { Optimizer } from '../../src/train/optim.js';
@@ -105,7 +105,9 @@ export class Session {
   /** A model from a recur model file (validated by the library: a bad file throws one sentence). */
   static load(bytes: Uint8Array, be: Backend, settings: TrainSettings, seed: number): Session {
     const file = decodeLm(bytes, be, 'the model file');
-    const s = new Session(file.model, file.vocab, file.task, settings, seed);
+    const vocab = lineVocab(file.tokens);
+    if (!vocab) throw new Error(`the playground reads character models, and this one reads ${file.tokens.kind} tokens: sample it with recur sample`);
+    const s = new Session(file.model, vocab, file.task, settings, seed);
     s.file = file;
     return s;
   }
