@@ -71,3 +71,24 @@ test('bad streamed input: one line naming the file and the byte', async () => {
   assertOneLineError(await recur(['train', '--data', one, '--data', '-', ...TINY, '--steps', '2', '--out', join(dir, 'y.safetensors')]), 2, /standard input \(--data -\) cannot be combined/);
   assertOneLineError(await recur(['train', '--data', one, '--vocab-sample', '100', '--vocab-from', one, ...TINY, '--out', join(dir, 'z.safetensors')]), 2, /--vocab-from or --vocab-sample, not both/);
 });
+
+test('word tokens from a sample over a directory: unseen words are <unk>, eval reports per token and per character', async () => {
+  const words = join(dir, 'words');
+  mkdirSync(words);
+  // Two pieces of 4 KiB, at the start and at the end: the middle file is never seen.
+  writeText(words, 'a.txt', smallText(1500));
+  writeText(words, 'b.txt', ' Zebra quagga okapi.');
+  writeText(words, 'c.txt', smallText(1500));
+  const model = join(dir, 'words.safetensors');
+  const r = await recur(['train', '--data', words, '--tokens', 'word', '--vocab-size', '64', '--vocab-sample', '8192', ...TINY, '--steps', '3', '--json', '--out', model]);
+  assert.equal(r.code, 0, r.stderr);
+  const file = decodeLm(new Uint8Array(readFileSync(model)), new JsBackend('f32'));
+  assert.equal(file.tokens.kind, 'word');
+  assert.ok(file.tokens.decode(file.tokens.encode(' Zebra')).includes('<unk>'), 'a word outside the sample is <unk>');
+  const e = jsonLines((await recur(['eval', '--model', model, '--data', words, '--backend', 'js', '--json'])).stdout)[0];
+  const bytes = ['a.txt', 'b.txt', 'c.txt'].reduce((n, f) => n + readFileSync(join(words, f)).length, 0);
+  assert.equal(e.token_kind, 'word');
+  assert.ok((e.chars as number) > (e.tokens as number) && Math.abs((e.chars as number) - bytes) <= bytes / (e.tokens as number) + 1, JSON.stringify(e));
+  assert.ok(Math.abs((e.bpc as number) - (e.loss as number) * (e.tokens as number) / ((e.chars as number) * Math.LN2)) <= (e.bpc as number) / (e.chars as number));
+  assertOneLineError(await recur(['train', '--data', words, '--vocab-from', model, '--tokens', 'bpe', ...TINY, '--out', join(dir, 'w2.safetensors')]), 2, /--vocab-from brings the model's tokens/);
+});
