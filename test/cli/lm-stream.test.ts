@@ -2,7 +2,7 @@
  * `recur train` and `recur eval` on streamed text end to end (issue 19): several --data inputs and a
  * directory read as one concatenation, progress in bytes, --resume continuing every stream exactly,
  * the vocabulary from another model or a sample, standard input, and bad input in one line naming
- * the file and the byte.
+ * the file and the byte, word tokens learned from a sample.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
