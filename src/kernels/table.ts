@@ -220,6 +220,35 @@ export const KERNELS: readonly KernelSpec[] = [
       buf('dhPrev', 'accumulate', 'B * H'), mask('B')],
     threads: step, empty: 'B * H == 0',
   },
+  // LSTM with peepholes (Gers & Schmidhuber 2000; ONNX LSTM's input P): the gates also read the cell state.
+  // peep [3H] holds the blocks p_i, p_f, p_o (recur's gate order without g); ONNX stores them i, o, f.
+  {
+    name: 'lstmPeepholeForward', group: 'fused recurrent steps', returns: 'void',
+    doc: ['LSTM step with peepholes: i = σ(x_i + p_i⊙cPrev), f = σ(x_f + p_f⊙cPrev), g = tanh(x_g), c = f⊙cPrev + i⊙g,',
+      'o = σ(x_o + p_o⊙c), h = o⊙tanh(c). `gates` [B×4H] (i, f, g, o) holds the pre-activations without the',
+      'peephole terms on entry and the activations on exit; masked rows hold (hPrev, cPrev).'],
+    operands: [count('B'), count('H'), buf('gates', 'readwrite', '4 * B * H'), buf('peep', 'read', '3 * H'), buf('cPrev', 'read', 'B * H'),
+      buf('c', 'write', 'B * H'), buf('hPrev', 'read', 'B * H'), buf('h', 'write', 'B * H'), mask('B')],
+    threads: step, empty: 'B * H == 0', inPlace: [['h', 'hPrev'], ['c', 'cPrev']],
+  },
+  {
+    name: 'lstmPeepholeBackward', group: 'fused recurrent steps', returns: 'void',
+    doc: ['LSTM-with-peepholes step backward. do\' = dh⊙tanh(c)⊙o(1−o); the total gradient on c is',
+      'dc + dh⊙o⊙(1 − tanh²c) + do\'⊙p_o; dcPrev = that⊙f + di\'⊙p_i + df\'⊙p_f (written). dgates [B×4H] as',
+      'lstmBackward; masked rows: dgates 0, dcPrev = dc, dhPrev += dh. lstmPeepholeGrads gives dpeep afterwards.'],
+    operands: [count('B'), count('H'), buf('gates', 'read', '4 * B * H'), buf('peep', 'read', '3 * H'), buf('cPrev', 'read', 'B * H'),
+      buf('c', 'read', 'B * H'), buf('dh', 'read', 'B * H'), buf('dc', 'read', 'B * H'), buf('dgates', 'write', '4 * B * H'),
+      buf('dcPrev', 'write', 'B * H'), buf('dhPrev', 'accumulate', 'B * H'), mask('B')],
+    threads: step, empty: 'B * H == 0',
+  },
+  {
+    name: 'lstmPeepholeGrads', group: 'fused recurrent steps', returns: 'void',
+    doc: ['Peephole gradients over `rows` rows after the time loop: dpeep_i += Σ di\'⊙cPrev, dpeep_f += Σ df\'⊙cPrev,',
+      'dpeep_o += Σ do\'⊙c, with dgates [rows×4H] (i, f, g, o) and the cell states aligned with its rows.'],
+    operands: [count('rows'), count('H'), buf('dgates', 'read', '4 * rows * H'), buf('cPrev', 'read', 'rows * H'), buf('c', 'read', 'rows * H'),
+      buf('dpeep', 'accumulate', '3 * H')],
+    empty: 'rows * H == 0',
+  },
   {
     name: 'gruForward', group: 'fused recurrent steps', returns: 'void',
     doc: ['GRU step (PyTorch: r, z, n). xg = W_ih x + b_ih and hg = W_hh h + b_hh, both [B×3H].',
