@@ -69,6 +69,6 @@ async function importModel(opts: ImportOpts): Promise<void> {
   for (const [name, data] of m.tensors) model.params.set(name, data);
   atomicWriteFile(opts.out, encodeLm(model, vocab, { kind: 'lm', mode: opts.lines ? 'lines' : 'stream', source: `onnx:${basename(opts.onnx)}` }, null, null));
   const c = model.config;
-  out(`wrote ${opts.out}: ${c.layers}-layer ${c.cell}${c.gruReset === 'before' ? ' (reset gate before the product)' : ''} of ${c.hidden}, ` +
+  out(`wrote ${opts.out}: ${c.layers}-layer ${c.cell}${c.gruReset === 'before' ? ' (reset gate before the product)' : ''}${c.peephole ? ' with peepholes' : ''} of ${c.hidden}, ` +
     `${c.embed > 0 ? `embedding ${c.embed}` : 'one-hot input'}, ${vocab.size} characters\n`);
 }

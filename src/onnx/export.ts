@@ -2,7 +2,7 @@
  * A recur model as an ONNX graph (opset 14) that onnxruntime runs. Layers with an ONNX operator (LSTM,
  * GRU, Elman = RNN) become one node per layer with the weights in ONNX's gate order (gates.ts); recur's
  * GRU is PyTorch's, whose reset gate multiplies W_hn h + b_hn: ONNX `linear_before_reset=1` (0 for the
- * reset-before variant, gruReset 'before'). Cells ONNX
+ * reset-before variant, gruReset 'before'); LSTM peepholes are its input P. Cells ONNX
  * has no operator for (Jordan feedback, lags) run as a Loop over one step (export-loop.ts).
  *
  * The interface (README "ONNX"), with T and B dynamic:
@@ -16,7 +16,7 @@
  */
 import { hasJordan, type ModelConfig } from '../nn/config.js';
 import type { Model } from '../nn/model.js';
-import { gateCount, onnxOpOf, toOnnxGates, type OnnxCell } from './gates.js';
+import { gateCount, onnxOpOf, swapPeepholes, toOnnxGates, type OnnxCell } from './gates.js';
 import { GraphBuilder } from './graph.js';
 import { exportLoop } from './export-loop.js';
 import { ACT, docString, head, inputValues, outputName, type ExportOptions, type OnnxExport } from './interface.js';
@@ -44,6 +44,11 @@ function recurrentNodes(g: GraphBuilder, model: Model, op: OnnxCell, x: string, 
     const slice = (s: string): string => g.op('Slice', [s, g.ints([l * D]), g.ints([(l + 1) * D]), g.ints([0])]);
     const ins = [x, g.weight(`W_l${l}`, [D, G * H, inSize], W), g.weight(`R_l${l}`, [D, G * H, H], R),
       g.weight(`B_l${l}`, [D, 2 * G * H], Bias), lengths, slice(h0), ...(lstm ? [slice(c0)] : [])];
+    if (c.peephole) {
+      const P = new Float32Array(D * 3 * H);
+      names.forEach((n, d) => P.set(swapPeepholes(model.params.get(n.peephole), H), d * 3 * H));
+      ins.push(g.weight(`P_l${l}`, [D, 3 * H], P));
+    }
     const outs = [g.fresh(`Y_l${l}`), g.fresh(`Y_h_l${l}`), ...(lstm ? [g.fresh(`Y_c_l${l}`)] : [])];
     const attrs: Record<string, number | string | string[]> = { hidden_size: H, direction: D === 2 ? 'bidirectional' : 'forward' };
     if (op === 'GRU') attrs.linear_before_reset = c.gruReset === 'after' ? 1 : 0;

@@ -58,8 +58,8 @@ export function importOnnx(bytes: Uint8Array): ImportedModel {
   const first = layers[0];
   layers.forEach((l, i) => {
     const n = rec[i];
-    if (l.cell !== first.cell || l.gruReset !== first.gruReset || l.activation !== first.activation || l.H !== first.H || l.reverse.length !== first.reverse.length) {
-      fail(`${who(n)}: its layer differs from the first recurrent layer in cell, activations, width or directions; recur stacks layers of one kind`);
+    if (l.cell !== first.cell || l.gruReset !== first.gruReset || l.peephole !== first.peephole || l.activation !== first.activation || l.H !== first.H || l.reverse.length !== first.reverse.length) {
+      fail(`${who(n)}: its layer differs from the first recurrent layer in cell, peepholes, activations, width or directions; recur stacks layers of one kind`);
     }
     if (l.reverse.length === 1 && l.reverse[0]) fail(`${who(n)}: attribute direction 'reverse' is not supported: recur layers run forward or both ways`);
     if (i > 0) {
@@ -92,6 +92,7 @@ export function importOnnx(bytes: Uint8Array): ImportedModel {
   layers.forEach((l, i) => l.weights.forEach((w, d) => {
     const n = layerTensorNames(i, d);
     tensors.set(n.wih, w.wih); tensors.set(n.whh, w.whh); tensors.set(n.bih, w.bih); tensors.set(n.bhh, w.bhh);
+    if (w.peep) tensors.set(n.peephole, w.peep);
   }));
 
   // The head: a linear layer over the last layer's output.
@@ -116,7 +117,7 @@ export function importOnnx(bytes: Uint8Array): ImportedModel {
   if (bias && bias.data.length !== O) fail(`${who(lin)}: its bias has ${bias.data.length} entries for ${O} outputs`);
   tensors.set('decoder.bias', bias ? Float32Array.from(bias.data) : new Float32Array(O));
   const config: Partial<ModelConfig> = {
-    cell: first.cell, gruReset: first.gruReset, activation: first.activation, hidden: H, layers: rec.length, bidirectional: D === 2,
+    cell: first.cell, gruReset: first.gruReset, peephole: first.peephole, activation: first.activation, hidden: H, layers: rec.length, bidirectional: D === 2,
     inputKind: tokens ? 'tokens' : 'dense', inputSize, embed, outputSize: O, head: 'softmax', outputMode: 'every',
   };
   return { config, tensors, vocabSize: inputSize };

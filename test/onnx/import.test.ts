@@ -67,12 +67,12 @@ test('an imported model samples, evaluates and trains from --init; --vocab-from 
   assert.equal(r.code, 0, r.stderr);
 });
 
-test('recur models come back through export and import tensor for tensor, GRU reset-before included', async () => {
+test('recur models come back through export and import tensor for tensor, GRU reset-before and LSTM peepholes included', async () => {
   const dir = tempDir('recur-onnx-import-'), symbols = [...'abcdef'], vocabFile = join(dir, 'v.json');
   writeFileSync(vocabFile, JSON.stringify(symbols));
   const cases = [
     { cell: 'lstm', layers: 2, embed: 3 }, { cell: 'gru', layers: 1 }, { cell: 'gru', gruReset: 'before', layers: 2, embed: 4 },
-    { cell: 'elman', activation: 'relu', layers: 2 },
+    { cell: 'elman', activation: 'relu', layers: 2 }, { cell: 'lstm', peephole: true, layers: 2, embed: 3 },
   ] as const;
   for (const [i, cfg] of cases.entries()) {
     const model = new Model({ ...cfg, hidden: 4, inputSize: 6, outputSize: 6 }, be).init(new Rng(i + 1));
@@ -82,6 +82,7 @@ test('recur models come back through export and import tensor for tensor, GRU re
     assert.equal(r.code, 0, r.stderr);
     const back = decodeLm(readFileSync(out), be).model;
     assert.equal(back.config.gruReset, model.config.gruReset);
+    assert.equal(back.config.peephole, model.config.peephole);
     assert.deepEqual(back.params.names(), model.params.names());
     close(back.params.data, model.params.data, JSON.stringify(cfg), 0);
   }

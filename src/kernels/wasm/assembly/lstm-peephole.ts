@@ -32,8 +32,8 @@ export function lstmPeepholeBackward(B: i32, H: i32, gates: usize, peep: usize, 
   dgates: usize, dcPrev: usize, dhPrev: usize, mask: usize, part: i32, nparts: i32): void {
   const b1 = partStart(B, part + 1, nparts, 1), one = splat(1);
   for (let b = partStart(B, part, nparts, 1); b < b1; b++) {
+    if (held(mask, b)) { holdLstmRow(H, b * H, dh, dc, at(dgates, b * 4 * H), dcPrev, dhPrev); continue; }
     const g = at(gates, b * 4 * H), dg = at(dgates, b * 4 * H), o = b * H;
-    if (held(mask, b)) { holdLstmRow(H, o, dh, dc, dg, dcPrev, dhPrev); continue; }
     for (let j = 0; j < H; j += 4) {
       const r = H - j;
       const i = ld(at(g, j), r), f = ld(at(g, H + j), r), gg = ld(at(g, 2 * H + j), r), og = ld(at(g, 3 * H + j), r);
