@@ -3,8 +3,8 @@
  * onnxruntime (Node, browser, Python) runs; the graph's interface is in the README ("ONNX").
  */
 import type { Command } from 'commander';
-import { decodeCheckpoint } from '../io/checkpoint.js';
-import { decodeModel } from '../io/model-file.js';
+import { decodeCheckpoint, type Checkpoint } from '../io/checkpoint.js';
+import { decodeModel, type LoadedModel } from '../io/model-file.js';
 import { ModelFileError } from '../io/safetensors.js';
 import { JsBackend } from '../kernels/js.js';
 import { atomicWriteFile } from '../node/files.js';
@@ -29,14 +29,23 @@ export function register(program: Command): void {
 function exportModel(opts: ExportOpts): void {
   checkOutputPath(opts.out, '--out', { '--model': opts.model });
   // The one kind of recur model file without a recurrent model (classify/forecast baselines) says so first.
-  const model = readModelFile(opts.model, (bytes) => {
+  const model: LoadedModel = readModelFile(opts.model, (bytes) => {
     if ((decodeCheckpoint(bytes).config as { kind?: unknown }).kind === 'mlp') {
       throw new ModelFileError('holds a feed-forward baseline, which has no recurrent graph to export');
     }
-    return decodeModel(bytes, new JsBackend('f32')).model;
+    return decodeModel(bytes, new JsBackend('f32'));
   });
-  const r = exportOnnx(model, { lengths: opts.lengths ? true : undefined });
+  const r = exportOnnx(model.model, { lengths: opts.lengths ? true : undefined, metadata: exportMetadata(model.checkpoint) });
   atomicWriteFile(opts.out, r.bytes);
   if (opts.json) jsonLine({ out: opts.out, inputs: r.inputs, outputs: r.outputs, bytes: r.bytes.length });
   else out(`wrote ${opts.out} (${r.bytes.length} bytes): inputs ${r.inputs.join(', ')}; outputs ${r.outputs.join(', ')}\n`);
+}
+
+/**
+ * What the graph's caller needs from the model file: a char-LM's symbols (`recur.vocab`, in token-id order),
+ * and the task's description (`recur.task`: a classifier's classes, tokenizer and maxLen; a forecaster's
+ * scaler, horizon, season and calendar features), as the file stores them.
+ */
+function exportMetadata(ck: Checkpoint): Record<string, string> {
+  return { ...(ck.vocab ? { 'recur.vocab': JSON.stringify(ck.vocab) } : {}), ...(ck.task ? { 'recur.task': JSON.stringify(ck.task) } : {}) };
 }

@@ -66,7 +66,7 @@ function recurrentNodes(g: GraphBuilder, model: Model, op: OnnxCell, x: string, 
 export function exportOnnx(model: Model, opts: ExportOptions = {}): OnnxExport {
   const c = model.config;
   const withLengths = opts.lengths ?? (c.outputMode === 'last' || c.inputKind === 'dense');
-  if (!hasOnnxOperator(c)) return exportLoop(model, withLengths);
+  if (!hasOnnxOperator(c)) return exportLoop(model, withLengths, opts.metadata);
   const op = onnxOpOf(c.cell)!, D = model.stack.D, LD = c.layers * D, H = c.hidden, lstm = op === 'LSTM';
   const g = new GraphBuilder('recur');
   const x = inputValues(g, model);
@@ -82,6 +82,6 @@ export function exportOnnx(model: Model, opts: ExportOptions = {}): OnnxExport {
   g.output('hn', FLOAT, [LD, 'B', H]);
   if (lstm) { g.op('Concat', top.cn, { axis: 0 }, ['cn']); g.output('cn', FLOAT, [LD, 'B', H]); }
   const inputs = g.inputs.map((i) => i.name!), outputs = g.outputs.map((o) => o.name!);
-  return { bytes: encodeModelProto(g.graph(), docString(c, inputs, outputs)), inputs, outputs };
+  return { bytes: encodeModelProto(g.graph(), docString(c, inputs, outputs), opts.metadata), inputs, outputs };
 }
 
