@@ -117,7 +117,10 @@ export function importOnnx(bytes: Uint8Array): ImportedModel {
       if (typeof s !== 'string' && s.node.opType === 'Concat' && index === -1) s = trace(s.node.input![s.node.input!.length - 1]);
       else if (index !== 0 && index !== -1) return -1;
     }
-    return typeof s !== 'string' && s.node === last && s.index <= 1 ? s.index : -1;
+    if (typeof s === 'string' || s.node !== last) return -1;
+    // a Gather picks a layer of the final states Y_h, never a step of Y (Y's last step is not each sequence's last)
+    if (index !== null) return s.index === 1 ? 1 : -1;
+    return s.index <= 1 ? s.index : -1;
   };
   const lin = nodes.find((n) => (n.opType === 'MatMul' || n.opType === 'Gemm') && fromLast(n.input![0]) >= 0);
   if (!lin) return fail(`${who(last)}: no MatMul or Gemm reads its output Y or final state Y_h; recur models end in a linear layer`);

@@ -188,6 +188,18 @@ test('recur classifiers come back through export and import tensor for tensor (b
   await refused(['--vocab', noUnk, '--labels', 'x,y'], /token id 0 must be <unk>/);
   await refused(['--vocab-from', tokensFile, '--labels', 'x,y'], /a classifier takes its tokens from --vocab/);
   await refused(['--vocab', join(FIX, 'torch_lstm2.json'), '--labels', 'x,y'], /is not a JSON list of strings/);
+  // A head on Y's last step (not each sequence's last real one) is neither model.
+  const g = new GraphBuilder('t'), H = 2;
+  const x = g.op('Gather', [g.weight('emb', [5, 2], new Float32Array(10)), g.input('tokens', INT64, ['T', 'B'])]);
+  g.op('LSTM', [x, g.weight('W', [1, 8, 2], new Float32Array(16)), g.weight('R', [1, 8, H], new Float32Array(16))], { hidden_size: H }, ['Y', 'Y_h', 'Y_c']);
+  const lastStep = g.op('Gather', [g.op('Squeeze', ['Y', g.ints([1])]), g.ints([-1], true)], { axis: 0 });
+  g.op('MatMul', [lastStep, g.weight('Wd', [H, 2], new Float32Array(4))], {}, ['logits']);
+  g.output('logits', FLOAT, null);
+  const stepFile = join(dir, 'last-step.onnx');
+  writeFileSync(stepFile, encodeModelProto(g.graph(), ''));
+  const rs = await recur(['import', '--onnx', stepFile, '--out', out, '--vocab', tokensFile, '--labels', 'x,y']);
+  assert.equal(rs.code, 1);
+  assert.match(rs.stderr, /no MatMul or Gemm reads its output Y or final state Y_h/);
   // A character model given --labels.
   const r = await recur(['import', '--onnx', join(FIX, 'torch_gru1.onnx'), '--out', out, '--vocab', tokensFile, '--labels', 'x,y']);
   assert.equal(r.code, 2);
