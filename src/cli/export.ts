@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .requiredOption('--out <file>', 'ONNX file to write (a seq2seq model: a prefix, for PREFIX.encoder.onnx and PREFIX.decoder.onnx)')
     .option('--format <name>', 'output format: onnx', choiceArg(['onnx'] as const), 'onnx')
     .option('--lengths', 'give the graph a lengths input for padded batches (default: classifiers and forecasters have one)')
-    .option('--json', 'print one JSON object {out, inputs, outputs, bytes}')
+    .option('--json', 'print one JSON object {out, inputs, outputs, bytes} (seq2seq: {encoder, decoder} of those)')
     .action(run(async (opts: ExportOpts) => exportModel(opts)));
 }
 

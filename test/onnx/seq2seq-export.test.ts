@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { JsBackend } from '../../src/kernels/js.js';
@@ -17,7 +17,6 @@ import { exportSeq2SeqOnnx } from '../../src/onnx/export-seq2seq.js';
 import { encodeSeq2Seq } from '../../src/io/seq2seq-file.js';
 import { Rng } from '../../src/util/rng.js';
 import { recur, tempDir } from '../cli/lm-helpers.js';
-import { writeFileSync } from 'node:fs';
 
 const be = new JsBackend('f32');
 const S = 5, B = 3, STEPS = 6, lengths = [5, 2, 4];
