@@ -49,6 +49,8 @@ export interface ModelConfig {
   forgetBias: number | null;
   /** GRU only: where the reset gate applies (GruReset). */
   gruReset: GruReset;
+  /** LSTM only: peephole connections from the cell state into i, f and o (Gers & Schmidhuber 2000; ONNX's P). */
+  peephole: boolean;
 }
 
 /**
@@ -66,13 +68,15 @@ export interface StackConfig extends Pick<ModelConfig, 'cell' | 'activation' | '
   prefix: string;
   /** GRU only: where the reset gate applies (default 'after'). */
   gruReset?: GruReset;
+  /** LSTM only: peephole connections (default none). */
+  peephole?: boolean;
 }
 
 export const DEFAULT_CONFIG: ModelConfig = {
   cell: 'elman', activation: 'tanh', hidden: 64, layers: 1, bidirectional: false,
   inputSize: 1, inputKind: 'tokens', embed: 0, outputSize: 1, head: 'softmax', outputMode: 'every',
   lags: [], h0: 'zero', h0Scale: 0.1, jordanFeed: 'output', dropout: 0, init: 'pytorch',
-  spectralRadius: 0, forgetBias: null, gruReset: 'after',
+  spectralRadius: 0, forgetBias: null, gruReset: 'after', peephole: false,
 };
 
 export class ConfigError extends Error {}
@@ -124,6 +128,8 @@ export function makeConfig(partial: Partial<ModelConfig>): ModelConfig {
   }
   if (c.gruReset !== 'after' && c.gruReset !== 'before') fail(`gru reset must be after or before, got '${c.gruReset}'`);
   if (c.gruReset === 'before' && c.cell !== 'gru') fail(`the reset gate's place is a GRU setting, not one of ${c.cell}`);
+  if (typeof c.peephole !== 'boolean') fail(`peephole must be true or false, got '${String(c.peephole)}'`);
+  if (c.peephole && c.cell !== 'lstm') fail(`peepholes are an LSTM setting, not one of ${c.cell}`);
   if (c.cell === 'jordan' && c.lags.length > 0) fail('lags extend the Elman recurrence W_hh; a pure Jordan cell has none');
   return c;
 }

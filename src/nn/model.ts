@@ -53,9 +53,9 @@ const inputConfig = (c: ModelConfig): InputConfig => ({ kind: c.inputKind, size:
 
 /** The recurrent stack of the model. */
 function stackConfig(c: ModelConfig): StackConfig {
-  const { cell, activation, hidden, layers, bidirectional, lags, h0, dropout, gruReset } = c;
+  const { cell, activation, hidden, layers, bidirectional, lags, h0, dropout, gruReset, peephole } = c;
   return {
-    cell, activation, hidden, layers, bidirectional, lags, h0, dropout, gruReset,
+    cell, activation, hidden, layers, bidirectional, lags, h0, dropout, gruReset, peephole,
     input: inputWidth(inputConfig(c)),
     feedback: hasJordan(c.cell) ? c.outputSize : 0,
     feedbackGrad: c.jordanFeed === 'output',
