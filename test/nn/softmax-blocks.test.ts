@@ -103,3 +103,21 @@ test('the blocked head runs only past one block, and evaluation through it score
   assert.ok(Math.abs(whole.sum - blocks.sum) <= 1e-6 * whole.sum, `${whole.sum} vs ${blocks.sum}`);
   assert.equal(blocks.count, T * B);
 });
+
+test('training and scoring at a large vocabulary never allocate the chunk\'s whole logits', () => {
+  let largest = 0;
+  class Recording extends JsBackend {
+    override alloc(n: number): Float32Array { largest = Math.max(largest, n); return super.alloc(n) as Float32Array; }
+  }
+  const be = new Recording('f32'), V = 5000, T = 32, B = 32, rng = new Rng(6);
+  const m = new Model({ cell: 'gru', hidden: 8, embed: 8, inputKind: 'tokens', inputSize: V, outputSize: V, head: 'softmax', outputMode: 'every' }, be).init(new Rng(1));
+  const ids = (): Int32Array => Int32Array.from({ length: T * B }, () => rng.int(V));
+  const st = m.newState(B);
+  const l = m.forward({ T, B, tokens: ids(), targets: ids() }, st, { train: true })!;
+  m.zeroGrads();
+  m.backward();
+  m.forward({ T, B, tokens: ids(), targets: ids() }, st, { train: false });
+  assert.ok(Math.abs(l.loss - Math.log(V)) < 0.5, `a fresh model scores about ln V: ${l.loss}`);
+  // The largest buffers are the parameters (V·8 twice) and one block of logits (4M), never T·B·V = 5.1M.
+  assert.ok(largest < T * B * V, `largest allocation ${largest} floats; the whole logits would be ${T * B * V}`);
+});
