@@ -4,14 +4,15 @@
  *
  * The model reads a batch (its inputs through inputs.ts, masks, targets), hands the streams' state to
  * the stack and takes it back (state.ts), lets a schedule run the stack and the decoder (layer by layer,
- * or step by step when layer 0 is fed the model's output: schedule-*.ts), and computes the loss. Tensor
- * names come from names.ts, a layer's tensors and class from the cell table (cells.ts).
+ * or step by step when layer 0 is fed the model's output: schedule-*.ts), and computes the loss; a
+ * softmax head whose chunk of logits outgrows one block runs decoder and loss a block of rows at a time
+ * (softmax-blocks.ts). Tensor names come from names.ts, a layer's tensors and class from the cell table
+ * (cells.ts).
  */
 import { release, type Backend, type Buf } from '../kernels/backend.js';
 import type { Rng } from '../util/rng.js';
 import { hasJordan, makeConfig, type ModelConfig, type StackConfig } from './config.js';
 import { Decoder } from './heads.js';
-import { BlockedSoftmaxHead } from './softmax-blocks.js';
 import { initParams } from './init.js';
 import { inputSpecs, inputWidth, Inputs, type InputConfig } from './inputs.js';
 import type { RecurrentLayer } from './layer.js';
@@ -21,6 +22,7 @@ import { Params, type TensorSpec } from './params.js';
 import type { ChunkIO, Schedule } from './schedule.js';
 import { LayerwiseSchedule } from './schedule-layerwise.js';
 import { StepwiseSchedule } from './schedule-stepwise.js';
+import { BlockedSoftmaxHead } from './softmax-blocks.js';
 import { Stack, stackSpecs } from './stack.js';
 import { StreamState, type Batch, type RecurrentState } from './state.js';
 
