@@ -10,6 +10,7 @@ import { OPTIMIZERS, type OptimizerName } from '../train/optim.js';
 import { atomicWriteFile } from '../node/files.js';
 import { firstNames, mobyDick } from '../node/corpora.js';
 import { createProgress, type Progress } from '../node/progress.js';
+import { peakRssMb } from '../node/memory.js';
 import { describeBackend, type BackendName } from '../node/backend.js';
 import {
   DEFAULT_ARCH, DEFAULT_CADENCE, DEFAULT_SETTINGS, DEFAULT_TIME_S, LmDivergedError, LmJob, SCHEDULES,
@@ -195,7 +196,7 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
   try {
     summary = await job.run({
       onLog: (log) => {
-        if (json) { jsonLine({ ...log }); return; }
+        if (json) { jsonLine({ ...log, rss_mb: peakRssMb() }); return; }
         progress!.logLine(fields(log));
         if (log.val_loss !== undefined) progress!.message(`step ${log.step}: validation loss ${log.val_loss.toFixed(4)} nats/char (${log.val_bpc!.toFixed(3)} bits/char)`);
         if (log.sample !== undefined) progress!.message(`--- sample at step ${log.step} ---\n${log.sample}\n---`);
@@ -219,7 +220,7 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
   }
   progress?.update(s.steps !== null ? job.step : job.elapsed, fields(null));
   progress?.stop();
-  if (json) jsonLine({ summary: true, ...summary, model: opts.out });
+  if (json) jsonLine({ summary: true, ...summary, model: opts.out, rss_mb: peakRssMb() });
   else {
     const f = (v: number | null, d: number): string => (v === null ? '-' : v.toFixed(d));
     process.stderr.write(`${summary.stopped === 'interrupted' ? 'interrupted' : 'done'}: ${summary.steps} steps, ${summary.elapsed.toFixed(1)} s of training, `

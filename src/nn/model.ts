@@ -4,8 +4,10 @@
  *
  * The model reads a batch (its inputs through inputs.ts, masks, targets), hands the streams' state to
  * the stack and takes it back (state.ts), lets a schedule run the stack and the decoder (layer by layer,
- * or step by step when layer 0 is fed the model's output: schedule-*.ts), and computes the loss. Tensor
- * names come from names.ts, a layer's tensors and class from the cell table (cells.ts).
+ * or step by step when layer 0 is fed the model's output: schedule-*.ts), and computes the loss; a
+ * softmax head whose chunk of logits outgrows one block runs decoder and loss a block of rows at a time
+ * (softmax-blocks.ts). Tensor names come from names.ts, a layer's tensors and class from the cell table
+ * (cells.ts).
  */
 import { release, type Backend, type Buf } from '../kernels/backend.js';
 import type { Rng } from '../util/rng.js';
@@ -14,12 +16,13 @@ import { Decoder } from './heads.js';
 import { initParams } from './init.js';
 import { inputSpecs, inputWidth, Inputs, type InputConfig } from './inputs.js';
 import type { RecurrentLayer } from './layer.js';
-import { crossEntropy, meanSquaredError, type LossValue } from './loss.js';
+import { countTargets, crossEntropy, meanSquaredError, type LossValue } from './loss.js';
 import { OneStep } from './one-step.js';
 import { Params, type TensorSpec } from './params.js';
 import type { ChunkIO, Schedule } from './schedule.js';
 import { LayerwiseSchedule } from './schedule-layerwise.js';
 import { StepwiseSchedule } from './schedule-stepwise.js';
+import { BlockedSoftmaxHead } from './softmax-blocks.js';
 import { Stack, stackSpecs } from './stack.js';
 import { StreamState, type Batch, type RecurrentState } from './state.js';
 
@@ -32,7 +35,19 @@ export interface ForwardOptions {
   rng?: Rng;
   /** Write the final state back into `state` (default true). */
   carry?: boolean;
+  /**
+   * Keep every row's outputs in `model.logits`. A softmax head scored at every step otherwise runs a
+   * block of rows at a time once the chunk's logits outgrow one block (HEAD_BLOCK_ELEMS), and
+   * `model.logits` is not written; default false (every smaller chunk keeps them anyway).
+   */
+  logits?: boolean;
 }
+
+/**
+ * Logits the softmax head holds at once (16 MB of float32, twice with their gradient): the block of
+ * softmax-blocks.ts, and the size up to which a chunk's logits are kept whole.
+ */
+export const HEAD_BLOCK_ELEMS = 1 << 22;
 
 export interface BackwardOptions {
   /** Extra gradient on the final hidden state of each layer·direction [B×H] (e.g. a loss on h_n). */
@@ -95,6 +110,11 @@ export class Model {
   private spread = new Int32Array(0);
   private lossRows = 0;
   private hasTargets = false;
+  /** Rows the full logits buffers hold, and the blocked softmax head (made at the first chunk that needs it). */
+  private logitsCap = -1;
+  private head: BlockedSoftmaxHead | null = null;
+  /** Logits per block of the softmax head (tests shrink it to check blocks against the whole). */
+  headBlockElems = HEAD_BLOCK_ELEMS;
 
   constructor(config: Partial<ModelConfig>, readonly be: Backend) {
     const c = (this.config = makeConfig(config));
@@ -110,7 +130,7 @@ export class Model {
     this.inputs = new Inputs(inputConfig(c), be, this.params, this.grads);
     const z = be.alloc(0);
     this.maskBuf = this.weights = z;
-    this.io = { stack: this.stack, decoder: this.decoder, logits: z, dlogits: z, lengths: null, targets: new Int32Array(0), targetVals: z };
+    this.io = { stack: this.stack, decoder: this.decoder, logits: z, dlogits: z, lengths: null, targets: new Int32Array(0), targetVals: z, blocked: null };
   }
 
   init(rng: Rng): this { initParams(this.params, this.config, rng); return this; }
@@ -144,15 +164,43 @@ export class Model {
     this.rowsCap = Math.max(rows, this.rowsCap);
     this.bCap = Math.max(B, this.bCap);
     const R = this.rowsCap;
-    const outRows = this.schedule.logitsEveryStep ? R : this.bCap;
-    release(be, [io.logits, io.dlogits, io.targetVals, this.maskBuf, this.weights]);
-    io.logits = be.alloc(outRows * O);
-    io.dlogits = be.alloc(outRows * O);
-    io.targetVals = be.alloc(outRows * O);
+    const outRows = this.outRows(R, this.bCap);
+    release(be, [io.targetVals, this.maskBuf, this.weights]);
+    // Regression targets and their weights; a softmax head reads ids instead.
+    const vals = c.head === 'softmax' ? 0 : outRows * O;
+    io.targetVals = be.alloc(vals);
     io.targets = new Int32Array(outRows);
-    this.weights = be.alloc(outRows * O);
+    this.weights = be.alloc(vals);
     this.maskBuf = be.alloc(R);
     this.spread = new Int32Array(R);
+  }
+
+  private outRows(rows: number, B: number): number { return this.schedule.logitsEveryStep ? rows : B; }
+
+  /** The whole chunk's logits and their gradient, [rows×O] each (not needed when the head runs in blocks). */
+  private ensureLogits(rows: number): void {
+    if (rows <= this.logitsCap) return;
+    const be = this.be, io = this.io, O = this.config.outputSize;
+    release(be, [io.logits, io.dlogits]);
+    io.logits = be.alloc(rows * O);
+    io.dlogits = be.alloc(rows * O);
+    this.logitsCap = rows;
+  }
+
+  /**
+   * The softmax head in blocks of rows when scored at every step through the layerwise schedule and the
+   * chunk's logits outgrow one block, unless the caller wants them all.
+   */
+  private blockedHead(T: number, B: number, keepLogits: boolean): BlockedSoftmaxHead | null {
+    const c = this.config, O = c.outputSize;
+    if (keepLogits || !this.hasTargets || c.head !== 'softmax' || c.outputMode !== 'every' || !(this.schedule instanceof LayerwiseSchedule)) return null;
+    if (T * B * O <= this.headBlockElems) return null;
+    const K = this.stack.D * c.hidden;
+    if (!this.head || this.head.blockRows !== Math.max(1, Math.floor(this.headBlockElems / O))) {
+      this.head?.free();
+      this.head = new BlockedSoftmaxHead(this.be, K, O, this.headBlockElems);
+    }
+    return this.head;
   }
 
   // ----------------------------------------------------------------- forward
@@ -172,6 +220,8 @@ export class Model {
     this.streams.load(state);
     if (this.stack.dropping) this.stack.drawDropout(opts.rng!);
     this.hasTargets = this.setTargets(batch);
+    this.io.blocked = this.blockedHead(T, B, opts.logits ?? false);
+    if (!this.io.blocked) this.ensureLogits(this.outRows(T * B, B));
     this.schedule.forward(this.io);
     if (opts.carry ?? true) this.streams.save(state);
     this.lastLoss = this.hasTargets ? this.loss(train) : null;
@@ -193,7 +243,7 @@ export class Model {
       this.forward({ T: 1, B: 1, tokens: this.oneTok }, state, { train: false });
       return;
     }
-    if (this.io.logits.length < c.outputSize) this.ensure(1, 1);
+    this.ensureLogits(1);
     (this.one ??= new OneStep(this.be, this.params, c, () => this.io.logits)).step(token, state);
     this.lastLoss = null;
   }
@@ -250,6 +300,7 @@ export class Model {
     const pick = this.schedule.logitsEveryStep && c.outputMode === 'last';
     const rows = pick ? this.T * B : this.lossRows;
     const d = train ? io.dlogits : null;
+    if (io.blocked) return this.blockedLoss(rows, train);
     if (c.head === 'softmax') {
       if (pick) {
         this.spread.fill(-1, 0, rows);
@@ -266,6 +317,14 @@ export class Model {
       }
     }
     return meanSquaredError(this.be, rows * O, io.logits, io.targetVals, this.weights, d);
+  }
+
+  /** The loss of a chunk through the blocked head (its gradients kept for backward when training). */
+  private blockedLoss(rows: number, train: boolean): LossValue {
+    const targets = this.io.targets.subarray(0, rows), top = this.output();
+    const count = countTargets(targets), scale = count > 0 ? 1 / count : 0;
+    const sum = this.io.blocked!.forward(rows, top.buf, top.off, this.stack.D * this.config.hidden, targets, scale, this.decoder.linear(), train);
+    return { loss: count > 0 ? sum / count : 0, sum, count };
   }
 
   private lastRow(b: number): number { return ((this.io.lengths ? this.io.lengths[b] : this.T) - 1) * this.B + b; }

@@ -23,6 +23,7 @@ export class LayerwiseSchedule implements Schedule {
   forward(io: ChunkIO): void {
     const s = io.stack, T = s.T, B = s.B, L = s.layers.length, W = s.D * s.H;
     s.forwardLayers();
+    if (io.blocked) return;
     if (this.logitsEveryStep) io.decoder.forward(T * B, s.outBuf(L - 1), s.outOff(L - 1), W, io.logits, 0);
     else {
       this.gatherFinal(io);
@@ -32,7 +33,10 @@ export class LayerwiseSchedule implements Schedule {
 
   backward(io: ChunkIO): void {
     const s = io.stack, T = s.T, B = s.B, L = s.layers.length, W = s.D * s.H;
-    if (this.logitsEveryStep) {
+    if (io.blocked) {
+      io.blocked.backward(io.decoder.linearGrad(), s.gradTarget(L - 1));
+      s.spreadGrad(L - 1);
+    } else if (this.logitsEveryStep) {
       io.decoder.backwardParams(T * B, io.dlogits, 0, s.outBuf(L - 1), s.outOff(L - 1), W);
       const g = s.gradTarget(L - 1);
       io.decoder.backwardInput(T * B, io.dlogits, 0, g.buf, g.off, g.ld, g.beta);
