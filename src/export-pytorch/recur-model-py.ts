@@ -8,7 +8,7 @@ import type { ModelConfig } from '../nn/config.js';
 /** torch.nn's module for the config's stack, when one computes exactly what recur's layers do. */
 export function torchModule(c: ModelConfig): string | null {
   if (c.lags.length > 0) return null;
-  if (c.cell === 'lstm') return 'nn.LSTM';
+  if (c.cell === 'lstm') return c.peephole ? null : 'nn.LSTM';
   if (c.cell === 'gru') return c.gruReset === 'after' ? 'nn.GRU' : null;
   if (c.cell === 'elman' && c.activation !== 'sigmoid') return 'nn.RNN';
   return null;
@@ -19,7 +19,7 @@ function torchRnnPy(c: ModelConfig): string {
   if (mod === null) {
     return `
 
-# torch.nn has no module for this cell (${c.cell}${c.lags.length ? ', lags' : ''}${c.cell === 'gru' ? ', reset before' : ''}${c.activation === 'sigmoid' ? ', sigmoid' : ''}): WrittenStack runs it.
+# torch.nn has no module for this cell (${c.cell}${c.lags.length ? ', lags' : ''}${c.cell === 'gru' ? ', reset before' : ''}${c.peephole ? ', peepholes' : ''}${c.activation === 'sigmoid' ? ', sigmoid' : ''}): WrittenStack runs it.
 torch_rnn = None
 `;
   }
