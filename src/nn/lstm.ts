@@ -38,14 +38,14 @@ export class LstmLayer extends RecurrentLayer {
 
   forwardStep(s: number): void {
     const be = this.be, B = this.B, H = this.H, t = this.step(s), g = t * B * 4 * H;
-    be.gemm(false, true, B, 4 * H, H, 1, this.hs, this.hOff(s - 1), H, this.params.data, this.p(this.names.whh), H, 1, this.xw, g, 4 * H);
+    be.gemm(false, true, B, 4 * H, H, 1, this.hs, this.hOff(s - 1), H, this.whh.w, this.whh.off, H, 1, this.xw, g, 4 * H);
     this.cellForward(s, t, g);
   }
 
   backwardStep(s: number): void {
     const be = this.be, B = this.B, H = this.H, t = this.step(s), g = t * B * 4 * H;
     this.cellBackward(s, t, g);
-    be.gemm(false, false, B, H, 4 * H, 1, this.dxw, g, 4 * H, this.params.data, this.p(this.names.whh), H, 1, this.dhs, this.hOff(s - 1), H);
+    be.gemm(false, false, B, H, 4 * H, 1, this.dxw, g, 4 * H, this.whh.w, this.whh.off, H, 1, this.dhs, this.hOff(s - 1), H);
   }
 
   /** The fused cell of step s (time t, gate rows at g) once xw holds every pre-activation term but the cell's own. */
@@ -64,7 +64,7 @@ export class LstmLayer extends RecurrentLayer {
     const be = this.be, rows = this.T * this.B, H = this.H, gr = this.grads;
     this.inputParamGrads();
     be.sumRows(this.dxw, 0, rows, 4 * H, 4 * H, gr.data, gr.offset(this.names.bhh));
-    be.gemm(true, false, 4 * H, H, rows, 1, this.dxw, 0, 4 * H, this.hs, this.lagStart(1) * this.B * H, H, 1, gr.data, gr.offset(this.names.whh), H);
+    be.gemm(true, false, 4 * H, H, rows, 1, this.dxw, 0, 4 * H, this.hs, this.lagStart(1) * this.B * H, H, 1, this.whh.g, this.whh.gOff, H);
   }
 
   override beginBackward(): void {
