@@ -145,6 +145,25 @@ test('--resume continues a run exactly: 150 + 150 steps give the weights of 300'
   for (const [name, t] of a.optim) assert.deepEqual(b.optim.get(name)!.data, t.data, `optimizer ${name}`);
 });
 
+test('a config without a vocabulary (exported from flags) trains on the text\'s characters; recur reads the result', { skip: skip ?? false }, async () => {
+  // One rank, started as a plain script (a group of one): a GRU with one-hot input and a learned h0.
+  const config = { cell: 'gru', hidden: 24, layers: 1, embed: 0, h0: 'learned', inputKind: 'tokens', inputSize: 1, outputSize: 1, head: 'softmax', outputMode: 'every' };
+  writeFileSync(join(dir, 'flags.json'), JSON.stringify({ config, task: { kind: 'lm', mode: 'stream' } }));
+  const r = await exec(PYTHON, [join(dir, 'train.py'), '--config', 'flags.json', '--data', 'corpus.txt', '--steps', '30', '--batch', '4', '--seq', '16',
+    '--val-fraction', '0.05', '--json', '--out', 'flags.safetensors'], dir);
+  ok(r, 'python3 train.py --config flags.json');
+  const printed = jsonLines(r).at(-1)!.val_loss as number;
+  const ck = decodeCheckpoint(readFileSync(join(dir, 'flags.safetensors')));
+  const text = readFileSync(join(dir, 'corpus.txt'), 'utf8');
+  assert.deepEqual(ck.vocab, [...new Set(text)].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!));
+  assert.equal(ck.config.inputSize, ck.vocab!.length);
+  writeFileSync(join(dir, 'val5.txt'), heldOut(readFileSync(join(dir, 'corpus.txt')), 0.05));
+  const evalRun = await recur(['eval', '--model', join(dir, 'flags.safetensors'), '--data', join(dir, 'val5.txt'), '--json']);
+  ok(evalRun, 'recur eval');
+  const loss = (JSON.parse(evalRun.stdout) as { loss: number }).loss;
+  assert.ok(Math.abs(loss - printed) <= 1e-4 * printed, `recur eval ${loss} vs train.py ${printed}`);
+});
+
 test('bad input is one line and exit 1', { skip: skip ?? false }, async () => {
   writeFileSync(join(dir, 'euro.txt'), `${mobyDick().slice(0, 5000)}€`);
   const r = await exec(PYTHON, [join(dir, 'train.py'), '--data', 'euro.txt', '--init', 'start.safetensors', '--steps', '1', '--out', 'x.safetensors'], dir);
