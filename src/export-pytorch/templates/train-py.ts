@@ -126,7 +126,12 @@ def parse_args(argv):
         p.error("--val-fraction must be in [0, 1)")
     if a.momentum >= 1:
         p.error("--momentum must be in [0, 1)")
-    if a.steps is None and a.time is None:
+    if a.resume:
+        # A resumed run keeps its settings (recur train --resume refuses them too); the budget may change.
+        given = [f for f in ("--" + k.replace("_", "-") for k in RUN_SETTINGS) if any(x == f or x.startswith(f + "=") for x in argv)]
+        if given:
+            p.error(f"{given[0]} cannot be used with --resume: a resumed run keeps the settings saved in {a.out}")
+    elif a.steps is None and a.time is None:
         a.time = DEFAULT_TIME_S
     return a
 
@@ -308,9 +313,14 @@ class Run:
         self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0))) if dist.get_backend() == "nccl" else torch.device("cpu")
         if self.device.type == "cuda":
             torch.cuda.set_device(self.device)
-        resumed = self.load_resume() if a.resume else None
+        try:
+            resumed = self.load_resume() if a.resume else None
+        except (KeyError, TypeError, ValueError) as e:
+            raise Refusal(f"{a.out}: its train.py resume record is damaged ({type(e).__name__}: {e})") from None
         exported_cfg = self.read_config()
         init = recur_io.load_model_file(a.init) if a.init else resumed
+        if init is not None and (init["task"] or {}).get("mode", "stream") != "stream":
+            raise Refusal(f"{a.init or a.out} reads one sequence per line; train.py trains character models read as one stream")
         self.vocab = (init or {}).get("vocab") or exported_cfg.get("vocab")
 
         data = read_bytes(a.data)
@@ -347,7 +357,10 @@ class Run:
         self.step, self.elapsed = 0, 0.0
         torch.manual_seed(a.seed * 1_000_003 + self.rank + 1)  # dropout: each rank its own masks
         if resumed:
-            self.restore(resumed)
+            try:
+                self.restore(resumed)
+            except (KeyError, TypeError, ValueError, RuntimeError) as e:
+                raise Refusal(f"{a.out}: its train.py resume record does not fit this run ({type(e).__name__}: {str(e).splitlines()[0]})") from None
 
     def read_config(self):
         try:
@@ -381,6 +394,8 @@ class Run:
         saved = record["settings"]
         for key in RUN_SETTINGS:
             setattr(a, key, saved[key])
+        if a.steps is None and a.time is None:  # no new budget: the saved one
+            a.steps, a.time = record["budget"]["steps"], record["budget"]["time"]
         if record["ranks"] != self.ranks:
             raise Refusal(f"{a.out} was trained by {record['ranks']} ranks; resume with the same number (not {self.ranks})")
         return loaded
@@ -393,7 +408,11 @@ class Run:
             like = tuple(s.to("cpu") for s in self.net.initial_state(self.a.batch))
             mine = r["state"][self.rank]
             self.state = tuple(unb64(s, l.detach()).to(self.device) for s, l in zip(mine, like))
-        torch.set_rng_state(unb64(r["rng"][self.rank], torch.get_rng_state()))
+        rng = unb64(r["rng"][self.rank], self.rng_state())
+        cpu = torch.get_rng_state().numel()
+        torch.set_rng_state(rng[:cpu])
+        if self.device.type == "cuda":
+            torch.cuda.set_rng_state(rng[cpu:])
         moments = {}
         for key, t in loaded["optim"].items():
             slot, name = key.split(".", 1)
@@ -404,10 +423,15 @@ class Run:
                 state[i] = {"step": torch.tensor(float(r["optimizer_step"])), **moments[name]}
         self.opt.load_state_dict({"state": state, "param_groups": self.opt.state_dict()["param_groups"]})
 
+    def rng_state(self):
+        """The generators dropout draws from: the CPU's, then this rank's GPU's (bytes)."""
+        state = torch.get_rng_state()
+        return torch.cat([state, torch.cuda.get_rng_state()]) if self.device.type == "cuda" else state
+
     def save(self):
         """Rank 0 writes the model file with the moments and a resume record (all ranks take part: the carried states are gathered)."""
         states = [gather(s.detach(), self.ranks) for s in self.state] if self.state is not None else None
-        rngs = gather(torch.get_rng_state(), self.ranks)
+        rngs = [t.cpu() for t in gather(self.rng_state().to(self.device), self.ranks)]  # NCCL gathers GPU tensors only
         if self.rank != 0:
             return
         optim, step = {}, 0
@@ -420,6 +444,7 @@ class Run:
         record = {
             "step": self.step, "elapsed": self.elapsed, "ranks": self.ranks, "optimizer_step": step,
             "settings": {key: getattr(self.a, key) for key in RUN_SETTINGS},
+            "budget": {"steps": self.a.steps, "time": self.a.time},
             "position": {"epoch": self.streams.epoch, "offset": self.streams.offset},
             "state": [[b64(parts[r]) for parts in states] for r in range(self.ranks)] if states else None,
             "rng": [b64(t) for t in rngs], "data": self.data_id,
