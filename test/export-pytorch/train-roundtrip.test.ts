@@ -150,14 +150,15 @@ test('a config without a vocabulary (exported from flags) trains on the text\'s 
   const config = { cell: 'gru', hidden: 24, layers: 1, embed: 0, h0: 'learned', inputKind: 'tokens', inputSize: 1, outputSize: 1, head: 'softmax', outputMode: 'every' };
   writeFileSync(join(dir, 'flags.json'), JSON.stringify({ config, task: { kind: 'lm', mode: 'stream' } }));
   const r = await exec(PYTHON, [join(dir, 'train.py'), '--config', 'flags.json', '--data', 'corpus.txt', '--steps', '30', '--batch', '4', '--seq', '16',
-    '--val-fraction', '0.05', '--json', '--out', 'flags.safetensors'], dir);
+    '--val-fraction', '0.05', '--json', '--out', 'flags.safetensors', '--save-val', 'val5.txt'], dir);
   ok(r, 'python3 train.py --config flags.json');
   const printed = jsonLines(r).at(-1)!.val_loss as number;
   const ck = decodeCheckpoint(readFileSync(join(dir, 'flags.safetensors')));
   const text = readFileSync(join(dir, 'corpus.txt'), 'utf8');
   assert.deepEqual(ck.vocab, [...new Set(text)].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!));
   assert.equal(ck.config.inputSize, ck.vocab!.length);
-  writeFileSync(join(dir, 'val5.txt'), heldOut(readFileSync(join(dir, 'corpus.txt')), 0.05));
+  // The held-out text train.py wrote is the split rule's.
+  assert.deepEqual(readFileSync(join(dir, 'val5.txt')), Buffer.from(heldOut(readFileSync(join(dir, 'corpus.txt')), 0.05)));
   const evalRun = await recur(['eval', '--model', join(dir, 'flags.safetensors'), '--data', join(dir, 'val5.txt'), '--json']);
   ok(evalRun, 'recur eval');
   const loss = (JSON.parse(evalRun.stdout) as { loss: number }).loss;

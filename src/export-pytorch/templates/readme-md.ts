@@ -30,7 +30,8 @@ hold the same weights. Data, optimizer, clipping and learning-rate schedule are 
 - \`--steps\` or \`--time\` (seconds of updates, rank 0's clock); \`--schedule\`, \`--lr-min\`, \`--warmup\`,
   \`--optimizer\`, \`--clip-norm\`, \`--clip-value\`, \`--val-fraction\`, \`--seed\` as in recur train.
 - The last \`--val-fraction\` of the text (split at a byte offset, moved to the next character) is
-  held out; the final JSON line's \`val_loss\` is what \`recur eval\` prints for the saved model on it.
+  held out; the final JSON line's \`val_loss\` is what \`recur eval\` prints for the saved model on it
+  (\`--save-val held-out.txt\` writes that text).
 - Rank 0 writes \`--out\` atomically every \`--save-every\` steps and at the end; \`--resume\` continues the
   run saved there exactly (same number of ranks, same \`--data\`).
 - \`--debug-sync\` checks after every step that all ranks hold identical weights (and that their first

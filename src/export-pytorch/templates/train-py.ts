@@ -108,6 +108,7 @@ def parse_args(argv):
     p.add_argument("--log-every", type=positive_int, default=100, help="log every n steps")
     p.add_argument("--val-every", type=non_negative(int), default=0, help="validate every n steps (0 = at the end only)")
     p.add_argument("--save-every", type=non_negative(int), default=0, help="save every n steps (0 = at the end only)")
+    p.add_argument("--save-val", metavar="FILE", help="write the held-out text to FILE (rank 0), for recur eval --data FILE")
     p.add_argument("--json", action="store_true", help="print JSON lines (rank 0); the last one is a summary with val_loss")
     p.add_argument("--debug-sync", action="store_true", help="check after every step that all ranks hold identical weights")
     p.add_argument("--backend", choices=("gloo", "nccl"), help="collective backend (default: nccl with CUDA, else gloo)")
@@ -138,20 +139,23 @@ def parse_args(argv):
 
 # ------------------------------------------------------------------------------------------ data
 
-def check_out(a):
+def check_out(flag, out, a):
     """Refuse an output path the run could not write, before any work (recur's checkOutputPath)."""
-    folder = os.path.dirname(os.path.abspath(a.out))
+    folder = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
-        raise Refusal(f"--out {a.out}: the folder {folder} does not exist")
-    if os.path.isdir(a.out):
-        raise Refusal(f"--out {a.out} is a directory")
-    if os.path.exists(a.out) and not os.path.isfile(a.out):
-        raise Refusal(f"--out {a.out} is not a regular file")
+        raise Refusal(f"{flag} {out}: the folder {folder} does not exist")
+    if os.path.isdir(out):
+        raise Refusal(f"{flag} {out} is a directory")
+    if os.path.exists(out) and not os.path.isfile(out):
+        raise Refusal(f"{flag} {out} is not a regular file")
     if not os.access(folder, os.W_OK):
-        raise Refusal(f"--out {a.out}: cannot create files in {folder}")
-    for flag, path in [("--data", p) for p in a.data] + [("--init", a.init), ("--config", a.config)]:
-        if path and os.path.exists(path) and os.path.exists(a.out) and os.path.samefile(path, a.out):
-            raise Refusal(f"--out {a.out} is the same file as {flag} {path}: saving would replace it")
+        raise Refusal(f"{flag} {out}: cannot create files in {folder}")
+    inputs = [("--data", p) for p in a.data] + [("--init", a.init), ("--config", a.config)]
+    if flag != "--out":
+        inputs.append(("--out", a.out))
+    for in_flag, path in inputs:
+        if path and os.path.exists(path) and os.path.exists(out) and os.path.samefile(path, out):
+            raise Refusal(f"{flag} {out} is the same file as {in_flag} {path}: writing would replace it")
 
 
 def read_bytes(paths):
@@ -308,7 +312,9 @@ def gather(t, ranks):
 class Run:
     def __init__(self, a):
         self.a = a
-        check_out(a)
+        check_out("--out", a.out, a)
+        if a.save_val:
+            check_out("--save-val", a.save_val, a)
         self.rank, self.ranks = dist.get_rank(), dist.get_world_size()
         self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0))) if dist.get_backend() == "nccl" else torch.device("cpu")
         if self.device.type == "cuda":
@@ -330,6 +336,12 @@ class Run:
         cut = split_point(len(data), data, a.val_fraction) if a.val_fraction > 0 else len(data)
         train_text = decode(data[:cut], "the training text")
         val_text = decode(data[cut:], "the held-out text")
+        if a.save_val and self.rank == 0:
+            try:
+                with open(a.save_val, "wb") as f:
+                    f.write(data[cut:])
+            except OSError as e:
+                raise Refusal(f"--save-val {a.save_val}: {e.strerror or e}") from None
         if not self.vocab:  # a config without a vocabulary (exported from --config flags): the text's, as recur builds it
             self.vocab = sorted(set(train_text + val_text))
         self.train_ids = encode(train_text, self.vocab, "the training text")
