@@ -6,12 +6,14 @@
 
 /** Throughput measured for the scaling note (see the project README: "Training with PyTorch"). */
 export const SCALING_NOTE = [
-  'Measured on the 2-vCPU machine recur is developed on (gloo, one thread per rank, LSTM 1×256 with a',
-  '64-wide embedding, --batch 32 --seq 64 per rank): 1 rank ≈ 5,600 characters/s, 2 ranks ≈ 8,500',
-  'characters/s together (1.5×: the two ranks share two cores with the gradient averaging, and a',
-  "busy machine). GPUs were not measured: with NCCL a rank per GPU adds the GPUs' throughput up to",
-  'the point where the all-reduce of the gradient (4 bytes per parameter per step) costs more than',
-  'the step; for models of this size, raise --batch per rank first.',
+  'Measured where recur is developed: 2 vCPUs shared with other jobs (load average 30–44 during the runs),',
+  'gloo, one thread per rank, an LSTM 1×256 with a 64-wide embedding, --batch 32 --seq 64 per rank, 12 s of',
+  'updates, two runs each: 1 rank 1,820–1,960 characters/s, 2 ranks 1,620–1,950 characters/s (the summary',
+  "line's chars_per_s counts all ranks). On a machine that busy a second rank gains nothing, so these numbers",
+  'say nothing about scaling on free cores; measure your own with a short --time run per rank count.',
+  'GPUs were not measured: with NCCL each rank drives one GPU and the gradient all-reduce (4 bytes per',
+  'parameter per step) is the cost that grows with the ranks, so a larger --batch per rank makes it',
+  'relatively cheaper.',
 ].join('\n');
 
 const TRAIN_SECTIONS = `## Train it data-parallel (train.py)
