@@ -325,13 +325,14 @@ class Run:
             raise Refusal(f"{a.out}: its train.py resume record is damaged ({type(e).__name__}: {e})") from None
         exported_cfg = self.read_config()
         init = recur_io.load_model_file(a.init) if a.init else resumed
-        if init is not None and (init["task"] or {}).get("mode", "stream") != "stream":
-            raise Refusal(f"{a.init or a.out} reads one sequence per line; train.py trains character models read as one stream")
+        task = (init or {}).get("task") or {}
+        if init is not None and (task.get("kind") != "lm" or task.get("mode") != "stream"):
+            raise Refusal(f"{a.init or a.out} is not a character model read as one stream, which is what train.py trains")
         self.vocab = (init or {}).get("vocab") or exported_cfg.get("vocab")
 
         data = read_bytes(a.data)
         self.data_id = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-        if resumed and resumed["torch_training"]["data"] != self.data_id:
+        if resumed and resumed["torch_training"].get("data") != self.data_id:
             raise Refusal("the data is not the text this run was trained on; resume with the same --data files")
         cut = split_point(len(data), data, a.val_fraction) if a.val_fraction > 0 else len(data)
         train_text = decode(data[:cut], "the training text")
