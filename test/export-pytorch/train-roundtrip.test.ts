@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { decodeCheckpoint } from '../../src/io/checkpoint.js';
@@ -21,6 +21,7 @@ import { pool, recur, tempDir, type RunResult } from '../cli/lm-helpers.js';
 
 const PYTHON = '/usr/bin/python3';
 const FIXTURE = new URL('./fixtures/model.py', import.meta.url);
+const DESYNC = new URL('./fixtures/model_desync.py', import.meta.url);
 
 function missing(): string | null {
   const py = spawnSync(PYTHON, ['-c', 'import torch, torch.distributed as d; assert d.is_available() and d.is_gloo_available()'], { encoding: 'utf8' });
@@ -67,7 +68,7 @@ function heldOut(bytes: Uint8Array, valFraction: number): Uint8Array {
 
 let dir = '';
 const RUN = ['--data', 'corpus.txt', '--init', 'start.safetensors', '--batch', '8', '--seq', '32', '--schedule', 'constant', '--lr', '4e-3', '--json'];
-let main: RunResult, half: RunResult;
+let main: RunResult, half: RunResult, desync: RunResult;
 
 before(async () => {
   if (skip) return;
@@ -82,10 +83,16 @@ before(async () => {
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ config: ck.config, task: ck.task, vocab: ck.vocab }));
   for (const [name, text] of Object.entries(writeTrainFiles('lm', ck.config))) writeFileSync(join(dir, name), text);
   copyFileSync(FIXTURE, join(dir, 'model.py'));
-  // The run the recur side checks, and the first half of the same run, for --resume.
-  [main, half] = await Promise.all([
+  // The same folder with a model whose rank 1 drifts from rank 0, for --debug-sync to catch.
+  mkdirSync(join(dir, 'desync'));
+  for (const name of ['train.py', 'recur_io.py', 'config.json']) copyFileSync(join(dir, name), join(dir, 'desync', name));
+  copyFileSync(FIXTURE, join(dir, 'desync', 'base_model.py'));
+  copyFileSync(DESYNC, join(dir, 'desync', 'model.py'));
+  // The run the recur side checks, the first half of the same run (for --resume), and the drifting one.
+  [main, half, desync] = await Promise.all([
     torchrun(dir, [...RUN, '--steps', '300', '--save-every', '100', '--log-every', '100', '--debug-sync', '--out', 'trained.safetensors']),
     torchrun(dir, [...RUN, '--steps', '150', '--out', 'half.safetensors']),
+    torchrun(join(dir, 'desync'), [...RUN.map((a) => (a.endsWith('.txt') || a.endsWith('.safetensors') ? join('..', a) : a)), '--steps', '5', '--debug-sync', '--out', 'x.safetensors']),
   ]);
 });
 
@@ -105,6 +112,12 @@ test('two ranks train the exported model; every step leaves them with the same w
   assert.deepEqual(lines.filter((l) => !l.summary).map((l) => l.step), [100, 200, 300]);
   // It learned: from about ln(76) = 4.3 nats/char to well under 3.
   assert.ok(typeof summary.val_loss === 'number' && summary.val_loss < 2.9, `val_loss ${String(summary.val_loss)}`);
+});
+
+test('--debug-sync stops a run whose ranks hold different weights', { skip: skip ?? false }, () => {
+  assert.notEqual(desync.code, 0, 'a run whose rank 1 drifted finished');
+  assert.match(desync.stderr, /train\.py: --debug-sync: after step 1, rank 1's weights differ from rank 0's/);
+  assert.ok(!desync.stdout.includes('"summary"'), desync.stdout);
 });
 
 test('recur eval gives the loss train.py printed; recur sample and recur train --init take the model', { skip: skip ?? false }, async () => {
