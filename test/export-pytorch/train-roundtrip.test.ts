@@ -158,6 +158,27 @@ test('--resume continues a run exactly: 150 + 150 steps give the weights of 300'
   for (const [name, t] of a.optim) assert.deepEqual(b.optim.get(name)!.data, t.data, `optimizer ${name}`);
 });
 
+test('one rank of train.py takes the steps recur train takes: streams, carried state, warm-up, cosine, clipping, Adam', { skip: skip ?? false }, async () => {
+  // No held-out part (the two split rules differ until issue 19's byte split lands in recur).
+  const same = ['--steps', '40', '--batch', '4', '--seq', '16', '--val-fraction', '0', '--lr', '0.01', '--clip-norm', '0.5', '--warmup', '5', '--json'];
+  const files = (out: string) => ['--data', join(dir, 'corpus.txt'), '--init', join(dir, 'start.safetensors'), '--out', join(dir, out)];
+  const [ours, theirs] = await Promise.all([
+    recur(['train', ...same, ...files('recur40.safetensors'), '--sample-length', '0', '--backend', 'js'], { timeoutMs: 120_000 }),
+    exec(PYTHON, [join(dir, 'train.py'), ...same, ...files('torch40.safetensors')], dir),
+  ]);
+  ok(ours, 'recur train');
+  ok(theirs, 'python3 train.py');
+  const a = decodeCheckpoint(readFileSync(join(dir, 'recur40.safetensors')));
+  const b = decodeCheckpoint(readFileSync(join(dir, 'torch40.safetensors')));
+  for (const [name, t] of a.tensors) {
+    const u = b.tensors.get(name)!.data;
+    let worst = 0;
+    t.data.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - u[i])); });
+    // Measured: at most 1e-5 (float32 sums in another order); a wrong schedule, clip or stream is off by far more.
+    assert.ok(worst <= 1e-4, `${name}: recur and train.py differ by ${worst} after 40 steps`);
+  }
+});
+
 test('a config without a vocabulary (exported from flags) trains on the text\'s characters; recur reads the result', { skip: skip ?? false }, async () => {
   // One rank, started as a plain script (a group of one): a GRU with one-hot input and a learned h0.
   const config = { cell: 'gru', hidden: 24, layers: 1, embed: 0, h0: 'learned', inputKind: 'tokens', inputSize: 1, outputSize: 1, head: 'softmax', outputMode: 'every' };
