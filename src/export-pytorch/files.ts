@@ -1,7 +1,7 @@
 /**
  * What `recur export --format pytorch` writes for a model file: model.py (the model as an nn.Module,
- * model-py.ts or seq2seq-py.ts) and config.json (the file's config and vocabularies, which build(config)
- * reads), as name → text. The bytes are read through the hardened model-file readers first: the file is
+ * model-py.ts or seq2seq-py.ts), config.json (the file's config and vocabularies, which build(config)
+ * reads) and train-files.ts's train.py, recur_io.py and README.md, as name → text. The bytes are read through the hardened model-file readers first: the file is
  * untrusted input, and nothing is generated from a config they refuse.
  */
 import { decodeCheckpoint } from '../io/checkpoint.js';
@@ -11,6 +11,7 @@ import { SEQ2SEQ_KIND, decodeSeq2Seq } from '../io/seq2seq-file.js';
 import { JsBackend } from '../kernels/js.js';
 import { modelPy } from './model-py.js';
 import { seq2seqPy } from './seq2seq-py.js';
+import { writeTrainFiles } from './train-files.js';
 
 export type PytorchKind = 'recurrent' | 'seq2seq';
 
@@ -31,7 +32,7 @@ export function pytorchFiles(bytes: Uint8Array): PytorchExport {
   if (decodeSafetensors(bytes).metadata.kind === SEQ2SEQ_KIND) {
     const { model, srcVocab, tgtVocab, task } = decodeSeq2Seq(bytes, be);
     const config = { kind: SEQ2SEQ_KIND, config: model.config, src_vocab: srcVocab, tgt_vocab: tgtVocab, task };
-    return { kind: 'seq2seq', taskKind: SEQ2SEQ_KIND, config: { ...model.config }, files: { 'model.py': seq2seqPy(model.config), 'config.json': json(config) } };
+    return { kind: 'seq2seq', taskKind: SEQ2SEQ_KIND, config: { ...model.config }, files: { 'model.py': seq2seqPy(model.config), 'config.json': json(config), ...writeTrainFiles(SEQ2SEQ_KIND, { ...model.config }) } };
   }
   if ((decodeCheckpoint(bytes).config as { kind?: unknown }).kind === 'mlp') {
     throw new ModelFileError('holds a feed-forward baseline, which has no recurrent model to export');
@@ -43,6 +44,6 @@ export function pytorchFiles(bytes: Uint8Array): PytorchExport {
   const task = checkpoint.task, named = task?.kind ?? task?.type;
   return {
     kind: 'recurrent', taskKind: typeof named === 'string' ? named : null, config: { ...model.config },
-    files: { 'model.py': modelPy(model.config), 'config.json': json(config) },
+    files: { 'model.py': modelPy(model.config), 'config.json': json(config), ...writeTrainFiles(typeof named === 'string' ? named : null, { ...model.config }) },
   };
 }
