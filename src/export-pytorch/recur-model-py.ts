@@ -69,6 +69,22 @@ class RecurModel(nn.Module):
                     if c['cell'] == 'lstm':
                         self.rnn.register_parameter(f'c0{suffix(l, d)}', nn.Parameter(torch.zeros(self.H)))
         self.decoder = nn.Linear(self.D * self.H, self.O)
+        # --tie-weights: one matrix for the embedding and the decoder (nn/tying.ts); recur's file holds it once,
+        # as embedding.weight, so loading fills decoder.weight from it and state_dict() leaves it out.
+        self.tied = bool(c.get('tieWeights'))
+        if self.tied:
+            self.decoder.weight = self.embedding.weight
+
+    def state_dict(self, *args, **kwargs):
+        sd = super().state_dict(*args, **kwargs)
+        if self.tied:
+            sd.pop(kwargs.get('prefix', '') + 'decoder.weight', None)
+        return sd
+
+    def load_state_dict(self, state_dict, strict=True):
+        if self.tied and 'decoder.weight' not in state_dict:
+            state_dict = {**state_dict, 'decoder.weight': state_dict['embedding.weight']}
+        return super().load_state_dict(state_dict, strict)
 
     # ------------------------------------------------------------------ state
     def initial_state(self, batch):
