@@ -29,7 +29,7 @@ interface TrainOpts {
   h0: H0Mode; dropout: number; weightInit: InitScheme; forgetBias?: number; bidirectional?: boolean;
   batch: number; seq: number; lr: number; lrMin?: number; schedule: Schedule; warmup: number;
   optimizer: OptimizerName; momentum: number; weightDecay: number; clipNorm: number; clipValue: number;
-  valFraction: number; valChars: number; steps?: number; time?: number; seed: number;
+  valFraction: number; valChars: number; steps?: number; time?: number; seed: number; average?: boolean;
   init?: string; resume?: boolean; out: string; json?: boolean;
   logEvery: Every; valEvery: Every; saveEvery: Every; sampleEvery?: Every;
   sampleLength: number; temperature: number;
@@ -39,7 +39,7 @@ interface TrainOpts {
 /** Flags that shape the model: they come from the file with --init or --resume. */
 const ARCH_FLAGS = ['cell', 'activation', 'hidden', 'layers', 'embed', 'lags', 'h0', 'weightInit', 'forgetBias', 'bidirectional'];
 /** Flags that shape the training run: they come from the file with --resume. */
-const RUN_FLAGS = ['batch', 'seq', 'lr', 'lrMin', 'schedule', 'warmup', 'optimizer', 'momentum', 'weightDecay', 'clipNorm', 'clipValue', 'valFraction', 'valChars', 'seed', 'dropout'];
+const RUN_FLAGS = ['batch', 'seq', 'lr', 'lrMin', 'schedule', 'warmup', 'optimizer', 'momentum', 'weightDecay', 'clipNorm', 'clipValue', 'valFraction', 'valChars', 'seed', 'dropout', 'average'];
 const flagName = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 const lagsArg = (v: string): number[] => {
@@ -80,6 +80,7 @@ export function register(program: Command): void {
     .option('--val-chars <n>', 'validate on at most this many held-out characters (0 = all)', intArg(0), DEFAULT_SETTINGS.valChars)
     .option('--steps <n>', 'train for this many steps (0 = write the initialised model)', intArg(0))
     .option('--time <seconds>', `train for this many seconds (validation, samples and saving not counted; default ${DEFAULT_TIME_S} unless --steps)`, numArg(0, 1e7, { exclusiveMin: true }))
+    .option('--average', 'validate, sample and save a moving average of the weights (training continues from the raw ones)')
     .option('--seed <n>', 'random seed (initial weights, dropout, shuffling, samples)', intArg(0, 0xffffffff), DEFAULT_SETTINGS.seed)
     .option('--init <file>', "start from this model's weights, vocabulary and architecture")
     .option('--resume', 'continue the run saved in --out exactly where it stopped')
@@ -151,7 +152,7 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
   const settings: LmSettings = {
     batch: opts.batch, seq: opts.seq, lr: opts.lr, lrMin: opts.lrMin ?? opts.lr / 10, schedule: opts.schedule, warmup: opts.warmup,
     optimizer: opts.optimizer, momentum: opts.momentum, weightDecay: opts.weightDecay, clipNorm: opts.clipNorm, clipValue: opts.clipValue,
-    valFraction: opts.valFraction, valChars: opts.valChars, seed: opts.seed,
+    valFraction: opts.valFraction, valChars: opts.valChars, seed: opts.seed, average: Boolean(opts.average),
     steps: opts.steps ?? null, time: opts.steps !== undefined ? null : opts.time ?? DEFAULT_TIME_S,
   };
   const budget = opts.steps !== undefined || opts.time !== undefined ? { steps: opts.steps ?? null, time: opts.steps !== undefined ? null : opts.time! } : undefined;
@@ -223,7 +224,7 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
   else {
     const f = (v: number | null, d: number): string => (v === null ? '-' : v.toFixed(d));
     process.stderr.write(`${summary.stopped === 'interrupted' ? 'interrupted' : 'done'}: ${summary.steps} steps, ${summary.elapsed.toFixed(1)} s of training, `
-      + `train loss ${f(summary.train_loss, 4)}, validation loss ${f(summary.val_loss, 4)} nats/char (${f(summary.val_bpc, 3)} bits/char), `
+      + `train loss ${f(summary.train_loss, 4)}, validation loss ${f(summary.val_loss, 4)} nats/char (${f(summary.val_bpc, 3)} bits/char${summary.val_step !== null && summary.val_step !== summary.steps ? `, best at step ${summary.val_step}` : ''}), `
       + `${Math.round(summary.chars_per_s).toLocaleString('en-US')} chars/s; model saved to ${opts.out}\n`);
     if (summary.sample) process.stdout.write(`${summary.sample}\n`);
   }
