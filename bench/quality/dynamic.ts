@@ -3,7 +3,7 @@
  * split recur train validates on), for a grid of settings: how the defaults of `recur eval --dynamic`
  * (tasks/lm-dynamic-eval.ts DYNAMIC_DEFAULTS) were chosen.
  *
- *   node --import tsx bench/quality/dynamic.ts model.safetensors [--chars N] [--threads 1] [--grid default|wide]
+ *   node --import tsx bench/quality/dynamic.ts model.safetensors [--chars N] [--threads 1] [--grid default|wide|rule:lr:decay:seq,...]
  *
  * --chars scores only the first N held-out characters (a quick comparison); the grid "default" runs
  * the defaults only. Prints one Markdown table (loss in nats/char, gain = static − dynamic).
@@ -21,7 +21,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { chars: { type: 'string' }, threads: { type: 'string', default: '1' }, grid: { type: 'string', default: 'default' } },
 });
-if (positionals.length !== 1) throw new Error('usage: dynamic.ts model.safetensors [--chars N] [--threads 1] [--grid default|wide]');
+if (positionals.length !== 1) throw new Error('usage: dynamic.ts model.safetensors [--chars N] [--threads 1] [--grid default|wide|rule:lr:decay:seq,...]');
 const be = await createBackend({ backend: 'auto', threads: Number(values.threads) });
 const { model, vocab } = decodeLm(readFileLimited(positionals[0], undefined, 'model file'), be);
 let val = splitTrainVal(vocab.encode(mobyDick()), 0.1).val!;
@@ -32,6 +32,12 @@ if (values.grid === 'wide') {
   for (const lr of [5e-4, 1e-3, 2e-3, 4e-3]) for (const decay of [0, 0.01, 0.03]) grid.push({ seq: 50, lr, decay, rule: 'rms' });
   for (const seq of [20, 100]) grid.push({ ...DYNAMIC_DEFAULTS, seq });
   for (const lr of [0.05, 0.1, 0.2]) grid.push({ seq: 50, lr, decay: 0.01, rule: 'sgd' });
+} else if (values.grid !== 'default') {
+  // rule:lr:decay:seq,...
+  for (const g of values.grid!.split(',')) {
+    const [rule, lr, decay, seq] = g.split(':');
+    grid.push({ rule: rule as DynamicOptions['rule'], lr: Number(lr), decay: Number(decay), seq: Number(seq) });
+  }
 }
 
 const t0 = performance.now();

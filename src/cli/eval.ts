@@ -41,7 +41,7 @@ async function evaluate(opts: EvalOpts, command: Command): Promise<void> {
   }
   const be = await backendFrom(opts);
   const { model, vocab, task } = loadLm(opts.model, be);
-  if (opts.dynamic && task.mode === 'lines') throw new UsageError(`${opts.model} reads one sequence per line; --dynamic adapts a model to one stream of text`);
+  if (opts.dynamic && task.mode === 'lines') throw new Error(`${opts.model} reads one sequence per line; --dynamic adapts a model to one stream of text`);
   const text = await readText(opts.data);
   const name = opts.data === '-' ? 'standard input' : opts.data;
   const t0 = performance.now();

@@ -45,7 +45,7 @@ export interface DynamicOptions {
  * Defaults of `recur eval --dynamic`: measured on the default Moby Dick model (see the README's table
  * and bench/quality/dynamic.ts).
  */
-export const DYNAMIC_DEFAULTS: { seq: number; lr: number; decay: number; rule: DynamicRule } = { seq: 50, lr: 2e-3, decay: 0.01, rule: 'rms' };
+export const DYNAMIC_DEFAULTS: { seq: number; lr: number; decay: number; rule: DynamicRule } = { seq: 50, lr: 1e-3, decay: 0.03, rule: 'rms' };
 
 /** Why dynamic-evaluation options are unusable (one sentence), or null. */
 export function dynamicProblem(o: DynamicOptions): string | null {

@@ -184,7 +184,7 @@ export class LmJob {
   private readonly trainLines: string[] | null = null;
   private readonly state: RecurrentState;
   /** Which weights are scored and saved: averaged, best on validation (lm-weights.ts). */
-  private readonly weights: LmWeights;
+  readonly weights: LmWeights;
   private readonly dataInfo: LmDataInfo;
   private readonly now: () => number;
 
