@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import type { CellType, H0Mode, InitScheme } from '../nn/config.js';
+import { REGULARISATION_KEYS, type CellType, type H0Mode, type InitScheme, type Regularisation } from '../nn/config.js';
 import type { Activation } from '../kernels/backend.js';
 import { OPTIMIZERS, type OptimizerName } from '../train/optim.js';
 import { atomicWriteFile } from '../node/files.js';
@@ -12,7 +12,7 @@ import { firstNames, mobyDick } from '../node/corpora.js';
 import { createProgress, type Progress } from '../node/progress.js';
 import { describeBackend, type BackendName } from '../node/backend.js';
 import {
-  DEFAULT_ARCH, DEFAULT_CADENCE, DEFAULT_SETTINGS, DEFAULT_TIME_S, LmDivergedError, LmJob, SCHEDULES,
+  archProblem, DEFAULT_ARCH, DEFAULT_CADENCE, DEFAULT_SETTINGS, DEFAULT_TIME_S, LmDivergedError, LmJob, SCHEDULES,
   type Every, type LmCadence, type LmData, type LmLog, type LmSettings, type Schedule,
 } from '../tasks/lm.js';
 import type { LoadedLm } from '../tasks/lm-file.js';
@@ -23,10 +23,10 @@ const CELLS: CellType[] = ['elman', 'jordan', 'elman+jordan', 'lstm', 'gru'];
 const CORPORA = ['moby', 'names'] as const;
 type Corpus = (typeof CORPORA)[number];
 
-interface TrainOpts {
+interface TrainOpts extends RegularisationOpts {
   data?: string; corpus: Corpus; lines?: boolean;
   cell: CellType; activation: Activation; hidden: number; layers: number; embed: number; lags?: number[];
-  h0: H0Mode; dropout: number; weightInit: InitScheme; forgetBias?: number; bidirectional?: boolean;
+  h0: H0Mode; weightInit: InitScheme; forgetBias?: number; bidirectional?: boolean;
   batch: number; seq: number; lr: number; lrMin?: number; schedule: Schedule; warmup: number;
   optimizer: OptimizerName; momentum: number; weightDecay: number; clipNorm: number; clipValue: number;
   valFraction: number; valChars: number; steps?: number; time?: number; seed: number; average?: boolean;
@@ -37,9 +37,9 @@ interface TrainOpts {
 }
 
 /** Flags that shape the model: they come from the file with --init or --resume. */
-const ARCH_FLAGS = ['cell', 'activation', 'hidden', 'layers', 'embed', 'lags', 'h0', 'weightInit', 'forgetBias', 'bidirectional'];
+const ARCH_FLAGS = ['cell', 'activation', 'hidden', 'layers', 'embed', 'lags', 'h0', 'weightInit', 'forgetBias', 'bidirectional', 'tieWeights'];
 /** Flags that shape the training run: they come from the file with --resume. */
-const RUN_FLAGS = ['batch', 'seq', 'lr', 'lrMin', 'schedule', 'warmup', 'optimizer', 'momentum', 'weightDecay', 'clipNorm', 'clipValue', 'valFraction', 'valChars', 'seed', 'dropout', 'average'];
+const RUN_FLAGS = ['batch', 'seq', 'lr', 'lrMin', 'schedule', 'warmup', 'optimizer', 'momentum', 'weightDecay', 'clipNorm', 'clipValue', 'valFraction', 'valChars', 'seed', 'average', ...REGULARISATION_KEYS];
 const flagName = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 const lagsArg = (v: string): number[] => {
@@ -61,10 +61,10 @@ export function register(program: Command): void {
     .option('--embed <n>', 'character embedding width (0 = one-hot input)', intArg(0, 8192), DEFAULT_ARCH.embed)
     .option('--lags <list>', 'extra recurrences W_k h(t-k) of Elman cells, e.g. 2,4', lagsArg)
     .option('--h0 <mode>', 'initial hidden state: zero, random, learned', choiceArg(['zero', 'random', 'learned'] as H0Mode[]), DEFAULT_ARCH.h0)
-    .option('--dropout <p>', 'dropout between stacked layers, in [0, 1)', numArg(0, 0.99), DEFAULT_ARCH.dropout)
     .option('--weight-init <scheme>', 'weight initialisation: pytorch, xavier, orthogonal, identity', choiceArg(['pytorch', 'xavier', 'orthogonal', 'identity'] as InitScheme[]), DEFAULT_ARCH.init)
     .option('--forget-bias <x>', 'initial LSTM forget-gate bias (default: PyTorch\'s initialisation)', numArg(-100, 100))
     .option('--bidirectional', 'refused: a language model must not see the characters it predicts')
+    .option('--tie-weights', 'the decoder\'s weight is the embedding matrix (needs --embed equal to --hidden)')
     .option('--batch <n>', 'streams (or sequences) per step', intArg(1, 4096), DEFAULT_SETTINGS.batch)
     .option('--seq <n>', 'characters per stream per step (truncated BPTT length)', intArg(1, 65536), DEFAULT_SETTINGS.seq)
     .option('--lr <x>', 'learning rate', numArg(0, 100, { exclusiveMin: true }), DEFAULT_SETTINGS.lr)
@@ -92,10 +92,46 @@ export function register(program: Command): void {
     .option('--sample-every <n|Ns>', 'print a short sample every n steps or N seconds (default: with each validation)', everyArg)
     .option('--sample-length <n>', 'characters in the final sample (0 = none)', intArg(0, 1_000_000), 500)
     .option('--temperature <x>', 'temperature of the samples printed during training', numArg(0, 100), 0.8);
+  addRegularisationOptions(cmd);
   addBackendOptions(cmd).action(run(async (opts: TrainOpts, command: Command) => train(opts, command)));
 }
 
 const explicit = (command: Command, key: string): boolean => command.getOptionValueSource(key) === 'cli';
+
+// ------------------------------------------------------------------ regularisation (nn/config.ts Regularisation)
+interface RegularisationOpts extends Regularisation { tieWeights?: boolean }
+
+/**
+ * The regularisers, stored in the model's config: --resume keeps them, --init keeps the file's unless
+ * a flag says otherwise. Dropouts are locked (one mask per stream per chunk).
+ */
+function addRegularisationOptions(cmd: Command): void {
+  const p = numArg(0, 0.99), a = DEFAULT_ARCH;
+  cmd
+    .option('--dropout <p>', 'locked dropout between stacked layers (the same units dropped at every step of a chunk), in [0, 1)', p, a.dropout)
+    .option('--dropout-input <p>', 'locked dropout on the embedding\'s output', p, a.dropoutInput)
+    .option('--dropout-output <p>', 'locked dropout on the last layer\'s output, before the decoder', p, a.dropoutOutput)
+    .option('--dropout-embed <p>', 'embedding dropout: whole characters\' embeddings dropped for a chunk', p, a.dropoutEmbed)
+    .option('--weight-drop <p>', 'DropConnect on the recurrent weights W_hh, one mask per chunk', p, a.weightDrop)
+    .option('--ar <alpha>', 'activation regularisation alpha·mean(h²) of the last layer\'s (dropped) output, added to the training objective (the reported loss stays the cross-entropy)', numArg(0, 1e6), a.ar)
+    .option('--tar <beta>', 'temporal activation regularisation beta·mean((h_t − h_{t−1})²) of the last layer\'s output, added like --ar', numArg(0, 1e6), a.tar);
+}
+
+const regularisationOf = (o: RegularisationOpts): Regularisation => ({
+  dropout: o.dropout, dropoutInput: o.dropoutInput, dropoutOutput: o.dropoutOutput, dropoutEmbed: o.dropoutEmbed, weightDrop: o.weightDrop, ar: o.ar, tar: o.tar,
+});
+
+/** Combinations a fresh model cannot have, in the flags' words (a model from a file brings its own architecture). */
+function checkRegularisationFlags(opts: TrainOpts): void {
+  if (opts.init || opts.resume) return;
+  const problem = archProblem({ ...DEFAULT_ARCH, cell: opts.cell, embed: opts.embed, hidden: opts.hidden, tieWeights: Boolean(opts.tieWeights), ...regularisationOf(opts) });
+  if (problem) throw new UsageError(problem);
+}
+
+/** The regularisers given on the command line (with --init: those that replace the file's). */
+function explicitRegularisation(opts: TrainOpts, command: Command): Partial<Regularisation> {
+  return Object.fromEntries(REGULARISATION_KEYS.filter((k) => explicit(command, k)).map((k) => [k, opts[k]]));
+}
 
 /** The text to train on, from --data, the built-in corpus, or (resuming without --data) where the run's text came from. */
 async function loadData(opts: TrainOpts, command: Command, resumed: LoadedLm | null, base: LoadedLm | null): Promise<LmData> {
@@ -127,6 +163,7 @@ function checkFlags(opts: TrainOpts, command: Command): void {
   if (opts.resume) {
     for (const k of RUN_FLAGS) if (explicit(command, k)) throw new UsageError(`${flagName(k)} cannot be used with --resume: a resumed run keeps the settings saved in ${opts.out}`);
   }
+  checkRegularisationFlags(opts);
   if (opts.lrMin !== undefined && opts.lrMin > opts.lr) throw new UsageError(`--lr-min ${opts.lrMin} is larger than --lr ${opts.lr}: the schedule decays from --lr to --lr-min`);
   if (explicit(command, 'activation') && (opts.cell === 'lstm' || opts.cell === 'gru')) {
     throw new UsageError(`--activation applies to Elman and Jordan cells; the ${opts.cell} cell has fixed gate nonlinearities`);
@@ -160,9 +197,10 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
     data, backend: be, settings,
     arch: {
       cell: opts.cell, activation: opts.activation, hidden: opts.hidden, layers: opts.layers, embed: opts.embed, lags: opts.lags ?? [],
-      h0: opts.h0, dropout: opts.dropout, init: opts.weightInit, forgetBias: opts.forgetBias ?? null, bidirectional: false,
+      h0: opts.h0, init: opts.weightInit, forgetBias: opts.forgetBias ?? null, bidirectional: false, tieWeights: Boolean(opts.tieWeights),
+      ...regularisationOf(opts),
     },
-    from: from ?? undefined, dropout: from && explicit(command, 'dropout') ? opts.dropout : undefined,
+    from: from ?? undefined, regularisation: from ? explicitRegularisation(opts, command) : undefined,
     resume: resumed ?? undefined, budget,
   });
 

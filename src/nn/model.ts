@@ -9,6 +9,7 @@
  */
 import { release, type Backend, type Buf } from '../kernels/backend.js';
 import type { Rng } from '../util/rng.js';
+import { ActivationReg } from './act-reg.js';
 import { hasJordan, makeConfig, type ModelConfig, type StackConfig } from './config.js';
 import { Decoder } from './heads.js';
 import { initParams } from './init.js';
@@ -22,13 +23,14 @@ import { LayerwiseSchedule } from './schedule-layerwise.js';
 import { StepwiseSchedule } from './schedule-stepwise.js';
 import { Stack, stackSpecs } from './stack.js';
 import { StreamState, type Batch, type RecurrentState } from './state.js';
+import { tie, tiedSpecs } from './tying.js';
 
 export type { Batch, RecurrentState } from './state.js';
 
 export interface ForwardOptions {
   /** Training mode: dropout on, and buffers kept for backward. */
   train?: boolean;
-  /** Random generator for dropout. */
+  /** Random generator for dropout (a fresh generator of the same seed draws the same masks). */
   rng?: Rng;
   /** Write the final state back into `state` (default true). */
   carry?: boolean;
@@ -49,13 +51,14 @@ export interface BackwardOptions {
 }
 
 /** The model's input: token ids (one-hot or embedded) or dense values. */
-const inputConfig = (c: ModelConfig): InputConfig => ({ kind: c.inputKind, size: c.inputSize, embed: c.embed, name: 'embedding' });
+const inputConfig = (c: ModelConfig): InputConfig =>
+  ({ kind: c.inputKind, size: c.inputSize, embed: c.embed, name: 'embedding', dropout: c.dropoutInput, dropoutEmbed: c.dropoutEmbed });
 
 /** The recurrent stack of the model. */
 function stackConfig(c: ModelConfig): StackConfig {
-  const { cell, activation, hidden, layers, bidirectional, lags, h0, dropout, gruReset } = c;
+  const { cell, activation, hidden, layers, bidirectional, lags, h0, dropout, gruReset, dropoutOutput, weightDrop } = c;
   return {
-    cell, activation, hidden, layers, bidirectional, lags, h0, dropout, gruReset,
+    cell, activation, hidden, layers, bidirectional, lags, h0, dropout, gruReset, dropoutOutput, weightDrop,
     input: inputWidth(inputConfig(c)),
     feedback: hasJordan(c.cell) ? c.outputSize : 0,
     feedbackGrad: c.jordanFeed === 'output',
@@ -68,7 +71,7 @@ export function tensorSpecs(c: ModelConfig): TensorSpec[] {
   const specs: TensorSpec[] = [...inputSpecs(inputConfig(c)), ...stackSpecs(stackConfig(c))];
   const W = (c.bidirectional ? 2 : 1) * c.hidden;
   specs.push({ name: 'decoder.weight', shape: [c.outputSize, W] }, { name: 'decoder.bias', shape: [c.outputSize] });
-  return specs;
+  return c.tieWeights ? tiedSpecs(specs) : specs;
 }
 
 export class Model {
@@ -79,6 +82,14 @@ export class Model {
   readonly decoder: Decoder;
   /** Loss of the last forward pass (when targets were given). */
   lastLoss: LossValue | null = null;
+  /**
+   * AR + TAR of the last training forward (act-reg.ts), 0 without them: added to the objective that
+   * backward differentiates, never to `lastLoss` (which stays the cross-entropy).
+   */
+  regLoss = 0;
+  private readonly actReg: ActivationReg | null;
+  /** Whether the last forward was a training chunk with AR/TAR (backward adds their gradient). */
+  private regOn = false;
 
   private readonly streams: StreamState;
   private readonly schedule: Schedule;
@@ -101,6 +112,8 @@ export class Model {
     const specs = tensorSpecs(c);
     this.params = new Params(specs, be);
     this.grads = new Params(specs, be);
+    if (c.tieWeights) tie(this.params, this.grads);
+    this.actReg = c.ar > 0 || c.tar > 0 ? new ActivationReg(be, c.ar, c.tar) : null;
     this.stack = new Stack(stackConfig(c), be, this.params, this.grads);
     this.decoder = new Decoder(be, this.params, this.grads, this.stack.D * c.hidden, c.outputSize);
     this.streams = new StreamState(be, this.stack, this.params, this.grads, { mode: c.h0, scale: c.h0Scale });
@@ -166,13 +179,17 @@ export class Model {
     if (state.B !== B) throw new Error(`state holds ${state.B} streams but the batch has ${B}`);
     this.ensure(T, B);
     this.stack.setDropout(train);
-    if (this.stack.dropping && !opts.rng) throw new Error('dropout needs a random generator');
+    const dropsInputs = this.inputs.setDropout(train, T, B);
+    if ((this.stack.random || dropsInputs) && !opts.rng) throw new Error('dropout needs a random generator');
     this.setLengths(batch);
+    if (dropsInputs) this.inputs.drawDropout(opts.rng!);
     this.stack.setInputs(this.inputs.read(T * B, batch.tokens, batch.inputs, this.masks));
     this.streams.load(state);
-    if (this.stack.dropping) this.stack.drawDropout(opts.rng!);
+    if (this.stack.random) this.stack.drawDropout(opts.rng!);
     this.hasTargets = this.setTargets(batch);
     this.schedule.forward(this.io);
+    this.regOn = train && this.actReg !== null;
+    this.regLoss = this.regOn ? this.activationReg(this.actReg!) : 0;
     if (opts.carry ?? true) this.streams.save(state);
     this.lastLoss = this.hasTargets ? this.loss(train) : null;
     return this.lastLoss;
@@ -268,6 +285,12 @@ export class Model {
     return meanSquaredError(this.be, rows * O, io.logits, io.targetVals, this.weights, d);
   }
 
+  /** AR and TAR of the top output (and their gradient, kept for backward). */
+  private activationReg(r: ActivationReg): number {
+    const s = this.stack, h = s.outputOf(this.config.layers - 1), y = s.headInput();
+    return r.forward(this.T, this.B, s.D * this.config.hidden, h.buf, h.off, y.buf, y.off, s.outputMask());
+  }
+
   private lastRow(b: number): number { return ((this.io.lengths ? this.io.lengths[b] : this.T) - 1) * this.B + b; }
 
   /** The top layer's output of the last forward: [T·B×D·H] at `off` (row stride D·H). */
@@ -289,10 +312,12 @@ export class Model {
       if (dh) layer.addFinalGrad(dh, 0);
       if (layer.extra) { const dc = opts.dcFinal?.[j++]; if (dc) layer.extra.addFinalGrad(dc, 0); }
     }
-    if (opts.dOutput) {
+    const reg = this.regOn ? this.actReg : null;
+    if (opts.dOutput || reg) {
       const n = this.T * this.B * s.D * c.hidden, L = c.layers - 1, g = s.gradTarget(L);
       if (g.beta === 0) this.be.fill(g.buf, g.off, n, 0);
-      this.be.axpy(n, 1, opts.dOutput, 0, g.buf, g.off);
+      if (opts.dOutput) this.be.axpy(n, 1, opts.dOutput, 0, g.buf, g.off);
+      if (reg) this.be.axpy(n, 1, reg.grad, 0, g.buf, g.off);
       s.spreadGrad(L);
     }
     this.schedule.backward(io);

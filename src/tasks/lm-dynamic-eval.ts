@@ -14,10 +14,11 @@
  * read (an RMSprop step whose α is (i−1)/i). The decay λ pulls the weights back toward θ0, so the
  * adaptation stays local to the recent text.
  *
- * The model given is not changed: the steps are taken on a copy of it with dropout off (a
- * regulariser of training, not part of the model's prediction). Platform-free.
+ * The model given is not changed: the steps are taken on a copy of it with the regularisers of
+ * training off (dropout and the like are not part of the model's prediction). Platform-free.
  */
 import { release, type Buf } from '../kernels/backend.js';
+import { REGULARISATION_KEYS } from '../nn/config.js';
 import { Model } from '../nn/model.js';
 import { Rng } from '../util/rng.js';
 import { checkOutputs } from './finite.js';
@@ -56,9 +57,13 @@ export function dynamicProblem(o: DynamicOptions): string | null {
   return null;
 }
 
-/** A trainable copy of `model` without dropout: its parameters are θ0 until the first step. */
+/**
+ * A trainable copy of `model` without its training regularisers (dropouts, weight drop, AR/TAR: the
+ * step follows the likelihood of the text alone); its parameters are θ0 until the first step.
+ */
 function adaptableCopy(model: Model): Model {
-  const copy = new Model({ ...model.config, dropout: 0 }, model.be);
+  const off = Object.fromEntries(REGULARISATION_KEYS.map((k) => [k, 0]));
+  const copy = new Model({ ...model.config, ...off }, model.be);
   copy.params.data.set(model.params.data);
   copy.params.touch();
   return copy;

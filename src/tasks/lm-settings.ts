@@ -4,11 +4,15 @@
  * defaults, and the check that turns an unusable value into one sentence. Platform-free.
  */
 import type { Activation } from '../kernels/backend.js';
-import type { CellType, H0Mode, InitScheme } from '../nn/config.js';
+import type { CellType, H0Mode, InitScheme, Regularisation } from '../nn/config.js';
 import { OPTIMIZERS, type OptimizerName } from '../train/optim.js';
 
-/** The architecture of a fresh model (the rest of its config follows from the vocabulary). */
-export interface LmArch {
+/**
+ * The architecture of a fresh model (the rest of its config follows from the vocabulary), with its
+ * regularisers (nn/config.ts Regularisation: dropouts, weight drop, AR/TAR), which live in the model's
+ * config and so in its file: --resume keeps them, --init may change them.
+ */
+export interface LmArch extends Regularisation {
   cell: CellType;
   activation: Activation;
   hidden: number;
@@ -17,10 +21,11 @@ export interface LmArch {
   embed: number;
   lags: number[];
   h0: H0Mode;
-  dropout: number;
   init: InitScheme;
   forgetBias: number | null;
   bidirectional: boolean;
+  /** The decoder's weight is the embedding (needs embed = hidden). */
+  tieWeights: boolean;
 }
 
 /** The learning-rate schedules (train/schedule.ts) under the names the settings use. */
@@ -68,7 +73,20 @@ export interface LmSettings {
 export const DEFAULT_ARCH: LmArch = {
   cell: 'lstm', activation: 'tanh', hidden: 256, layers: 1, embed: 64, lags: [], h0: 'zero', dropout: 0,
   init: 'pytorch', forgetBias: null, bidirectional: false,
+  dropoutInput: 0, dropoutOutput: 0, dropoutEmbed: 0, weightDrop: 0, ar: 0, tar: 0, tieWeights: false,
 };
+
+/**
+ * Why a fresh model's architecture cannot be a character model, in the words of the train command's
+ * flags (one sentence), or null. The model's own check (nn/config.ts) still runs after this one.
+ */
+export function archProblem(a: LmArch): string | null {
+  const needsEmbedding = a.dropoutEmbed > 0 ? 'embedding dropout' : a.dropoutInput > 0 ? 'input dropout' : a.tieWeights ? 'weight tying' : null;
+  if (needsEmbedding && a.embed === 0) return `${needsEmbedding} needs an embedding: give --embed > 0`;
+  if (a.dropoutOutput > 0 && (a.cell === 'jordan' || a.cell === 'elman+jordan')) return `output dropout sits between the last layer and the decoder, which a ${a.cell} cell feeds back: not with --cell ${a.cell}`;
+  if (a.tieWeights && a.embed !== a.hidden) return `weight tying makes the decoder's weight the embedding: --embed (${a.embed}) must equal --hidden (${a.hidden})`;
+  return null;
+}
 export const DEFAULT_TIME_S = 180;
 export const DEFAULT_SETTINGS: LmSettings = {
   batch: 32, seq: 64, lr: 5e-3, lrMin: 5e-4, schedule: 'cosine', warmup: 0, optimizer: 'adam', momentum: 0,

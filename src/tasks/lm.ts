@@ -20,7 +20,7 @@
  * sampling in sample.ts; this module re-exports the first two.
  */
 import type { Backend } from '../kernels/backend.js';
-import type { ModelConfig } from '../nn/config.js';
+import { REGULARISATION_KEYS, type ModelConfig, type Regularisation } from '../nn/config.js';
 import { Model, type RecurrentState } from '../nn/model.js';
 import { Optimizer } from '../train/optim.js';
 import { Cadence, type Every } from '../train/cadence.js';
@@ -31,7 +31,7 @@ import { Rng } from '../util/rng.js';
 import { encodeLm, lmConfigProblem, type LmMode, type LmTask, type LoadedLm } from './lm-file.js';
 import { readTrainingState, restoreTraining, stateToJson, type LmDataInfo, type LmTrainingState } from './lm-resume.js';
 import { bitsPerChar, evaluateLines, evaluateStream, recurrentSpectrum, type EvalResult } from './lm-eval.js';
-import { DEFAULT_ARCH, settingsProblem, type LmArch, type LmSettings } from './lm-settings.js';
+import { archProblem, DEFAULT_ARCH, settingsProblem, type LmArch, type LmSettings } from './lm-settings.js';
 import { LmWeights } from './lm-weights.js';
 import { generate, generateLines, Sampler } from './sample.js';
 
@@ -143,9 +143,9 @@ export interface LmJobInput {
   settings: LmSettings;
   /** A fresh model of this architecture... */
   arch?: LmArch;
-  /** ...or start from this model's weights, vocabulary and architecture (dropout may be overridden)... */
+  /** ...or start from this model's weights, vocabulary and architecture (its regularisers may be overridden)... */
   from?: LoadedLm;
-  dropout?: number;
+  regularisation?: Partial<Regularisation>;
   /** ...or continue this run exactly (settings come from the file; `budget` may extend it). */
   resume?: LoadedLm;
   budget?: { steps: number | null; time: number | null };
@@ -227,17 +227,21 @@ export class LmJob {
 
     // The model.
     if (base) {
-      // The loaded model itself, unless --init changes its dropout (a config field: a new model, same weights).
-      const dropout = input.from && input.dropout !== undefined && input.dropout !== base.model.config.dropout ? input.dropout : null;
+      // The loaded model itself, unless --init changes its regularisers (config fields: a new model, same weights).
+      const bc = base.model.config, reg = input.from ? input.regularisation ?? {} : {};
+      const changed = REGULARISATION_KEYS.some((k) => reg[k] !== undefined && reg[k] !== bc[k]);
       if (base.model.be !== be) throw new Error('the model was loaded with another backend than the one given to the job');
-      this.model = dropout === null ? base.model : new Model({ ...base.model.config, dropout }, be);
+      this.model = changed ? new Model({ ...bc, ...reg }, be) : base.model;
       if (this.model !== base.model) { this.model.params.data.set(base.model.params.data); this.model.params.touch(); }
     } else {
       const a = input.arch ?? DEFAULT_ARCH;
       const V = this.vocab.size;
+      const archIssue = archProblem(a);
+      if (archIssue) throw new Error(archIssue);
       const cfg: Partial<ModelConfig> = {
         cell: a.cell, activation: a.activation, hidden: a.hidden, layers: a.layers, embed: a.embed, lags: a.lags,
-        h0: a.h0, dropout: a.dropout, init: a.init, forgetBias: a.forgetBias, bidirectional: a.bidirectional,
+        h0: a.h0, init: a.init, forgetBias: a.forgetBias, bidirectional: a.bidirectional, tieWeights: a.tieWeights,
+        ...Object.fromEntries(REGULARISATION_KEYS.map((k) => [k, a[k]])),
         inputKind: 'tokens', inputSize: V, outputSize: V, head: 'softmax', outputMode: 'every',
       };
       if (a.bidirectional) throw new Error('a language model predicts each character from those before it; a bidirectional model would see the answer');

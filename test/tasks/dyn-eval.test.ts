@@ -23,7 +23,7 @@ function makeModel(cell: 'lstm' | 'gru' | 'elman', V: number, over: Record<strin
 
 /** The same evaluation written out: θ per segment in plain arrays, the rules element by element. */
 function reference(model: Model, ids: Int32Array, o: DynamicOptions): number {
-  const ref = new Model({ ...model.config, dropout: 0 }, be);
+  const ref = new Model({ ...model.config, dropout: 0, dropoutInput: 0, dropoutOutput: 0, dropoutEmbed: 0, weightDrop: 0, ar: 0, tar: 0 }, be);
   const n = model.params.size, theta0 = Float64Array.from(model.params.data), theta = Float64Array.from(theta0);
   const ms = new Float64Array(n), eps = o.eps ?? 1e-8;
   const state = ref.newState(1, new Rng(0));
@@ -50,7 +50,7 @@ for (const [cell, rule] of [['lstm', 'sgd'], ['lstm', 'rms'], ['gru', 'rms'], ['
   test(`${cell}, ${rule} rule: equals the step-by-step recomputation`, () => {
     const vocab = Vocab.fromText(TEXT);
     const ids = vocab.encode(TEXT.repeat(2));
-    const model = makeModel(cell, vocab.size, { dropout: 0.3 });
+    const model = makeModel(cell, vocab.size, { dropout: 0.3, dropoutOutput: 0.2, weightDrop: 0.2, ar: 1 });
     const o: DynamicOptions = { seq: 9, lr: rule === 'rms' ? 3e-3 : 0.5, decay: 0.02, rule };
     const got = evaluateDynamic(model, ids, o).loss;
     const want = reference(model, ids, o);
