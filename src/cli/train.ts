@@ -16,6 +16,7 @@ import {
   type Every, type LmCadence, type LmData, type LmLog, type LmSettings, type Schedule,
 } from '../tasks/lm.js';
 import type { LoadedLm } from '../tasks/lm-file.js';
+import { defaultsFor } from '../tasks/lm-defaults.js';
 import { checkOutputPath, choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
 import { addBackendOptions, backendFrom, everyArg, loadLm, never, readText } from './lm-io.js';
 
@@ -81,6 +82,7 @@ export function register(program: Command): void {
     .option('--steps <n>', 'train for this many steps (0 = write the initialised model)', intArg(0))
     .option('--time <seconds>', `train for this many seconds (validation, samples and saving not counted; default ${DEFAULT_TIME_S} unless --steps)`, numArg(0, 1e7, { exclusiveMin: true }))
     .option('--average', 'validate, sample and save a moving average of the weights (training continues from the raw ones)')
+    .option('--no-average', 'score and save the raw weights (when the measured defaults would average)')
     .option('--seed <n>', 'random seed (initial weights, dropout, shuffling, samples)', intArg(0, 0xffffffff), DEFAULT_SETTINGS.seed)
     .option('--init <file>', "start from this model's weights, vocabulary and architecture")
     .option('--resume', 'continue the run saved in --out exactly where it stopped')
@@ -131,6 +133,16 @@ function checkRegularisationFlags(opts: TrainOpts): void {
 /** The regularisers given on the command line (with --init: those that replace the file's). */
 function explicitRegularisation(opts: TrainOpts, command: Command): Partial<Regularisation> {
   return Object.fromEntries(REGULARISATION_KEYS.filter((k) => explicit(command, k)).map((k) => [k, opts[k]]));
+}
+
+/**
+ * A fresh model without flags takes its width, regularisation, learning rate and averaging from the
+ * table measured for the budget and the corpus size (tasks/lm-defaults.ts); every flag given wins.
+ */
+function applyMeasuredDefaults(opts: TrainOpts, command: Command, data: LmData): void {
+  const seconds = opts.steps !== undefined ? null : opts.time ?? DEFAULT_TIME_S;
+  const d = defaultsFor(seconds, Math.round(data.text.length * (1 - opts.valFraction)));
+  for (const [k, v] of Object.entries(d)) if (!explicit(command, k)) (opts as unknown as Record<string, unknown>)[k] = v;
 }
 
 /** The text to train on, from --data, the built-in corpus, or (resuming without --data) where the run's text came from. */
@@ -186,6 +198,7 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
   const resumed = opts.resume ? loadLm(opts.out, be) : null;
   const from = opts.init ? loadLm(opts.init, be) : null;
   const data = await loadData(opts, command, resumed, resumed ?? from);
+  if (!resumed && !from) applyMeasuredDefaults(opts, command, data);
   const settings: LmSettings = {
     batch: opts.batch, seq: opts.seq, lr: opts.lr, lrMin: opts.lrMin ?? opts.lr / 10, schedule: opts.schedule, warmup: opts.warmup,
     optimizer: opts.optimizer, momentum: opts.momentum, weightDecay: opts.weightDecay, clipNorm: opts.clipNorm, clipValue: opts.clipValue,
