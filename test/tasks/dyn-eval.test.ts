@@ -61,6 +61,15 @@ for (const [cell, rule] of [['lstm', 'sgd'], ['lstm', 'rms'], ['gru', 'rms'], ['
   });
 }
 
+test('a tied model (one matrix for embedding and decoder) adapts the shared matrix: equals the recomputation', () => {
+  const vocab = Vocab.fromText(TEXT);
+  const ids = vocab.encode(TEXT.repeat(2));
+  const model = makeModel('lstm', vocab.size, { embed: 6, tieWeights: true, dropoutEmbed: 0.2 });
+  const o: DynamicOptions = { seq: 7, lr: 2e-3, decay: 0.05, rule: 'rms' };
+  const got = evaluateDynamic(model, ids, o).loss, want = reference(model, ids, o);
+  assert.ok(Math.abs(got - want) < 1e-12, `${got} vs ${want}`);
+});
+
 test('no step (lr 0, decay 0) or full decay back to θ0 is static evaluation, bit for bit', () => {
   const vocab = Vocab.fromText(TEXT);
   const ids = vocab.encode(TEXT.repeat(3));
