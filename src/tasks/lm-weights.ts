@@ -74,10 +74,13 @@ export class LmWeights {
     // θ is copied out first: the parameter buffer will hold the file's weights while fn encodes.
     const n = this.params.size, raw = this.be.alloc(n);
     this.be.copy(n, this.params.data, 0, raw, 0);
-    const slots: Record<string, Buf> = { ...optimizer.slots, [RAW]: raw };
-    if (this.average) slots[AVG] = this.average.avg;
     try {
-      return this.inFileWeights(() => fn({ params: this.params, slots, slotNames: () => Object.keys(slots) }));
+      return this.inFileWeights(() => {
+        // θ̄ is read where it is now: in the parameter buffer while the averaged weights are swapped in.
+        const slots: Record<string, Buf> = { ...optimizer.slots, [RAW]: raw };
+        if (this.average) slots[AVG] = this.average.mean;
+        return fn({ params: this.params, slots, slotNames: () => Object.keys(slots) });
+      });
     } finally {
       release(this.be, [raw]);
     }

@@ -63,4 +63,7 @@ export class WeightAverage {
 
   /** The raw weights whichever buffer holds them (for the resume record). */
   get raw(): Buf { return this.swapped ? this.avg : this.params.data; }
+
+  /** The averaged weights whichever buffer holds them. */
+  get mean(): Buf { return this.swapped ? this.params.data : this.avg; }
 }

@@ -83,9 +83,9 @@ test('--average scores and saves the averaged weights; they differ from the raw 
   assert.ok(Math.abs(raw - vals[0].loss) > 1e-3, `raw ${raw} vs averaged ${vals[0].loss}`);
 });
 
-test('an interrupted averaged run with a best snapshot resumes bit-identically', async () => {
-  const s = settings({ steps: 30, average: true, lr: 5e-2 });
-  const cadence: LmCadence = { ...QUIET, val: { steps: 10 } };
+for (const val of [{ steps: 10 }, null]) test(`an interrupted averaged run ${val ? 'with a best snapshot' : 'without validation text'} resumes bit-identically`, async () => {
+  const s = settings({ steps: 30, average: true, lr: 5e-2, valFraction: val ? 0.2 : 0 });
+  const cadence: LmCadence = { ...QUIET, val, save: { steps: 5 } };
   let straight: Uint8Array | null = null;
   await new LmJob({ data, backend: be, settings: s, arch }).run({ onSave: (b) => { straight = b; } }, cadence);
   let first: Uint8Array | null = null;
