@@ -55,3 +55,18 @@ test('dynamic-evaluation flags without --dynamic, out of range, or for a one-per
   assert.equal(t.code, 0, t.stderr);
   assertOneLineError(await recur(['eval', '--model', lines, '--data', names, '--backend', 'js', '--dynamic']), 1, /one sequence per line; --dynamic adapts a model to one stream/);
 });
+
+test('train takes the measured defaults for the flags not given; a flag given wins', async () => {
+  const a = join(dir, 'defaults.safetensors'), b = join(dir, 'flags.safetensors');
+  const [r1, r2] = await Promise.all([
+    recur(['train', '--data', data, ...TINY, '--steps', '3', '--out', a]),
+    recur(['train', '--data', data, ...TINY, '--steps', '3', '--dropout-output', '0.1', '--no-average', '--out', b]),
+  ]);
+  assert.equal(r1.code, 0, r1.stderr);
+  assert.equal(r2.code, 0, r2.stderr);
+  const ck = (p: string) => decodeLm(readFileSync(p), new JsBackend('f32')).checkpoint;
+  const A = ck(a), B = ck(b);
+  // A few kilobytes: the small-corpus row (dropout 0.3 out, 0.2 in, averaging); --hidden 8 was given.
+  assert.deepEqual([A.config.hidden, A.config.dropoutOutput, A.config.dropoutInput, (A.training!.settings as { average: boolean }).average], [8, 0.3, 0.2, true]);
+  assert.deepEqual([B.config.dropoutOutput, B.config.dropoutInput, (B.training!.settings as { average: boolean }).average], [0.1, 0.2, false]);
+});
