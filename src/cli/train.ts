@@ -126,9 +126,13 @@ const regularisationOf = (o: RegularisationOpts): Regularisation => ({
 /** Combinations a fresh model cannot have, in the flags' words (a model from a file brings its own architecture). */
 function checkRegularisationFlags(opts: TrainOpts): void {
   if (opts.init || opts.resume) return;
-  const problem = archProblem({ ...DEFAULT_ARCH, cell: opts.cell, embed: opts.embed, hidden: opts.hidden, tieWeights: Boolean(opts.tieWeights), ...regularisationOf(opts) });
+  const problem = freshArchProblem(opts);
   if (problem) throw new UsageError(problem);
 }
+
+/** Why the flags' fresh model cannot be built, or null. */
+const freshArchProblem = (opts: TrainOpts): string | null =>
+  archProblem({ ...DEFAULT_ARCH, cell: opts.cell, embed: opts.embed, hidden: opts.hidden, tieWeights: Boolean(opts.tieWeights), ...regularisationOf(opts) });
 
 /** The regularisers given on the command line (with --init: those that replace the file's). */
 function explicitRegularisation(opts: TrainOpts, command: Command): Partial<Regularisation> {
@@ -142,7 +146,14 @@ function explicitRegularisation(opts: TrainOpts, command: Command): Partial<Regu
 function applyMeasuredDefaults(opts: TrainOpts, command: Command, data: LmData): void {
   const seconds = opts.steps !== undefined ? null : opts.time ?? DEFAULT_TIME_S;
   const d = defaultsFor(seconds, Math.round(data.text.length * (1 - opts.valFraction)));
-  for (const [k, v] of Object.entries(d)) if (!explicit(command, k)) (opts as unknown as Record<string, unknown>)[k] = v;
+  const o = opts as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(d)) {
+    if (explicit(command, k)) continue;
+    // A default the chosen model cannot take (input dropout without an embedding, output dropout on a Jordan cell) is left off.
+    const before = o[k];
+    o[k] = v;
+    if (freshArchProblem(opts)) o[k] = before;
+  }
 }
 
 /** The text to train on, from --data, the built-in corpus, or (resuming without --data) where the run's text came from. */

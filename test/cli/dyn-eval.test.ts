@@ -58,10 +58,16 @@ test('dynamic-evaluation flags without --dynamic, out of range, or for a one-per
 
 test('train takes the measured defaults for the flags not given; a flag given wins', async () => {
   const a = join(dir, 'defaults.safetensors'), b = join(dir, 'flags.safetensors');
-  const [r1, r2] = await Promise.all([
+  const c = join(dir, 'onehot.safetensors');
+  const [r1, r2, r3] = await Promise.all([
     recur(['train', '--data', data, ...TINY, '--steps', '3', '--out', a]),
     recur(['train', '--data', data, ...TINY, '--steps', '3', '--dropout-output', '0.1', '--no-average', '--out', b]),
+    recur(['train', '--data', data, ...TINY, '--steps', '3', '--embed', '0', '--out', c]),
   ]);
+  // One-hot input cannot take input dropout: that default is left off, the others stay.
+  assert.equal(r3.code, 0, r3.stderr);
+  const C = decodeLm(readFileSync(c), new JsBackend('f32')).checkpoint;
+  assert.deepEqual([C.config.dropoutInput, C.config.dropoutOutput], [0, 0.3]);
   assert.equal(r1.code, 0, r1.stderr);
   assert.equal(r2.code, 0, r2.stderr);
   const ck = (p: string) => decodeLm(readFileSync(p), new JsBackend('f32')).checkpoint;
