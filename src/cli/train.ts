@@ -51,7 +51,7 @@ const lagsArg = (v: string): number[] => {
 export function register(program: Command): void {
   const cmd = program
     .command('train')
-    .description(`Train a character-level language model (char-rnn). Without --data: the built-in Moby Dick, an LSTM for ${DEFAULT_TIME_S} s of training, then a sample.`)
+    .description(`Train a character-level language model (char-rnn). Without --data: the built-in Moby Dick, an LSTM for ${DEFAULT_TIME_S} s of training, then a sample. Flags not given take the defaults measured for the budget and corpus size (dropout and averaging may differ from the values shown).`)
     .option('--data <file>', "training text ('-' = standard input); default: the built-in corpus")
     .option('--corpus <name>', `built-in corpus when there is no --data: moby (Moby Dick) or names (first names, one per line)`, choiceArg(CORPORA), 'moby' as Corpus)
     .option('--lines', 'the data holds one sequence per line (like --corpus names): each is learned on its own from the initial state')
