@@ -17,6 +17,7 @@ import {
   type Every, type LmCadence, type LmData, type LmLog, type LmSettings, type Schedule,
 } from '../tasks/lm.js';
 import type { LoadedLm } from '../tasks/lm-file.js';
+import { defaultsFor } from '../tasks/lm-defaults.js';
 import { checkOutputPath, choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
 import { addBackendOptions, backendFrom, everyArg, loadLm, never, readText } from './lm-io.js';
 
@@ -30,7 +31,7 @@ interface TrainOpts extends RegularisationOpts {
   h0: H0Mode; weightInit: InitScheme; forgetBias?: number; bidirectional?: boolean;
   batch: number; seq: number; lr: number; lrMin?: number; schedule: Schedule; warmup: number;
   optimizer: OptimizerName; momentum: number; weightDecay: number; clipNorm: number; clipValue: number;
-  valFraction: number; valChars: number; steps?: number; time?: number; seed: number;
+  valFraction: number; valChars: number; steps?: number; time?: number; seed: number; average?: boolean;
   init?: string; resume?: boolean; out: string; json?: boolean;
   logEvery: Every; valEvery: Every; saveEvery: Every; sampleEvery?: Every;
   sampleLength: number; temperature: number;
@@ -40,7 +41,7 @@ interface TrainOpts extends RegularisationOpts {
 /** Flags that shape the model: they come from the file with --init or --resume. */
 const ARCH_FLAGS = ['cell', 'activation', 'hidden', 'layers', 'embed', 'lags', 'h0', 'weightInit', 'forgetBias', 'bidirectional', 'tieWeights'];
 /** Flags that shape the training run: they come from the file with --resume. */
-const RUN_FLAGS = ['batch', 'seq', 'lr', 'lrMin', 'schedule', 'warmup', 'optimizer', 'momentum', 'weightDecay', 'clipNorm', 'clipValue', 'valFraction', 'valChars', 'seed', ...REGULARISATION_KEYS];
+const RUN_FLAGS = ['batch', 'seq', 'lr', 'lrMin', 'schedule', 'warmup', 'optimizer', 'momentum', 'weightDecay', 'clipNorm', 'clipValue', 'valFraction', 'valChars', 'seed', 'average', ...REGULARISATION_KEYS];
 const flagName = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 const lagsArg = (v: string): number[] => {
@@ -51,7 +52,7 @@ const lagsArg = (v: string): number[] => {
 export function register(program: Command): void {
   const cmd = program
     .command('train')
-    .description(`Train a character-level language model (char-rnn). Without --data: the built-in Moby Dick, an LSTM for ${DEFAULT_TIME_S} s of training, then a sample.`)
+    .description(`Train a character-level language model (char-rnn). Without --data: the built-in Moby Dick, an LSTM for ${DEFAULT_TIME_S} s of training, then a sample. Flags not given take the defaults measured for the budget and corpus size (dropout and averaging may differ from the values shown).`)
     .option('--data <file>', "training text ('-' = standard input); default: the built-in corpus")
     .option('--corpus <name>', `built-in corpus when there is no --data: moby (Moby Dick) or names (first names, one per line)`, choiceArg(CORPORA), 'moby' as Corpus)
     .option('--lines', 'the data holds one sequence per line (like --corpus names): each is learned on its own from the initial state')
@@ -81,6 +82,8 @@ export function register(program: Command): void {
     .option('--val-chars <n>', 'validate on at most this many held-out characters (0 = all)', intArg(0), DEFAULT_SETTINGS.valChars)
     .option('--steps <n>', 'train for this many steps (0 = write the initialised model)', intArg(0))
     .option('--time <seconds>', `train for this many seconds (validation, samples and saving not counted; default ${DEFAULT_TIME_S} unless --steps)`, numArg(0, 1e7, { exclusiveMin: true }))
+    .option('--average', 'validate, sample and save a moving average of the weights (training continues from the raw ones)')
+    .option('--no-average', 'score and save the raw weights (when the measured defaults would average)')
     .option('--seed <n>', 'random seed (initial weights, dropout, shuffling, samples)', intArg(0, 0xffffffff), DEFAULT_SETTINGS.seed)
     .option('--init <file>', "start from this model's weights, vocabulary and architecture")
     .option('--resume', 'continue the run saved in --out exactly where it stopped')
@@ -124,13 +127,34 @@ const regularisationOf = (o: RegularisationOpts): Regularisation => ({
 /** Combinations a fresh model cannot have, in the flags' words (a model from a file brings its own architecture). */
 function checkRegularisationFlags(opts: TrainOpts): void {
   if (opts.init || opts.resume) return;
-  const problem = archProblem({ ...DEFAULT_ARCH, cell: opts.cell, embed: opts.embed, hidden: opts.hidden, tieWeights: Boolean(opts.tieWeights), ...regularisationOf(opts) });
+  const problem = freshArchProblem(opts);
   if (problem) throw new UsageError(problem);
 }
+
+/** Why the flags' fresh model cannot be built, or null. */
+const freshArchProblem = (opts: TrainOpts): string | null =>
+  archProblem({ ...DEFAULT_ARCH, cell: opts.cell, embed: opts.embed, hidden: opts.hidden, tieWeights: Boolean(opts.tieWeights), ...regularisationOf(opts) });
 
 /** The regularisers given on the command line (with --init: those that replace the file's). */
 function explicitRegularisation(opts: TrainOpts, command: Command): Partial<Regularisation> {
   return Object.fromEntries(REGULARISATION_KEYS.filter((k) => explicit(command, k)).map((k) => [k, opts[k]]));
+}
+
+/**
+ * A fresh model without flags takes its width, regularisation, learning rate and averaging from the
+ * table measured for the budget and the corpus size (tasks/lm-defaults.ts); every flag given wins.
+ */
+function applyMeasuredDefaults(opts: TrainOpts, command: Command, data: LmData): void {
+  const seconds = opts.steps !== undefined ? null : opts.time ?? DEFAULT_TIME_S;
+  const d = defaultsFor(seconds, Math.round(data.text.length * (1 - opts.valFraction)));
+  const o = opts as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(d)) {
+    if (explicit(command, k)) continue;
+    // A default the chosen model cannot take (input dropout without an embedding, output dropout on a Jordan cell) is left off.
+    const before = o[k];
+    o[k] = v;
+    if (freshArchProblem(opts)) o[k] = before;
+  }
 }
 
 /** The text to train on, from --data, the built-in corpus, or (resuming without --data) where the run's text came from. */
@@ -186,10 +210,11 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
   const resumed = opts.resume ? loadLm(opts.out, be) : null;
   const from = opts.init ? loadLm(opts.init, be) : null;
   const data = await loadData(opts, command, resumed, resumed ?? from);
+  if (!resumed && !from) applyMeasuredDefaults(opts, command, data);
   const settings: LmSettings = {
     batch: opts.batch, seq: opts.seq, lr: opts.lr, lrMin: opts.lrMin ?? opts.lr / 10, schedule: opts.schedule, warmup: opts.warmup,
     optimizer: opts.optimizer, momentum: opts.momentum, weightDecay: opts.weightDecay, clipNorm: opts.clipNorm, clipValue: opts.clipValue,
-    valFraction: opts.valFraction, valChars: opts.valChars, seed: opts.seed,
+    valFraction: opts.valFraction, valChars: opts.valChars, seed: opts.seed, average: Boolean(opts.average),
     steps: opts.steps ?? null, time: opts.steps !== undefined ? null : opts.time ?? DEFAULT_TIME_S,
   };
   const budget = opts.steps !== undefined || opts.time !== undefined ? { steps: opts.steps ?? null, time: opts.steps !== undefined ? null : opts.time! } : undefined;
@@ -262,7 +287,7 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
   else {
     const f = (v: number | null, d: number): string => (v === null ? '-' : v.toFixed(d));
     process.stderr.write(`${summary.stopped === 'interrupted' ? 'interrupted' : 'done'}: ${summary.steps} steps, ${summary.elapsed.toFixed(1)} s of training, `
-      + `train loss ${f(summary.train_loss, 4)}, validation loss ${f(summary.val_loss, 4)} nats/char (${f(summary.val_bpc, 3)} bits/char), `
+      + `train loss ${f(summary.train_loss, 4)}, validation loss ${f(summary.val_loss, 4)} nats/char (${f(summary.val_bpc, 3)} bits/char${summary.val_step !== null && summary.val_step !== summary.steps ? `, best at step ${summary.val_step}` : ''}), `
       + `${Math.round(summary.chars_per_s).toLocaleString('en-US')} chars/s; model saved to ${opts.out}\n`);
     if (summary.sample) process.stdout.write(`${summary.sample}\n`);
   }

@@ -10,12 +10,11 @@
  * Platform-free. Every refusal is a ModelFileError with one line naming the problem.
  */
 import type { Backend } from '../kernels/backend.js';
-import { decodeModel, encodeModel } from '../io/model-file.js';
+import { decodeModel, encodeModel, type OptimizerSlots } from '../io/model-file.js';
 import { describeKind, excerpt } from '../io/json-guard.js';
 import { ModelFileError } from '../io/safetensors.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import type { Model } from '../nn/model.js';
-import type { Optimizer } from '../train/optim.js';
 import { SEQ_MARK, Vocab } from '../data/text.js';
 import type { LmTrainingState } from './lm-resume.js';
 
@@ -65,6 +64,6 @@ export function decodeLm(bytes: Uint8Array, be: Backend, what = 'model file'): L
 }
 
 /** The model file of a language model, with the run's resume record and optimizer moments when it can be continued. */
-export function encodeLm(model: Model, vocab: Vocab, task: LmTask, training: LmTrainingState | null, optimizer: Optimizer | null): Uint8Array {
+export function encodeLm(model: Model, vocab: Vocab, task: LmTask, training: LmTrainingState | null, optimizer: OptimizerSlots | null): Uint8Array {
   return encodeModel(model, { vocab: [...vocab.chars], task: { ...task }, training: training ? { ...training } : null, optimizer });
 }

@@ -55,6 +55,8 @@ export interface LmSettings {
   steps: number | null;
   time: number | null;
   seed: number;
+  /** Score and save averaged weights (train/average.ts); training continues from the raw ones. */
+  average: boolean;
 }
 
 /**
@@ -89,6 +91,7 @@ export const DEFAULT_TIME_S = 180;
 export const DEFAULT_SETTINGS: LmSettings = {
   batch: 32, seq: 64, lr: 5e-3, lrMin: 5e-4, schedule: 'cosine', warmup: 0, optimizer: 'adam', momentum: 0,
   weightDecay: 0, clipNorm: 5, clipValue: 0, valFraction: 0.1, valChars: 50_000, steps: null, time: DEFAULT_TIME_S, seed: 1,
+  average: false,
 };
 
 export const isInt = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
@@ -116,6 +119,7 @@ export function settingsProblem(s: LmSettings): string | null {
   if (s.steps !== null && !isInt(s.steps, 0)) return `steps must be a non-negative integer, got ${show(s.steps)}`;
   if (s.time !== null && !(isNum(s.time, 0) && s.time > 0)) return `time must be a positive number of seconds, got ${show(s.time)}`;
   if (s.steps === null && s.time === null) return 'a budget is needed: steps or time';
+  if (typeof s.average !== 'boolean') return `average must be true or false, got ${show(s.average)}`;
   if (!isInt(s.seed, 0) || s.seed > 0xffffffff) return `seed must be an integer in 0…4294967295, got ${show(s.seed)}`;
   return null;
 }

@@ -32,6 +32,7 @@ import { encodeLm, lmConfigProblem, type LmMode, type LmTask, type LoadedLm } fr
 import { readTrainingState, restoreTraining, stateToJson, type LmDataInfo, type LmTrainingState } from './lm-resume.js';
 import { bitsPerChar, evaluateLines, evaluateStream, recurrentSpectrum, type EvalResult } from './lm-eval.js';
 import { archProblem, DEFAULT_ARCH, settingsProblem, type LmArch, type LmSettings } from './lm-settings.js';
+import { LmWeights } from './lm-weights.js';
 import { generate, generateLines, Sampler } from './sample.js';
 
 export * from './lm-settings.js';
@@ -114,6 +115,8 @@ export interface LmSummary {
   train_loss: number | null;
   val_loss: number | null;
   val_bpc: number | null;
+  /** The step whose weights scored val_loss: the best validation, which the model file holds. */
+  val_step: number | null;
   chars_per_s: number;
   elapsed: number;
   /** Why the loop ended: the budget, an interruption (shouldStop). */
@@ -180,6 +183,8 @@ export class LmJob {
   private readonly trainIds: Int32Array | null = null;
   private readonly trainLines: string[] | null = null;
   private readonly state: RecurrentState;
+  /** Which weights are scored and saved: averaged, best on validation (lm-weights.ts). */
+  readonly weights: LmWeights;
   private readonly dataInfo: LmDataInfo;
   private readonly now: () => number;
 
@@ -280,6 +285,9 @@ export class LmJob {
     this.trainRng = new Rng(seedOf(s.seed, 2));
     this.trainer = new Trainer(this.model, this.optimizer, { clipNorm: s.clipNorm, clipValue: s.clipValue, rng: this.trainRng });
     this.state = this.model.newState(s.batch, this.trainRng);
+    this.weights = new LmWeights(be, this.model.params, s.average);
+    // Resuming: the file's tensors are the weights it offers (the best); training goes on from θ.
+    if (training && resume) this.weights.restore(resume.checkpoint);
     this.loop = new TrainLoop((lr) => this.update(lr), {
       budget: { steps: s.steps, seconds: s.time },
       schedule: { kind: s.schedule, lr: s.lr, lrMin: s.lrMin, warmup: s.warmup },
@@ -329,15 +337,30 @@ export class LmJob {
     if (this.stream) {
       const b = this.stream.next();
       if (b.reset) m.resetState(this.state, null, this.trainRng);
-      return this.trainer.step({ T: this.settings.seq, B: this.settings.batch, tokens: b.inputs, targets: b.targets }, this.state, lr);
+      return this.afterUpdate(this.trainer.step({ T: this.settings.seq, B: this.settings.batch, tokens: b.inputs, targets: b.targets }, this.state, lr));
     }
     const b = this.lines!.next();
     m.resetState(this.state, null, this.trainRng);
-    return this.trainer.step({ T: b.steps, B: b.batch, tokens: b.inputs, targets: b.targets, lengths: b.lengths }, this.state, lr);
+    return this.afterUpdate(this.trainer.step({ T: b.steps, B: b.batch, tokens: b.inputs, targets: b.targets, lengths: b.lengths }, this.state, lr));
   }
 
-  /** Loss on the held-out text (null without one). Stream mode reads it as `batch` streams side by side. */
+  private afterUpdate(stats: StepStats): StepStats {
+    this.weights.afterUpdate();
+    return stats;
+  }
+
+  /**
+   * Loss on the held-out text (null without one) of the scored weights (averaged with --average); the
+   * best so far are kept for the file. Stream mode reads it as `batch` streams side by side.
+   */
   validate(): EvalResult | null {
+    return this.weights.validate(this.step, () => this.heldOutLoss());
+  }
+
+  /** The best validation loss so far and its step (what the model file holds), or null. */
+  get best(): { loss: number; step: number } | null { return this.weights.bestScore; }
+
+  private heldOutLoss(): EvalResult | null {
     if (this.valIds) return evaluateStream(this.model, this.valIds, { streams: this.settings.batch, chunk: this.settings.seq });
     if (this.valLines) return evaluateLines(this.model, this.vocab, this.valLines, this.settings.batch);
     return null;
@@ -345,6 +368,10 @@ export class LmJob {
 
   /** A sample from the current model: text (stream) or lines joined by newlines; its own generator. */
   sample(length: number, temperature: number, seed = seedOf(this.settings.seed, 3 + this.step)): string {
+    return this.weights.scored(() => this.sampleFrom(length, temperature, seed));
+  }
+
+  private sampleFrom(length: number, temperature: number, seed: number): string {
     const sampler = new Sampler(this.model, this.vocab, new Rng(seed));
     try {
       if (this.mode === 'lines') return generateLines(sampler, length, 40, { temperature }).join('\n');
@@ -359,13 +386,14 @@ export class LmJob {
     return {
       step: this.step, elapsed: this.elapsed, seed: this.settings.seed, settings: { ...this.settings },
       position: (this.stream ?? this.lines)!.position, rng: this.trainRng.getState(), optimizer: this.optimizer.toJSON() as LmTrainingState['optimizer'],
-      state: this.stream ? stateToJson(this.state) : null, data: { ...this.dataInfo },
+      state: this.stream ? stateToJson(this.state) : null, data: { ...this.dataInfo }, weights: this.weights.record(),
     };
   }
 
   /** The model file as it stands (with optimizer moments, so that the run can be resumed exactly). */
   encode(): Uint8Array {
-    return encodeLm(this.model, this.vocab, this.task, this.trainingRecord(), this.optimizer);
+    const record = this.trainingRecord();
+    return this.weights.inFile(this.optimizer, (slots) => encodeLm(this.model, this.vocab, this.task, record, slots));
   }
 
   /**
@@ -458,9 +486,11 @@ export class LmJob {
     if (events.onSave) await events.onSave(this.encode(), this.step);
     const spec = cadence.spectrum !== null ? recurrentSpectrum(this.model) : undefined;
     const n = cadence.finalSampleLength;
-    const sample = n > 0 ? this.sample(this.mode === 'lines' ? FINAL_LINES : n, cadence.temperature) : '';
+    // The summary and the final sample describe what the file holds: the best weights on validation.
+    const sample = n > 0 ? this.weights.inFileWeights(() => this.sampleFrom(this.mode === 'lines' ? FINAL_LINES : n, cadence.temperature, seedOf(this.settings.seed, 3 + this.step))) : '';
+    const kept = this.best ?? (lastVal ? { loss: lastVal.r.loss, step: lastVal.step } : null);
     return {
-      steps: this.step, train_loss: lastTrainLoss, val_loss: lastVal?.r.loss ?? null, val_bpc: lastVal?.r.bpc ?? null,
+      steps: this.step, train_loss: lastTrainLoss, val_loss: kept?.loss ?? null, val_bpc: kept ? bitsPerChar(kept.loss) : null, val_step: kept?.step ?? null,
       chars_per_s: totalTime > 0 ? totalChars / totalTime : 0, elapsed: this.elapsed, stopped, sample, run_steps: this.step - startStep,
       ...(spec !== undefined ? { spectral_radius: spec?.radius ?? null } : {}),
     };
