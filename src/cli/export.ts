@@ -13,17 +13,18 @@ import { writeSeq2SeqOnnx } from './export-seq2seq.js';
 import { JsBackend } from '../kernels/js.js';
 import { atomicWriteFile } from '../node/files.js';
 import { exportOnnx } from '../onnx/export.js';
-import { checkOutputPath, choiceArg, jsonLine, out, run } from './common.js';
+import { checkOutputPath, choiceArg, jsonLine, out, run, UsageError } from './common.js';
 import { exportPytorch } from './export-pytorch.js';
 import { readModelFile } from './lm-io.js';
 
-interface ExportOpts { format: 'onnx' | 'pytorch'; model: string; out: string; lengths?: boolean; json?: boolean }
+interface ExportOpts { format: 'onnx' | 'pytorch'; model: string; config?: string; out: string; lengths?: boolean; json?: boolean }
 
 export function register(program: Command): void {
   program
     .command('export')
     .description('Write a recur model in another format: an ONNX graph (opset 14) for onnxruntime, or a PyTorch module (a folder: model.py, config.json).')
-    .requiredOption('--model <file>', 'model file written by recur train, classify or forecast')
+    .option('--model <file>', 'model file written by recur train, classify, forecast or seq2seq train')
+    .option('--config <file>', 'pytorch only, instead of --model: a JSON object of model settings ({"cell": "lstm", "hidden": 512, ...}); train.py takes the vocabulary from its --data')
     .requiredOption('--out <file>', 'ONNX file to write (a seq2seq model: a prefix, for PREFIX.encoder.onnx and PREFIX.decoder.onnx; pytorch: the folder)')
     .option('--format <name>', 'output format: onnx or pytorch', choiceArg(['onnx', 'pytorch'] as const), 'onnx')
     .option('--lengths', 'give the graph a lengths input for padded batches (default: classifiers and forecasters have one)')
@@ -32,6 +33,8 @@ export function register(program: Command): void {
 }
 
 function exportModel(opts: ExportOpts): void {
+  if (opts.config !== undefined) throw new UsageError('--config is for --format pytorch; an ONNX export needs a trained --model');
+  if (opts.model === undefined) throw new UsageError('--model is required');
   checkOutputPath(opts.out, '--out', { '--model': opts.model });
   // The one kind of recur model file without a recurrent model (classify/forecast baselines) says so first.
   const model: LoadedModel | Seq2Seq = readModelFile(opts.model, (bytes) => {
