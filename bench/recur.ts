@@ -5,7 +5,7 @@
  * character at a time.
  *
  * Input encoding: one-hot (embed 0), which recur computes as a column gather of W_ih, never as a
- * matrix product with a one-hot matrix.
+ * matrix product with a one-hot matrix; W6 embeds its words (spec.embed) and reads bench/words.ts's ids.
  *
  * Run by bench/run.ts as a child process (one JSON line out); `--probe` lists the backends this
  * machine can load.
@@ -20,20 +20,20 @@ import { Trainer } from '../src/train/trainer.js';
 import { Rng } from '../src/util/rng.js';
 import { VERSION } from '../src/version.js';
 import { childMain, emit, isMain, type ChildArgs } from './child.js';
-import { loadCorpus, type Corpus } from './corpus.js';
+import { corpusFor, type Corpus } from './corpus.js';
 import { peakRssMB, timeSteps, timingFields } from './measure.js';
 import type { ChildResult, GemmSpec, SampleSpec, TrainSpec, Window } from './workloads.js';
 
 function buildModel(spec: TrainSpec, V: number, be: Backend, seed: number): Model {
   return new Model({
     cell: spec.cell, activation: 'tanh', hidden: spec.hidden, layers: spec.layers,
-    inputKind: 'tokens', inputSize: V, embed: 0, outputSize: V, head: 'softmax', outputMode: 'every',
+    inputKind: 'tokens', inputSize: V, embed: spec.embed ?? 0, outputSize: V, head: 'softmax', outputMode: 'every',
   }, be).init(new Rng(seed));
 }
 
 /** A training step function over the train split: one chunk of every stream per call, state carried. */
 function trainingLoop(spec: TrainSpec, corpus: Corpus, be: Backend, seed: number): { model: Model; step: () => number } {
-  const model = buildModel(spec, corpus.vocab.size, be, seed);
+  const model = buildModel(spec, corpus.size, be, seed);
   const optimizer = new Optimizer(be, model.params, { name: spec.optimizer, lr: spec.lr });
   const trainer = new Trainer(model, optimizer, { clipNorm: spec.clipNorm, clipValue: spec.clipValue });
   const batcher = new StreamBatcher(corpus.train, spec.batch, spec.seq);
@@ -83,7 +83,7 @@ function sampler(model: Model, be: Backend, V: number, temperature: number, rng:
   };
 }
 
-export async function runRecur(args: ChildArgs, corpus: Corpus = loadCorpus()): Promise<ChildResult> {
+export async function runRecur(args: ChildArgs, corpus: Corpus = corpusFor(args.spec)): Promise<ChildResult> {
   const { spec, threads, window, seed } = args;
   const backendName = (args.backend || 'auto') as BackendName;
   if (!BACKEND_NAMES.includes(backendName)) throw new Error(`unknown backend '${args.backend}' (expected ${BACKEND_NAMES.join(', ')})`);
@@ -102,7 +102,7 @@ export async function runRecur(args: ChildArgs, corpus: Corpus = loadCorpus()): 
 }
 
 async function sampleBench(spec: SampleSpec, corpus: Corpus, be: Backend, args: ChildArgs): Promise<Partial<ChildResult>> {
-  const V = corpus.vocab.size, rng = new Rng(args.seed);
+  const V = corpus.size, rng = new Rng(args.seed);
   const model = buildModel(spec.model, V, be, args.seed);
   const generate = sampler(model, be, V, spec.temperature, rng);
   const t = await timeSteps(() => { generate(spec.length, 0); return NaN; }, spec.length, args.window);

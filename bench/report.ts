@@ -220,6 +220,9 @@ function floorLines(results: CellResult[]): string[] {
   if (ts && rs) row(`S1: ${who} / PyTorch best`, rs.v / ts, 3);
   const w2mem = results.filter((x) => x.peer === 'recur' && x.workload === 'W2' && x.status === 'ok' && !x.quality).map((x) => x.result!.peakRssMB ?? Infinity);
   if (w2mem.length) lines.push(`| W2: recur peak memory < 300 MB | ${Math.max(...w2mem)} MB | ${Math.max(...w2mem) < 300 ? 'yes' : 'no'} |`);
+  // W6 (issue 19): native at its best thread count against PyTorch's best.
+  const n6 = recurBest(results, 'W6', Infinity, 'native'), t6 = peerFigure(results, 'W6', 'torch', 'cpu');
+  if (n6 && t6) row(`W6: recur-native (${n6.label}) / PyTorch best`, n6.v / t6, 1.5);
   const w5 = results.filter((x) => x.peer === 'recur' && x.workload === 'W5' && !x.quality);
   if (w5.length) lines.push(`| W5: recur runs | ${w5.map((x) => `${x.backend} ${x.threads}t: ${x.status}`).join(', ')} | ${w5.some((x) => x.status === 'ok') ? 'yes' : 'no'} |`);
   return lines;

@@ -94,7 +94,7 @@ function ompWaitArg(v: string | undefined): 'ACTIVE' | 'PASSIVE' | undefined {
   return u;
 }
 
-const USAGE = `usage: npm run bench -- [--only W1,W2,W3,W4,W5,S1] [--peers recur,torch,numpy,tfjs,brain]
+const USAGE = `usage: npm run bench -- [--only W1,W2,W3,W4,W5,W6,S1] [--peers recur,torch,numpy,tfjs,brain]
                       [--backends js,wasm,native] [--threads 1,2] [--quick] [--quality] [--no-gemm]
                       [--out bench/results/<date>.json] [--openblas-coretype SkylakeX]
                       [--omp-wait-policy ACTIVE|PASSIVE] [--pin <cpu>|none]

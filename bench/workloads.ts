@@ -4,7 +4,7 @@
  * copy of the numbers that could drift from this one.
  */
 
-export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'S1';
+export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6' | 'S1';
 export type BenchCell = 'elman' | 'lstm' | 'gru';
 
 export interface TrainSpec {
@@ -22,6 +22,10 @@ export interface TrainSpec {
   clipValue: number;
   /** Global-norm clipping threshold (0 = off): torch.nn.utils.clip_grad_norm_. */
   clipNorm: number;
+  /** Input: one-hot (absent or 0) or an embedding of this width (nn.Embedding in PyTorch). */
+  embed?: number;
+  /** Tokens: Moby Dick's characters (absent), or its words with this vocabulary size (bench/words.ts). */
+  words?: number;
 }
 
 export interface SampleSpec {
@@ -57,12 +61,17 @@ export const WORKLOADS: Record<WorkloadId, Spec> = {
   W3: { id: 'W3', kind: 'train', title: 'GRU 256, batch 32, seq 64, Adam', cell: 'gru', hidden: 256, layers: 1, batch: 32, seq: 64, ...adam },
   W4: { id: 'W4', kind: 'train', title: 'Elman tanh 256, batch 32, seq 64, Adam', cell: 'elman', hidden: 256, layers: 1, batch: 32, seq: 64, ...adam },
   W5: { id: 'W5', kind: 'train', title: 'LSTM 512×2, batch 64, seq 128, Adam', cell: 'lstm', hidden: 512, layers: 2, batch: 64, seq: 128, ...adam },
+  // Word-level: one-hot inputs would make PyTorch multiply by a 8192-wide one-hot matrix; both sides embed.
+  W6: {
+    id: 'W6', kind: 'train', title: 'LSTM 1024×2, words (8k vocabulary), embedding 1024, batch 64, seq 128, Adam',
+    cell: 'lstm', hidden: 1024, layers: 2, batch: 64, seq: 128, embed: 1024, words: 8192, ...adam,
+  },
   S1: { id: 'S1', kind: 'sample', title: "sampling W2's model, batch 1, 2000 chars, T=1.0", model: W2, length: 2000, temperature: 1 },
 };
 
 export const WORKLOAD_IDS = Object.keys(WORKLOADS) as WorkloadId[];
 
-/** Characters one training step consumes (batch · seq), or one generation produces. */
+/** Characters (W6: words) one training step consumes (batch · seq), or one generation produces. */
 export const charsPerUnit = (s: TrainSpec | SampleSpec): number => (s.kind === 'train' ? s.batch * s.seq : s.length);
 
 /**

@@ -199,6 +199,72 @@ FN(Entry_lstmBackward) {
   return nullptr;
 }
 
+FN(Entry_lstmPeepholeForward) {
+  Call args(env, info, "lstmPeepholeForward", 17);
+  int64_t B = args.count(1);
+  int64_t H = args.count(2);
+  F32 b_gates = args.f32(3);
+  F32 b_peep = args.f32(5);
+  F32 b_cPrev = args.f32(7);
+  F32 b_c = args.f32(9);
+  F32 b_hPrev = args.f32(11);
+  F32 b_h = args.f32(13);
+  F32 b_mask = args.f32(15, true);
+  float* gates = args.vec(b_gates, args.integer(4), 4 * B * H, "gates");
+  const float* peep = args.vec(b_peep, args.integer(6), 3 * H, "peep");
+  const float* cPrev = args.vec(b_cPrev, args.integer(8), B * H, "cPrev");
+  float* c = args.vec(b_c, args.integer(10), B * H, "c");
+  const float* hPrev = args.vec(b_hPrev, args.integer(12), B * H, "hPrev");
+  float* h = args.vec(b_h, args.integer(14), B * H, "h");
+  const float* mask = b_mask.p ? args.vec(b_mask, args.integer(16), B, "mask") : nullptr;
+  if (args.ok() && !(B * H == 0)) args.k->lstmPeepholeForward(args.th, B, H, gates, peep, cPrev, c, hPrev, h, mask);
+  return nullptr;
+}
+
+FN(Entry_lstmPeepholeBackward) {
+  Call args(env, info, "lstmPeepholeBackward", 23);
+  int64_t B = args.count(1);
+  int64_t H = args.count(2);
+  F32 b_gates = args.f32(3);
+  F32 b_peep = args.f32(5);
+  F32 b_cPrev = args.f32(7);
+  F32 b_c = args.f32(9);
+  F32 b_dh = args.f32(11);
+  F32 b_dc = args.f32(13);
+  F32 b_dgates = args.f32(15);
+  F32 b_dcPrev = args.f32(17);
+  F32 b_dhPrev = args.f32(19);
+  F32 b_mask = args.f32(21, true);
+  const float* gates = args.vec(b_gates, args.integer(4), 4 * B * H, "gates");
+  const float* peep = args.vec(b_peep, args.integer(6), 3 * H, "peep");
+  const float* cPrev = args.vec(b_cPrev, args.integer(8), B * H, "cPrev");
+  const float* c = args.vec(b_c, args.integer(10), B * H, "c");
+  const float* dh = args.vec(b_dh, args.integer(12), B * H, "dh");
+  const float* dc = args.vec(b_dc, args.integer(14), B * H, "dc");
+  float* dgates = args.vec(b_dgates, args.integer(16), 4 * B * H, "dgates");
+  float* dcPrev = args.vec(b_dcPrev, args.integer(18), B * H, "dcPrev");
+  float* dhPrev = args.vec(b_dhPrev, args.integer(20), B * H, "dhPrev");
+  const float* mask = b_mask.p ? args.vec(b_mask, args.integer(22), B, "mask") : nullptr;
+  if (args.ok() && !(B * H == 0)) args.k->lstmPeepholeBackward(args.th, B, H, gates, peep, cPrev, c, dh, dc, dgates, dcPrev, dhPrev, mask);
+  return nullptr;
+}
+
+FN(Entry_lstmPeepholeGrads) {
+  Call args(env, info, "lstmPeepholeGrads", 11);
+  int64_t rows = args.count(1);
+  int64_t H = args.count(2);
+  F32 b_dgates = args.f32(3);
+  F32 b_cPrev = args.f32(5);
+  F32 b_c = args.f32(7);
+  F32 b_dpeep = args.f32(9);
+  const float* dgates = args.vec(b_dgates, args.integer(4), 4 * rows * H, "dgates");
+  const float* cPrev = args.vec(b_cPrev, args.integer(6), rows * H, "cPrev");
+  const float* c = args.vec(b_c, args.integer(8), rows * H, "c");
+  float* dpeep = args.vec(b_dpeep, args.integer(10), 3 * H, "dpeep");
+  if (args.ok() && !(rows * H == 0)) args.k->lstmPeepholeGrads(args.th, rows, H, dgates, cPrev, c, dpeep);
+  return nullptr;
+}
+
 FN(Entry_gruForward) {
   Call args(env, info, "gruForward", 15);
   int64_t B = args.count(1);
@@ -583,4 +649,4 @@ FN(Entry_gruResetGatesBackward) {
   return nullptr;
 }
 
-#define RECUR_TABLE_ENTRY_POINTS {"gemm", Entry_gemm}, {"addRowVector", Entry_addRowVector}, {"sumRows", Entry_sumRows}, {"gatherRows", Entry_gatherRows}, {"scatterAddRows", Entry_scatterAddRows}, {"gatherCols", Entry_gatherCols}, {"scatterAddCols", Entry_scatterAddCols}, {"elmanForward", Entry_elmanForward}, {"elmanBackward", Entry_elmanBackward}, {"lstmForward", Entry_lstmForward}, {"lstmBackward", Entry_lstmBackward}, {"gruForward", Entry_gruForward}, {"gruBackward", Entry_gruBackward}, {"softmax", Entry_softmax}, {"softmaxBackward", Entry_softmaxBackward}, {"softmaxCrossEntropy", Entry_softmaxCrossEntropy}, {"squaredError", Entry_squaredError}, {"fill", Entry_fill}, {"copy", Entry_copy}, {"axpy", Entry_axpy}, {"scale", Entry_scale}, {"mul", Entry_mul}, {"sumSquares", Entry_sumSquares}, {"clampAbs", Entry_clampAbs}, {"sgdStep", Entry_sgdStep}, {"adagradStep", Entry_adagradStep}, {"rmspropStep", Entry_rmspropStep}, {"adamStep", Entry_adamStep}, {"maskedSoftmax", Entry_maskedSoftmax}, {"additiveScore", Entry_additiveScore}, {"additiveScoreBackward", Entry_additiveScoreBackward}, {"gruResetGates", Entry_gruResetGates}, {"gruResetUpdate", Entry_gruResetUpdate}, {"gruResetUpdateBackward", Entry_gruResetUpdateBackward}, {"gruResetGatesBackward", Entry_gruResetGatesBackward}
+#define RECUR_TABLE_ENTRY_POINTS {"gemm", Entry_gemm}, {"addRowVector", Entry_addRowVector}, {"sumRows", Entry_sumRows}, {"gatherRows", Entry_gatherRows}, {"scatterAddRows", Entry_scatterAddRows}, {"gatherCols", Entry_gatherCols}, {"scatterAddCols", Entry_scatterAddCols}, {"elmanForward", Entry_elmanForward}, {"elmanBackward", Entry_elmanBackward}, {"lstmForward", Entry_lstmForward}, {"lstmBackward", Entry_lstmBackward}, {"lstmPeepholeForward", Entry_lstmPeepholeForward}, {"lstmPeepholeBackward", Entry_lstmPeepholeBackward}, {"lstmPeepholeGrads", Entry_lstmPeepholeGrads}, {"gruForward", Entry_gruForward}, {"gruBackward", Entry_gruBackward}, {"softmax", Entry_softmax}, {"softmaxBackward", Entry_softmaxBackward}, {"softmaxCrossEntropy", Entry_softmaxCrossEntropy}, {"squaredError", Entry_squaredError}, {"fill", Entry_fill}, {"copy", Entry_copy}, {"axpy", Entry_axpy}, {"scale", Entry_scale}, {"mul", Entry_mul}, {"sumSquares", Entry_sumSquares}, {"clampAbs", Entry_clampAbs}, {"sgdStep", Entry_sgdStep}, {"adagradStep", Entry_adagradStep}, {"rmspropStep", Entry_rmspropStep}, {"adamStep", Entry_adamStep}, {"maskedSoftmax", Entry_maskedSoftmax}, {"additiveScore", Entry_additiveScore}, {"additiveScoreBackward", Entry_additiveScoreBackward}, {"gruResetGates", Entry_gruResetGates}, {"gruResetUpdate", Entry_gruResetUpdate}, {"gruResetUpdateBackward", Entry_gruResetUpdateBackward}, {"gruResetGatesBackward", Entry_gruResetGatesBackward}

@@ -12,6 +12,9 @@ void (*elmanForward)(int th, int act, long B, long H, const float* pre, const fl
 void (*elmanBackward)(int th, int act, long B, long H, const float* h, const float* dh, float* dpre, float* dhPrev, const float* mask);
 void (*lstmForward)(int th, long B, long H, float* gates, const float* cPrev, float* c, const float* hPrev, float* h, const float* mask);
 void (*lstmBackward)(int th, long B, long H, const float* gates, const float* cPrev, const float* c, const float* dh, const float* dc, float* dgates, float* dcPrev, float* dhPrev, const float* mask);
+void (*lstmPeepholeForward)(int th, long B, long H, float* gates, const float* peep, const float* cPrev, float* c, const float* hPrev, float* h, const float* mask);
+void (*lstmPeepholeBackward)(int th, long B, long H, const float* gates, const float* peep, const float* cPrev, const float* c, const float* dh, const float* dc, float* dgates, float* dcPrev, float* dhPrev, const float* mask);
+void (*lstmPeepholeGrads)(int th, long rows, long H, const float* dgates, const float* cPrev, const float* c, float* dpeep);
 void (*gruForward)(int th, long B, long H, const float* xg, const float* hg, const float* hPrev, float* h, float* cache, const float* mask);
 void (*gruBackward)(int th, long B, long H, const float* hPrev, const float* cache, const float* dh, float* dxg, float* dhg, float* dhPrev, const float* mask);
 void (*softmax)(int th, long rows, long cols, const float* x, float* out, float temperature);
@@ -36,4 +39,4 @@ void (*gruResetGates)(int th, long B, long H, const float* xg, const float* hrz,
 void (*gruResetUpdate)(int th, long B, long H, const float* xg, const float* hn, const float* hPrev, float* h, float* cache, const float* mask);
 void (*gruResetUpdateBackward)(int th, long B, long H, const float* hPrev, const float* cache, const float* dh, float* dxg, float* dhPrev, const float* mask);
 void (*gruResetGatesBackward)(int th, long B, long H, const float* hPrev, const float* cache, const float* drh, float* dxg, float* dhPrev, const float* mask);
-#define RECUR_TABLE_KERNELS gemm, addRowVector, sumRows, gatherRows, scatterAddRows, gatherCols, scatterAddCols, elmanForward, elmanBackward, lstmForward, lstmBackward, gruForward, gruBackward, softmax, softmaxBackward, softmaxCrossEntropy, squaredError, fill, copy, axpy, scale, mul, sumSquares, clampAbs, sgdStep, adagradStep, rmspropStep, adamStep, maskedSoftmax, additiveScore, additiveScoreBackward, gruResetGates, gruResetUpdate, gruResetUpdateBackward, gruResetGatesBackward
+#define RECUR_TABLE_KERNELS gemm, addRowVector, sumRows, gatherRows, scatterAddRows, gatherCols, scatterAddCols, elmanForward, elmanBackward, lstmForward, lstmBackward, lstmPeepholeForward, lstmPeepholeBackward, lstmPeepholeGrads, gruForward, gruBackward, softmax, softmaxBackward, softmaxCrossEntropy, squaredError, fill, copy, axpy, scale, mul, sumSquares, clampAbs, sgdStep, adagradStep, rmspropStep, adamStep, maskedSoftmax, additiveScore, additiveScoreBackward, gruResetGates, gruResetUpdate, gruResetUpdateBackward, gruResetGatesBackward

@@ -267,19 +267,21 @@ void lstmForward(int th, long B, long H, float* gates, const float* cPrev, float
   });
 }
 
+// A masked LSTM row's backward: the held state passes its gradients through (dh to dhPrev, dc to dcPrev).
+inline void hold_lstm_row(long H, const float* d, const float* dco, float* dg, float* dcp, float* hp) {
+  vec_loop(H, [&](long j, int w) {
+    st(hp + j, ld(hp + j, w) + ld(d + j, w), w);
+    st(dcp + j, ld(dco + j, w), w);
+    for (int q = 0; q < 4; q++) st(dg + q * H + j, vf{}, w);
+  });
+}
+
 void lstmBackward(int th, long B, long H, const float* gates, const float* cPrev, const float* c, const float* dh,
                   const float* dc, float* dgates, float* dcPrev, float* dhPrev, const float* mask) {
   rows(th, B, H, 4, [&](long b) {
     const float *g = gates + b * 4 * H, *cp = cPrev + b * H, *co = c + b * H, *d = dh + b * H, *dco = dc + b * H;
     float *dg = dgates + b * 4 * H, *dcp = dcPrev + b * H, *hp = dhPrev + b * H;
-    if (held(mask, b)) {
-      vec_loop(H, [&](long j, int w) {
-        st(hp + j, ld(hp + j, w) + ld(d + j, w), w);
-        st(dcp + j, ld(dco + j, w), w);
-        for (int q = 0; q < 4; q++) st(dg + q * H + j, vf{}, w);
-      });
-      return;
-    }
+    if (held(mask, b)) return hold_lstm_row(H, d, dco, dg, dcp, hp);
     vf one = splat(1.0f);
     vec_loop(H, [&](long j, int w) {
       vf i = ld(g + j, w), f = ld(g + H + j, w), gg = ld(g + 2 * H + j, w), o = ld(g + 3 * H + j, w);
@@ -718,6 +720,64 @@ void gruResetGatesBackward(int th, long B, long H, const float* hPrev, const flo
       st(x + j, g * ld(hp + j, w) * r * (one - r), w);
       st(dp + j, ld(dp + j, w) + g * r, w);
     });
+  });
+}
+
+// ============================================================ LSTM with peepholes (ONNX LSTM's input P)
+// peep [3H] holds p_i, p_f, p_o: the gates i and f also read c_{t−1}, and o reads c_t.
+
+void lstmPeepholeForward(int th, long B, long H, float* gates, const float* peep, const float* cPrev, float* c,
+                         const float* hPrev, float* h, const float* mask) {
+  rows(th, B, H, 8, [&](long b) {
+    float *g = gates + b * 4 * H, *co = c + b * H, *ho = h + b * H;
+    const float *cp = cPrev + b * H, *hp = hPrev + b * H;
+    bool keep = held(mask, b);
+    vec_loop(H, [&](long j, int w) {
+      vf cPrevJ = ld(cp + j, w);
+      vf i = vsigmoid(ld(g + j, w) + ld(peep + j, w) * cPrevJ);
+      vf f = vsigmoid(ld(g + H + j, w) + ld(peep + H + j, w) * cPrevJ);
+      vf gg = vtanh(ld(g + 2 * H + j, w));
+      vf cn = f * cPrevJ + i * gg;
+      vf o = vsigmoid(ld(g + 3 * H + j, w) + ld(peep + 2 * H + j, w) * cn);
+      st(g + j, i, w), st(g + H + j, f, w), st(g + 2 * H + j, gg, w), st(g + 3 * H + j, o, w);
+      st(ho + j, keep ? ld(hp + j, w) : o * vtanh(cn), w);
+      st(co + j, keep ? cPrevJ : cn, w);
+    });
+  });
+}
+
+void lstmPeepholeBackward(int th, long B, long H, const float* gates, const float* peep, const float* cPrev,
+                          const float* c, const float* dh, const float* dc, float* dgates, float* dcPrev, float* dhPrev,
+                          const float* mask) {
+  rows(th, B, H, 5, [&](long b) {
+    const float *g = gates + b * 4 * H, *cp = cPrev + b * H, *co = c + b * H, *d = dh + b * H, *dco = dc + b * H;
+    float *dg = dgates + b * 4 * H, *dcp = dcPrev + b * H;
+    if (held(mask, b)) return hold_lstm_row(H, d, dco, dg, dcp, dhPrev + b * H);
+    vf one = splat(1.0f);
+    vec_loop(H, [&](long j, int w) {
+      vf i = ld(g + j, w), f = ld(g + H + j, w), gg = ld(g + 2 * H + j, w), o = ld(g + 3 * H + j, w);
+      vf tc = vtanh(ld(co + j, w)), dhj = ld(d + j, w);
+      // o reads c_t through its peephole: c's total gradient gains do'·p_o besides h's and the future's
+      vf dO = dhj * tc * o * (one - o);
+      vf dct = ld(dco + j, w) + dhj * o * (one - tc * tc) + dO * ld(peep + 2 * H + j, w);
+      vf dI = dct * gg * i * (one - i), dF = dct * ld(cp + j, w) * f * (one - f);
+      st(dg + j, dI, w), st(dg + H + j, dF, w), st(dg + 2 * H + j, dct * i * (one - gg * gg), w), st(dg + 3 * H + j, dO, w);
+      // c_{t−1} enters c_t through f and i, f through their peepholes
+      st(dcp + j, dct * f + dI * ld(peep + j, w) + dF * ld(peep + H + j, w), w);
+    });
+  });
+}
+
+void lstmPeepholeGrads(int, long nrows, long H, const float* dgates, const float* cPrev, const float* c, float* dpeep) {
+  vec_loop(H, [&](long j, int w) {
+    vf si = ld(dpeep + j, w), sf = ld(dpeep + H + j, w), so = ld(dpeep + 2 * H + j, w);
+    for (long r = 0; r < nrows; r++) {
+      const float *dg = dgates + r * 4 * H, *cp = cPrev + r * H + j;
+      si += ld(dg + j, w) * ld(cp, w);
+      sf += ld(dg + H + j, w) * ld(cp, w);
+      so += ld(dg + 3 * H + j, w) * ld(c + r * H + j, w);
+    }
+    st(dpeep + j, si, w), st(dpeep + H + j, sf, w), st(dpeep + 2 * H + j, so, w);
   });
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Write torch.onnx.export fixtures for `recur import` (test/onnx/import.test.ts):
 character models (embedding -> LSTM/GRU/RNN -> linear) as PyTorch users export them, with the logits and
-final states PyTorch computes for a fixed token sequence, so the test can check recur's import exactly.
+final states PyTorch computes for a fixed token sequence, so the test can check recur's import exactly;
+and classifiers (embedding -> LSTM/GRU -> linear on h_n[-1]) with PyTorch's logits per sequence.
 
     /usr/bin/python3 tools/onnx_fixtures.py      # writes test/fixtures/onnx/*.onnx and *.json
 """
@@ -62,9 +63,47 @@ def export(name, cell, layers, vocab, batch_first=False, **kw):
         json.dump(ref, f)
 
 
+class Classifier(torch.nn.Module):
+    """A text classifier as PyTorch users write it: the linear layer reads the top layer's final state."""
+    def __init__(self, cell, V, E, H, layers, C, batch_first):
+        super().__init__()
+        self.embedding = torch.nn.Embedding(V, E)
+        self.rnn = getattr(torch.nn, cell)(E, H, layers, batch_first=batch_first)
+        self.fc = torch.nn.Linear(H, C)
+        self.lstm = cell == 'LSTM'
+
+    def forward(self, tokens):
+        _, state = self.rnn(self.embedding(tokens))
+        h = state[0] if self.lstm else state
+        return self.fc(h[-1])
+
+
+def export_classifier(name, cell, layers, batch_first=False):
+    torch.manual_seed(len(name))
+    tokens_vocab = ['<unk>', 'the', 'cat', 'sat', 'on', 'mat', 'dog', 'ran']
+    V, E, H, T, B, C = len(tokens_vocab), 4, 5, 6, 3, 3
+    m = Classifier(cell, V, E, H, layers, C, batch_first).eval()
+    with torch.no_grad():
+        for p in m.parameters():
+            p.mul_(1.5)
+    tokens = torch.randint(0, V, (B, T) if batch_first else (T, B))
+    seq = {0: 'B', 1: 'T'} if batch_first else {0: 'T', 1: 'B'}
+    path = os.path.join(OUT, f'{name}.onnx')
+    torch.onnx.export(m, (tokens,), path, opset_version=14, input_names=['tokens'], output_names=['logits'],
+                      dynamic_axes={'tokens': seq, 'logits': {0: 'B'}})
+    with torch.no_grad():
+        logits = m(tokens)
+    ref = {'vocab': tokens_vocab, 'labels': ['neg', 'neu', 'pos'], 'T': T, 'B': B,
+           'tokens': (tokens.t() if batch_first else tokens).flatten().tolist(), 'logits': logits.flatten().tolist()}
+    with open(os.path.join(OUT, f'{name}.json'), 'w') as f:
+        json.dump(ref, f)
+
+
 if __name__ == '__main__':
     os.makedirs(OUT, exist_ok=True)
     export('torch_lstm2', 'LSTM', 2, VOCAB)
     export('torch_gru1', 'GRU', 1, VOCAB)
     export('torch_rnn_relu2', 'RNN', 2, VOCAB, nonlinearity='relu')
     export('torch_lstm_batch_first', 'LSTM', 1, list(reversed(VOCAB)), batch_first=True)
+    export_classifier('torch_clf_lstm2', 'LSTM', 2)
+    export_classifier('torch_clf_gru1_batch_first', 'GRU', 1, batch_first=True)

@@ -71,7 +71,7 @@ export async function runBrain(args: ChildArgs, corpus: Corpus = loadCorpus()): 
   const base: ChildResult = { peer: 'brain.js', workload: spec.id, threads: 1, threadsUsed: 1, backend: 'js', versions: { 'brain.js': brainVersion, node: process.version } };
   if (args.quality > 0) return { ...base, unsupported: 'no quality run for brain.js (recur and PyTorch only)' };
   if (spec.kind === 'gemm') return { ...base, unsupported: 'G1 is a recur/PyTorch kernel figure' };
-  const V = corpus.vocab.size;
+  const V = corpus.size;
   if (spec.kind === 'sample') {
     const net = makeNet(spec.model, V);
     net.trainPattern(Array.from(corpus.train.subarray(0, 8))); // brain only runs a net that has been trained

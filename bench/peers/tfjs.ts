@@ -74,7 +74,7 @@ function buildModel(tf: Tf, spec: TrainSpec, V: number) {
 const disposeAll = (states: Tensor[][]): void => { for (const s of states) for (const t of s) t.dispose(); };
 
 function trainingLoop(tf: Tf, spec: TrainSpec, corpus: Corpus): () => number {
-  const V = corpus.vocab.size, { batch: B, seq: T } = spec;
+  const V = corpus.size, { batch: B, seq: T } = spec;
   const { forward, zeroStates } = buildModel(tf, spec, V);
   const optimizer = spec.optimizer === 'adam' ? tf.train.adam(spec.lr) : tf.train.adagrad(spec.lr);
   const batcher = new StreamBatcher(corpus.train, B, T);
@@ -148,7 +148,7 @@ export async function runTfjs(args: ChildArgs, corpus: Corpus = loadCorpus()): P
   if (args.quality > 0) return { ...base, unsupported: 'no quality run for tfjs (recur and PyTorch only)' };
   if (spec.kind === 'gemm') return { ...base, unsupported: 'G1 is a recur/PyTorch kernel figure' };
   if (spec.kind === 'sample') {
-    const generate = sampler(tf, spec, corpus.vocab.size, args.seed);
+    const generate = sampler(tf, spec, corpus.size, args.seed);
     const t = await timeSteps(() => { generate(spec.length); return NaN; }, spec.length, window);
     return { ...base, ...timingFields(t), peakRssMB: peakRssMB() };
   }

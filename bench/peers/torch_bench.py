@@ -15,6 +15,7 @@ import argparse
 import ctypes
 import json
 import os
+import re
 import resource
 import sys
 import time
@@ -32,15 +33,33 @@ def parse_args():
     return ap.parse_args()
 
 
-def load_corpus(path):
-    """Vocabulary = sorted distinct characters (code-point order); first 90% train, last 10% val."""
+# bench/words.ts's rule: runs of ASCII letters, runs of digits, any other code point but space, tab, CR, LF, FF.
+WORD = re.compile(r'[A-Za-z]+|[0-9]+|[^ \t\n\r\fA-Za-z0-9]')
+
+
+def word_ids(text, size):
+    """<unk> = 0, then the size - 1 most frequent words (count descending, ties in code-point order)."""
+    tokens = WORD.findall(text)
+    counts = {}
+    for w in tokens:
+        counts[w] = counts.get(w, 0) + 1
+    ranked = sorted(counts.items(), key=lambda e: (-e[1], e[0]))[:size - 1]
+    index = {w: i + 1 for i, (w, _) in enumerate(ranked)}
+    return [index.get(w, 0) for w in tokens]
+
+
+def load_corpus(path, words=0):
+    """Vocabulary = sorted distinct characters (code-point order), or W6's words; first 90% train, last 10% val."""
     with open(path, 'rb') as f:
         text = f.read().decode('utf-8')
-    chars = sorted(set(text))
-    index = {c: i for i, c in enumerate(chars)}
-    ids = [index[c] for c in text]
+    if words:
+        ids, size = word_ids(text, words), words
+    else:
+        chars = sorted(set(text))
+        index = {c: i for i, c in enumerate(chars)}
+        ids, size = [index[c] for c in text], len(chars)
     n_val = int(round(len(ids) * 0.1))  # recur's splitTrainVal: Math.round(n * 0.1)
-    return len(chars), ids[:len(ids) - n_val], ids[len(ids) - n_val:]
+    return size, ids[:len(ids) - n_val], ids[len(ids) - n_val:]
 
 
 class Streams:
@@ -67,12 +86,16 @@ class Streams:
 
 
 def build(torch, spec, V, seed):
-    nn = torch.nn
+    """The recurrent stack, the decoder, and the input encoding: one-hot, or nn.Embedding when spec['embed']."""
+    nn, F = torch.nn, torch.nn.functional
     torch.manual_seed(seed)
     cls = {'lstm': nn.LSTM, 'gru': nn.GRU, 'elman': nn.RNN}[spec['cell']]
-    rnn = cls(V, spec['hidden'], spec['layers'])
+    E = spec.get('embed') or 0
+    rnn = cls(E or V, spec['hidden'], spec['layers'])
     decoder = nn.Linear(spec['hidden'], V)
-    return rnn, decoder
+    if E:
+        return rnn, decoder, nn.Embedding(V, E)
+    return rnn, decoder, lambda x: F.one_hot(x, V).float()
 
 
 def detach(state):
@@ -85,8 +108,10 @@ def detach(state):
 
 def training_loop(torch, spec, V, train_ids, seed):
     F = torch.nn.functional
-    rnn, decoder = build(torch, spec, V, seed)
+    rnn, decoder, encode = build(torch, spec, V, seed)
     params = list(rnn.parameters()) + list(decoder.parameters())
+    if isinstance(encode, torch.nn.Module):
+        params += list(encode.parameters())
     if spec['optimizer'] == 'adam':
         opt = torch.optim.Adam(params, lr=spec['lr'])
     else:
@@ -97,7 +122,7 @@ def training_loop(torch, spec, V, train_ids, seed):
     def step():
         x, y, reset = streams.next()
         state = None if reset else detach(box['state'])
-        out, box['state'] = rnn(F.one_hot(x, V).float(), state)
+        out, box['state'] = rnn(encode(x), state)
         logits = decoder(out)
         loss = F.cross_entropy(logits.view(-1, V), y.view(-1))
         opt.zero_grad(set_to_none=True)
@@ -109,18 +134,19 @@ def training_loop(torch, spec, V, train_ids, seed):
         opt.step()
         return loss.item()
 
-    return rnn, decoder, step
+    return (rnn, decoder, encode), step
 
 
-def validation_loss(torch, rnn, decoder, V, val_ids, batch, seq):
+def validation_loss(torch, model, V, val_ids, batch, seq):
     """Mean cross-entropy over the val split: the same streams and chunks as bench/recur.ts."""
     F = torch.nn.functional
+    rnn, decoder, encode = model
     streams = Streams(torch, val_ids, batch, seq)
     total, count, state = 0.0, 0, None
     with torch.no_grad():
         for _ in range(streams.batches_per_epoch):
             x, y, _ = streams.next()
-            out, state = rnn(F.one_hot(x, V).float(), state)
+            out, state = rnn(encode(x), state)
             logits = decoder(out)
             total += F.cross_entropy(logits.view(-1, V), y.view(-1), reduction='sum').item()
             count += y.numel()
@@ -168,7 +194,7 @@ def time_steps(step, chars_per_step, w):
 
 def sampler(torch, spec, V, seed):
     F = torch.nn.functional
-    rnn, decoder = build(torch, spec['model'], V, seed)
+    rnn, decoder, _ = build(torch, spec['model'], V, seed)
     gen = torch.Generator().manual_seed(seed)
     x = torch.zeros(1, 1, V)
     temperature = spec['temperature']
@@ -220,11 +246,11 @@ def main():
         import numpy
         import torch
         torch.set_num_threads(args.threads)
-        V, train_ids, val_ids = load_corpus(args.corpus)
+        V, train_ids, val_ids = load_corpus(args.corpus, spec.get('words') or 0)
         result['versions'] = {'torch': torch.__version__, 'numpy': numpy.__version__,
                               'python': sys.version.split()[0], **blas_info(torch)}
-        result['deviations'] = ['one-hot inputs (F.one_hot) into nn.%s' % {'lstm': 'LSTM', 'gru': 'GRU', 'elman': 'RNN'}[
-            (spec['model'] if spec['kind'] == 'sample' else spec).get('cell', 'lstm')]]
+        cell = {'lstm': 'LSTM', 'gru': 'GRU', 'elman': 'RNN'}[(spec['model'] if spec['kind'] == 'sample' else spec).get('cell', 'lstm')]
+        result['deviations'] = ['nn.Embedding into nn.%s' % cell if spec.get('embed') else 'one-hot inputs (F.one_hot) into nn.%s' % cell]
         if spec['kind'] == 'gemm':  # G1: the kernel reference, C = A·Bᵀ as in bench/recur.ts
             result['deviations'] = []
             m, n, k = spec['m'], spec['n'], spec['k']
@@ -243,15 +269,15 @@ def main():
             result.update(time_steps(lambda: generate(spec['length'], 0), spec['length'], w))
             result.pop('trainLoss', None)
         elif args.quality > 0:  # its own run: a fresh model, `quality` seconds of training, then validation
-            rnn, decoder, step = training_loop(torch, spec, V, train_ids, args.seed)
+            model, step = training_loop(torch, spec, V, train_ids, args.seed)
             t0, steps = time.perf_counter(), 0
             while time.perf_counter() - t0 < args.quality:
                 step()
                 steps += 1
-            result['valLoss'] = validation_loss(torch, rnn, decoder, V, val_ids, spec['batch'], spec['seq'])
+            result['valLoss'] = validation_loss(torch, model, V, val_ids, spec['batch'], spec['seq'])
             result['qualitySteps'] = steps
         else:
-            _, _, step = training_loop(torch, spec, V, train_ids, args.seed)
+            _, step = training_loop(torch, spec, V, train_ids, args.seed)
             result.update(time_steps(step, spec['batch'] * spec['seq'], w))
         result['threadsUsed'] = torch.get_num_threads()
         result['peakRssMB'] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

@@ -2,6 +2,8 @@
  * `recur eval`: how well a character model predicts a text: the whole text read as one stream from the
  * model's initial state, each character predicted from all those before it (a one-per-line model:
  * each line on its own, ending with the line marker). Mean loss in nats and bits per character.
+ * With --dynamic, the model adapts to the text as it reads it (tasks/lm-dynamic-eval.ts); the model
+ * file is only read.
  */
 import type { Command } from 'commander';
 import type { BackendName } from '../node/backend.js';
@@ -13,10 +15,16 @@ import type { Tokenizer } from '../data/tokens/index.js';
 import { CorpusError, ReadBuffer, TokenCursor } from '../data/token-cursor.js';
 import type { Model } from '../nn/model.js';
 import { collect, openCorpus } from './lm-data.js';
-import { jsonLine, out, run } from './common.js';
+import { DYNAMIC_DEFAULTS, DYNAMIC_RULES, evaluateDynamic, type DynamicRule } from '../tasks/lm-dynamic-eval.js';
+import { choiceArg, intArg, jsonLine, numArg, out, run, UsageError } from './common.js';
 import { addBackendOptions, backendFrom, loadLm, readText } from './lm-io.js';
 
-interface EvalOpts { model: string; data: string[]; json?: boolean; backend: BackendName; threads?: number }
+interface EvalOpts {
+  model: string; data: string[]; json?: boolean; backend: BackendName; threads?: number;
+  dynamic?: boolean; dynLr: number; dynDecay: number; dynSeq: number; dynRule: DynamicRule;
+}
+
+const DYN_FLAGS = ['dynLr', 'dynDecay', 'dynSeq', 'dynRule'];
 
 export function register(program: Command): void {
   const cmd = program
@@ -24,21 +32,33 @@ export function register(program: Command): void {
     .description('Score a text with a trained language model: mean loss in nats per token, and nats and bits per character.')
     .requiredOption('--model <file>', 'model file written by recur train')
     .requiredOption('--data <file>', "text to score: a file, a directory (its files in sorted order) or '-' (standard input); repeat to concatenate", collect)
+    .option('--dynamic', 'dynamic evaluation: after scoring each segment, take a gradient step on it (the file is not changed)')
+    .option('--dyn-lr <x>', 'learning rate of the dynamic steps', numArg(0, 100), DYNAMIC_DEFAULTS.lr)
+    .option('--dyn-decay <x>', 'pull toward the trained weights per segment, in [0, 1]', numArg(0, 1), DYNAMIC_DEFAULTS.decay)
+    .option('--dyn-seq <n>', 'tokens per segment (scored, then learned from)', intArg(1, 65536), DYNAMIC_DEFAULTS.seq)
+    .option('--dyn-rule <rule>', `update rule: sgd, or rms (the step divided by the RMS of the gradients so far)`, choiceArg(DYNAMIC_RULES), DYNAMIC_DEFAULTS.rule)
     .option('--json', 'print one JSON object {loss, bpc, chars, ...}');
-  addBackendOptions(cmd).action(run(async (opts: EvalOpts) => evaluate(opts)));
+  addBackendOptions(cmd).action(run(async (opts: EvalOpts, command: Command) => evaluate(opts, command)));
 }
 
-async function evaluate(opts: EvalOpts): Promise<void> {
+async function evaluate(opts: EvalOpts, command: Command): Promise<void> {
+  if (!opts.dynamic) {
+    const given = DYN_FLAGS.find((k) => command.getOptionValueSource(k) === 'cli');
+    if (given) throw new UsageError(`--${given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to dynamic evaluation: add --dynamic`);
+  }
   const be = await backendFrom(opts);
   const { model, tokens, task } = loadLm(opts.model, be);
+  if (opts.dynamic && task.mode === 'lines') throw new Error(`${opts.model} reads one sequence per line; --dynamic adapts a model to one stream of text`);
   const name = opts.data.map((p) => (p === '-' ? 'standard input' : p)).join(', ');
   const t0 = performance.now();
-  const r = task.mode === 'lines' ? await scoreLines(model, tokens, opts.data, name) : await scoreStream(model, tokens, opts.data);
+  const r = task.mode === 'lines' ? await scoreLines(model, tokens, opts.data, name)
+    : opts.dynamic ? await scoreDynamic(model, tokens, opts, name) : await scoreStream(model, tokens, opts.data);
   // JSON has no NaN, and a NaN printed as a score would look like a result: say what happened instead.
   if (!Number.isFinite(r.loss)) throw new Error(`the model's loss on ${name} is ${r.loss}: its activations overflow on this text`);
   const seconds = (performance.now() - t0) / 1000;
-  if (opts.json) jsonLine({ loss: r.loss, loss_per_char: r.loss_per_char, bpc: r.bpc, tokens: r.tokens, chars: r.chars, token_kind: tokens.kind, mode: task.mode, seconds, model: opts.model });
-  else out(evalLine(r, tokens));
+  const dynamic = opts.dynamic ? { dynamic: { lr: opts.dynLr, decay: opts.dynDecay, seq: opts.dynSeq, rule: opts.dynRule } } : {};
+  if (opts.json) jsonLine({ loss: r.loss, loss_per_char: r.loss_per_char, bpc: r.bpc, tokens: r.tokens, chars: r.chars, token_kind: tokens.kind, mode: task.mode, seconds, model: opts.model, ...dynamic });
+  else out(`${opts.dynamic ? 'dynamic evaluation: ' : ''}${evalLine(r, tokens)}`);
 }
 
 function evalLine(r: EvalResult, tokens: Tokenizer): string {
@@ -68,5 +88,22 @@ async function scoreStream(model: Model, tokens: Tokenizer, paths: string[]): Pr
     return evaluateTokens(model, cursor, { checkOverflow: true });
   } catch (e) {
     throw e instanceof CorpusError ? e : new Error(`${src.name}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Dynamic evaluation (tasks/lm-dynamic-eval.ts): the text in memory (it adapts a copy of the model segment by
+ * segment, so it reads the text once, in order), one stream from the initial state.
+ */
+async function scoreDynamic(model: Model, tokens: Tokenizer, opts: EvalOpts, name: string): Promise<EvalResult> {
+  let text = '';
+  for (const p of opts.data) text += await readText(p);
+  try {
+    const ids = tokens.encode(text);
+    let chars = 0;
+    for (const _ of text) chars++;
+    return evaluateDynamic(model, ids, { seq: opts.dynSeq, lr: opts.dynLr, decay: opts.dynDecay, rule: opts.dynRule, checkOverflow: true, charsPerToken: chars / Math.max(1, ids.length) });
+  } catch (e) {
+    throw new Error(`${name}: ${(e as Error).message}`);
   }
 }

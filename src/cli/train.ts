@@ -3,20 +3,22 @@
  * (names). With no flags: an LSTM on the built-in Moby Dick for a bounded time, then a sample.
  */
 import { Option, type Command } from 'commander';
-import type { CellType, H0Mode, InitScheme } from '../nn/config.js';
+import { REGULARISATION_KEYS, type CellType, type H0Mode, type InitScheme, type Regularisation } from '../nn/config.js';
 import type { Activation } from '../kernels/backend.js';
 import { OPTIMIZERS, type OptimizerName } from '../train/optim.js';
 import { atomicWriteFile } from '../node/files.js';
 import { firstNames, mobyDick } from '../node/corpora.js';
 import { createProgress, type Progress } from '../node/progress.js';
+import { peakRssMb } from '../node/memory.js';
 import { describeBackend, type BackendName } from '../node/backend.js';
 import {
-  DEFAULT_ARCH, DEFAULT_CADENCE, DEFAULT_SETTINGS, DEFAULT_TIME_S, LmDivergedError, LmJob, SCHEDULES,
+  archProblem, DEFAULT_ARCH, DEFAULT_CADENCE, DEFAULT_SETTINGS, DEFAULT_TIME_S, LmDivergedError, LmJob, SCHEDULES,
   type Every, type LmCadence, type LmData, type LmLog, type LmSettings, type Schedule,
 } from '../tasks/lm.js';
 import type { LoadedLm } from '../tasks/lm-file.js';
 import { MAX_TOKENS, TOKEN_KINDS, type TokenKind } from '../data/tokens/index.js';
 import { DEFAULT_VOCAB_SIZE } from '../data/tokens/build.js';
+import { defaultsFor } from '../tasks/lm-defaults.js';
 import { checkOutputPath, choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
 import { addBackendOptions, backendFrom, everyArg, loadLm, never, readText } from './lm-io.js';
 import { checkOutsideCorpus, collect, corpusPaths, mobyCorpus, openCorpus, sourceOf, streamTokens } from './lm-data.js';
@@ -25,13 +27,13 @@ const CELLS: CellType[] = ['elman', 'jordan', 'elman+jordan', 'lstm', 'gru'];
 const CORPORA = ['moby', 'names'] as const;
 type Corpus = (typeof CORPORA)[number];
 
-interface TrainOpts {
+interface TrainOpts extends RegularisationOpts {
   data?: string[]; vocabFrom?: string; vocabSample?: number; corpus: Corpus; lines?: boolean;
   cell: CellType; activation: Activation; hidden: number; layers: number; embed: number; lags?: number[];
-  h0: H0Mode; dropout: number; weightInit: InitScheme; forgetBias?: number; bidirectional?: boolean;
+  h0: H0Mode; weightInit: InitScheme; forgetBias?: number; bidirectional?: boolean;
   batch: number; seq: number; lr: number; lrMin?: number; schedule: Schedule; warmup: number;
   optimizer: OptimizerName; momentum: number; weightDecay: number; clipNorm: number; clipValue: number;
-  valFraction: number; valChars: number; steps?: number; time?: number; seed: number;
+  valFraction: number; valChars: number; steps?: number; time?: number; seed: number; average?: boolean;
   init?: string; resume?: boolean; out: string; json?: boolean;
   logEvery: Every; valEvery: Every; saveEvery: Every; sampleEvery?: Every;
   sampleLength: number; temperature: number;
@@ -40,9 +42,9 @@ interface TrainOpts {
 }
 
 /** Flags that shape the model: they come from the file with --init or --resume. */
-const ARCH_FLAGS = ['cell', 'activation', 'hidden', 'layers', 'embed', 'lags', 'h0', 'weightInit', 'forgetBias', 'bidirectional'];
+const ARCH_FLAGS = ['cell', 'activation', 'hidden', 'layers', 'embed', 'lags', 'h0', 'weightInit', 'forgetBias', 'bidirectional', 'tieWeights'];
 /** Flags that shape the training run: they come from the file with --resume. */
-const RUN_FLAGS = ['batch', 'seq', 'lr', 'lrMin', 'schedule', 'warmup', 'optimizer', 'momentum', 'weightDecay', 'clipNorm', 'clipValue', 'valFraction', 'valChars', 'seed', 'dropout'];
+const RUN_FLAGS = ['batch', 'seq', 'lr', 'lrMin', 'schedule', 'warmup', 'optimizer', 'momentum', 'weightDecay', 'clipNorm', 'clipValue', 'valFraction', 'valChars', 'seed', 'average', ...REGULARISATION_KEYS];
 const flagName = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 const lagsArg = (v: string): number[] => {
@@ -53,7 +55,7 @@ const lagsArg = (v: string): number[] => {
 export function register(program: Command): void {
   const cmd = program
     .command('train')
-    .description(`Train a character-level language model (char-rnn). Without --data: the built-in Moby Dick, an LSTM for ${DEFAULT_TIME_S} s of training, then a sample.`)
+    .description(`Train a character-level language model (char-rnn). Without --data: the built-in Moby Dick, an LSTM for ${DEFAULT_TIME_S} s of training, then a sample. Flags not given take the defaults measured for the budget and corpus size (dropout and averaging may differ from the values shown).`)
     .option('--data <file>', "training text: a file, a directory (its files in sorted order) or '-' (standard input); repeat to concatenate; default: the built-in corpus", collect)
     .option('--vocab-from <file>', 'take the vocabulary from this model file instead of a pass over the data (training starts at once)')
     .option('--vocab-sample <bytes>', 'take the vocabulary from this many bytes spread over the data instead of a pass over all of it', intArg(1))
@@ -66,10 +68,10 @@ export function register(program: Command): void {
     .option('--embed <n>', 'character embedding width (0 = one-hot input)', intArg(0, 8192), DEFAULT_ARCH.embed)
     .option('--lags <list>', 'extra recurrences W_k h(t-k) of Elman cells, e.g. 2,4', lagsArg)
     .option('--h0 <mode>', 'initial hidden state: zero, random, learned', choiceArg(['zero', 'random', 'learned'] as H0Mode[]), DEFAULT_ARCH.h0)
-    .option('--dropout <p>', 'dropout between stacked layers, in [0, 1)', numArg(0, 0.99), DEFAULT_ARCH.dropout)
     .option('--weight-init <scheme>', 'weight initialisation: pytorch, xavier, orthogonal, identity', choiceArg(['pytorch', 'xavier', 'orthogonal', 'identity'] as InitScheme[]), DEFAULT_ARCH.init)
     .option('--forget-bias <x>', 'initial LSTM forget-gate bias (default: PyTorch\'s initialisation)', numArg(-100, 100))
     .option('--bidirectional', 'refused: a language model must not see the characters it predicts')
+    .option('--tie-weights', 'the decoder\'s weight is the embedding matrix (needs --embed equal to --hidden)')
     .option('--batch <n>', 'streams (or sequences) per step', intArg(1, 4096), DEFAULT_SETTINGS.batch)
     .option('--seq <n>', 'characters per stream per step (truncated BPTT length)', intArg(1, 65536), DEFAULT_SETTINGS.seq)
     .option('--lr <x>', 'learning rate', numArg(0, 100, { exclusiveMin: true }), DEFAULT_SETTINGS.lr)
@@ -85,6 +87,8 @@ export function register(program: Command): void {
     .option('--val-chars <n>', 'validate on at most this many held-out characters (0 = all)', intArg(0), DEFAULT_SETTINGS.valChars)
     .option('--steps <n>', 'train for this many steps (0 = write the initialised model)', intArg(0))
     .option('--time <seconds>', `train for this many seconds (validation, samples and saving not counted; default ${DEFAULT_TIME_S} unless --steps)`, numArg(0, 1e7, { exclusiveMin: true }))
+    .option('--average', 'validate, sample and save a moving average of the weights (training continues from the raw ones)')
+    .option('--no-average', 'score and save the raw weights (when the measured defaults would average)')
     .option('--seed <n>', 'random seed (initial weights, dropout, shuffling, samples)', intArg(0, 0xffffffff), DEFAULT_SETTINGS.seed)
     .option('--init <file>', "start from this model's weights, vocabulary and architecture")
     .option('--resume', 'continue the run saved in --out exactly where it stopped')
@@ -97,10 +101,68 @@ export function register(program: Command): void {
     .option('--sample-length <n>', 'characters in the final sample (0 = none)', intArg(0, 1_000_000), 500)
     .option('--temperature <x>', 'temperature of the samples printed during training', numArg(0, 100), 0.8);
   addTokenOptions(cmd);
+  addRegularisationOptions(cmd);
   addBackendOptions(cmd).action(run(async (opts: TrainOpts, command: Command) => train(opts, command)));
 }
 
 const explicit = (command: Command, key: string): boolean => command.getOptionValueSource(key) === 'cli';
+
+// ------------------------------------------------------------------ regularisation (nn/config.ts Regularisation)
+interface RegularisationOpts extends Regularisation { tieWeights?: boolean }
+
+/**
+ * The regularisers, stored in the model's config: --resume keeps them, --init keeps the file's unless
+ * a flag says otherwise. Dropouts are locked (one mask per stream per chunk).
+ */
+function addRegularisationOptions(cmd: Command): void {
+  const p = numArg(0, 0.99), a = DEFAULT_ARCH;
+  cmd
+    .option('--dropout <p>', 'locked dropout between stacked layers (the same units dropped at every step of a chunk), in [0, 1)', p, a.dropout)
+    .option('--dropout-input <p>', 'locked dropout on the embedding\'s output', p, a.dropoutInput)
+    .option('--dropout-output <p>', 'locked dropout on the last layer\'s output, before the decoder', p, a.dropoutOutput)
+    .option('--dropout-embed <p>', 'embedding dropout: whole characters\' embeddings dropped for a chunk', p, a.dropoutEmbed)
+    .option('--weight-drop <p>', 'DropConnect on the recurrent weights W_hh, one mask per chunk', p, a.weightDrop)
+    .option('--ar <alpha>', 'activation regularisation alpha·mean(h²) of the last layer\'s (dropped) output, added to the training objective (the reported loss stays the cross-entropy)', numArg(0, 1e6), a.ar)
+    .option('--tar <beta>', 'temporal activation regularisation beta·mean((h_t − h_{t−1})²) of the last layer\'s output, added like --ar', numArg(0, 1e6), a.tar);
+}
+
+const regularisationOf = (o: RegularisationOpts): Regularisation => ({
+  dropout: o.dropout, dropoutInput: o.dropoutInput, dropoutOutput: o.dropoutOutput, dropoutEmbed: o.dropoutEmbed, weightDrop: o.weightDrop, ar: o.ar, tar: o.tar,
+});
+
+/** Combinations a fresh model cannot have, in the flags' words (a model from a file brings its own architecture). */
+function checkRegularisationFlags(opts: TrainOpts): void {
+  if (opts.init || opts.resume) return;
+  const problem = freshArchProblem(opts);
+  if (problem) throw new UsageError(problem);
+}
+
+/** Why the flags' fresh model cannot be built, or null. */
+const freshArchProblem = (opts: TrainOpts): string | null =>
+  archProblem({ ...DEFAULT_ARCH, cell: opts.cell, embed: opts.embed, hidden: opts.hidden, tieWeights: Boolean(opts.tieWeights), ...regularisationOf(opts) });
+
+/** The regularisers given on the command line (with --init: those that replace the file's). */
+function explicitRegularisation(opts: TrainOpts, command: Command): Partial<Regularisation> {
+  return Object.fromEntries(REGULARISATION_KEYS.filter((k) => explicit(command, k)).map((k) => [k, opts[k]]));
+}
+
+/**
+ * A fresh model without flags takes its width, regularisation, learning rate and averaging from the
+ * table measured for the budget and the corpus size (tasks/lm-defaults.ts); every flag given wins.
+ */
+function applyMeasuredDefaults(opts: TrainOpts, command: Command, data: LmData): void {
+  const seconds = opts.steps !== undefined ? null : opts.time ?? DEFAULT_TIME_S;
+  const size = data.text?.length ?? data.bytes?.size ?? 0; // characters in memory, else bytes (the same for ASCII)
+  const d = defaultsFor(seconds, Math.round(size * (1 - opts.valFraction)));
+  const o = opts as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(d)) {
+    if (explicit(command, k)) continue;
+    // A default the chosen model cannot take (input dropout without an embedding, output dropout on a Jordan cell) is left off.
+    const before = o[k];
+    o[k] = v;
+    if (freshArchProblem(opts)) o[k] = before;
+  }
+}
 
 /** The text to train on, from --data, the built-in corpus, or (resuming without --data) where the run's text came from. */
 async function loadData(opts: TrainOpts, command: Command, resumed: LoadedLm | null, base: LoadedLm | null): Promise<LmData> {
@@ -173,6 +235,7 @@ function checkFlags(opts: TrainOpts, command: Command): void {
   if (opts.resume) {
     for (const k of RUN_FLAGS) if (explicit(command, k)) throw new UsageError(`${flagName(k)} cannot be used with --resume: a resumed run keeps the settings saved in ${opts.out}`);
   }
+  checkRegularisationFlags(opts);
   if (opts.lrMin !== undefined && opts.lrMin > opts.lr) throw new UsageError(`--lr-min ${opts.lrMin} is larger than --lr ${opts.lr}: the schedule decays from --lr to --lr-min`);
   if (explicit(command, 'activation') && (opts.cell === 'lstm' || opts.cell === 'gru')) {
     throw new UsageError(`--activation applies to Elman and Jordan cells; the ${opts.cell} cell has fixed gate nonlinearities`);
@@ -211,10 +274,11 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
   const resumed = opts.resume ? loadLm(opts.out, be) : null;
   const from = opts.init ? loadLm(opts.init, be) : null;
   const data = await loadData(opts, command, resumed, resumed ?? from);
+  if (!resumed && !from) applyMeasuredDefaults(opts, command, data);
   const settings: LmSettings = {
     batch: opts.batch, seq: opts.seq, lr: opts.lr, lrMin: opts.lrMin ?? opts.lr / 10, schedule: opts.schedule, warmup: opts.warmup,
     optimizer: opts.optimizer, momentum: opts.momentum, weightDecay: opts.weightDecay, clipNorm: opts.clipNorm, clipValue: opts.clipValue,
-    valFraction: opts.valFraction, valChars: opts.valChars, seed: opts.seed,
+    valFraction: opts.valFraction, valChars: opts.valChars, seed: opts.seed, average: Boolean(opts.average),
     steps: opts.steps ?? null, time: opts.steps !== undefined ? null : opts.time ?? DEFAULT_TIME_S,
   };
   const budget = opts.steps !== undefined || opts.time !== undefined ? { steps: opts.steps ?? null, time: opts.steps !== undefined ? null : opts.time! } : undefined;
@@ -222,9 +286,10 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
     data, backend: be, settings,
     arch: {
       cell: opts.cell, activation: opts.activation, hidden: opts.hidden, layers: opts.layers, embed: opts.embed, lags: opts.lags ?? [],
-      h0: opts.h0, dropout: opts.dropout, init: opts.weightInit, forgetBias: opts.forgetBias ?? null, bidirectional: false,
+      h0: opts.h0, init: opts.weightInit, forgetBias: opts.forgetBias ?? null, bidirectional: false, tieWeights: Boolean(opts.tieWeights),
+      ...regularisationOf(opts),
     },
-    from: from ?? undefined, dropout: from && explicit(command, 'dropout') ? opts.dropout : undefined,
+    from: from ?? undefined, regularisation: from ? explicitRegularisation(opts, command) : undefined,
     resume: resumed ?? undefined, budget,
     tokens: data.bytes && !resumed && !from ? streamTokens(opts, data.bytes, be) : undefined,
   });
@@ -259,7 +324,7 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
   try {
     summary = await job.run({
       onLog: (log) => {
-        if (json) { jsonLine({ ...log, ...dataJson(job) }); return; }
+        if (json) { jsonLine({ ...log, ...dataJson(job), rss_mb: peakRssMb() }); return; }
         progress!.logLine(fields(log));
         if (log.val_loss !== undefined) progress!.message(`step ${log.step}: validation loss ${lossText(job, log.val_loss, log.val_loss_per_char!, log.val_bpc!)}`);
         if (log.sample !== undefined) progress!.message(`--- sample at step ${log.step} ---\n${log.sample}\n---`);
@@ -283,11 +348,11 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
   }
   progress?.update(s.steps !== null ? job.step : job.elapsed, fields(null));
   progress?.stop();
-  if (json) jsonLine({ summary: true, ...summary, model: opts.out });
+  if (json) jsonLine({ summary: true, ...summary, model: opts.out, rss_mb: peakRssMb() });
   else {
     const f = (v: number | null, d: number): string => (v === null ? '-' : v.toFixed(d));
     process.stderr.write(`${summary.stopped === 'interrupted' ? 'interrupted' : 'done'}: ${summary.steps} steps, ${summary.elapsed.toFixed(1)} s of training, `
-      + `train loss ${f(summary.train_loss, 4)}, validation loss ${summary.val_loss === null ? '-' : lossText(job, summary.val_loss, summary.val_loss_per_char!, summary.val_bpc!)}, `
+      + `train loss ${f(summary.train_loss, 4)}, validation loss ${summary.val_loss === null ? '-' : lossText(job, summary.val_loss, summary.val_loss_per_char!, summary.val_bpc!)}${summary.val_step !== null && summary.val_step !== summary.steps ? ` (best, at step ${summary.val_step})` : ''}, `
       + `${Math.round(summary.chars_per_s).toLocaleString('en-US')} chars/s; model saved to ${opts.out}\n`);
     if (summary.sample) process.stdout.write(`${summary.sample}\n`);
   }

@@ -34,6 +34,18 @@ def lstm_step(p, xw, h, c):
     return o * torch.tanh(c), c
 `;
 
+const LSTM_PEEPHOLE = `
+def lstm_peephole_step(p, xw, h, c):
+    """LSTM with peepholes (nn/lstm-peephole.ts; ONNX's P): p.w_peep = [p_i, p_f, p_o], each [H].
+        i = sigmoid(. + p_i * c_{t-1}),   f = sigmoid(. + p_f * c_{t-1}),   g = tanh(.)
+        c_t = f * c_{t-1} + i * g,        o = sigmoid(. + p_o * c_t),       h_t = o * tanh(c_t)"""
+    i, f, g, o = (xw + h @ p.w_hh.t() + p.b_hh).chunk(4, dim=-1)
+    p_i, p_f, p_o = p.w_peep.chunk(3)
+    i, f, g = torch.sigmoid(i + p_i * c), torch.sigmoid(f + p_f * c), torch.tanh(g)
+    c = f * c + i * g
+    return torch.sigmoid(o + p_o * c) * torch.tanh(c), c
+`;
+
 const GRU = `
 def gru_step(p, xw, h):
     """GRU, as torch.nn.GRU (nn/gru.ts): gate rows r, z, n; the reset gate multiplies W_hn h + b_hn.
@@ -62,7 +74,11 @@ def gru_reset_before_step(p, xw, h):
 
 /** The step function(s) of the config's cell, and the body of WrittenStack.cell_step that calls it. */
 export function cellPy(c: ModelConfig): { functions: string; call: string } {
-  if (c.cell === 'lstm') return { functions: LSTM, call: 'return lstm_step(p, xw, hist[-1], c)' };
+  if (c.cell === 'lstm') {
+    return c.peephole
+      ? { functions: LSTM_PEEPHOLE, call: 'return lstm_peephole_step(p, xw, hist[-1], c)' }
+      : { functions: LSTM, call: 'return lstm_step(p, xw, hist[-1], c)' };
+  }
   if (c.cell === 'gru') {
     return c.gruReset === 'before'
       ? { functions: GRU_BEFORE, call: 'return gru_reset_before_step(p, xw, hist[-1]), None' }

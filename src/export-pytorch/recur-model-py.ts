@@ -8,7 +8,7 @@ import type { ModelConfig } from '../nn/config.js';
 /** torch.nn's module for the config's stack, when one computes exactly what recur's layers do. */
 export function torchModule(c: ModelConfig): string | null {
   if (c.lags.length > 0) return null;
-  if (c.cell === 'lstm') return 'nn.LSTM';
+  if (c.cell === 'lstm') return c.peephole ? null : 'nn.LSTM';
   if (c.cell === 'gru') return c.gruReset === 'after' ? 'nn.GRU' : null;
   if (c.cell === 'elman' && c.activation !== 'sigmoid') return 'nn.RNN';
   return null;
@@ -19,7 +19,7 @@ function torchRnnPy(c: ModelConfig): string {
   if (mod === null) {
     return `
 
-# torch.nn has no module for this cell (${c.cell}${c.lags.length ? ', lags' : ''}${c.cell === 'gru' ? ', reset before' : ''}${c.activation === 'sigmoid' ? ', sigmoid' : ''}): WrittenStack runs it.
+# torch.nn has no module for this cell (${c.cell}${c.lags.length ? ', lags' : ''}${c.cell === 'gru' ? ', reset before' : ''}${c.peephole ? ', peepholes' : ''}${c.activation === 'sigmoid' ? ', sigmoid' : ''}): WrittenStack runs it.
 torch_rnn = None
 `;
   }
@@ -69,6 +69,22 @@ class RecurModel(nn.Module):
                     if c['cell'] == 'lstm':
                         self.rnn.register_parameter(f'c0{suffix(l, d)}', nn.Parameter(torch.zeros(self.H)))
         self.decoder = nn.Linear(self.D * self.H, self.O)
+        # --tie-weights: one matrix for the embedding and the decoder (nn/tying.ts); recur's file holds it once,
+        # as embedding.weight, so loading fills decoder.weight from it and state_dict() leaves it out.
+        self.tied = bool(c.get('tieWeights'))
+        if self.tied:
+            self.decoder.weight = self.embedding.weight
+
+    def state_dict(self, *args, **kwargs):
+        sd = super().state_dict(*args, **kwargs)
+        if self.tied:
+            sd.pop(kwargs.get('prefix', '') + 'decoder.weight', None)
+        return sd
+
+    def load_state_dict(self, state_dict, strict=True):
+        if self.tied and 'decoder.weight' not in state_dict:
+            state_dict = {**state_dict, 'decoder.weight': state_dict['embedding.weight']}
+        return super().load_state_dict(state_dict, strict)
 
     # ------------------------------------------------------------------ state
     def initial_state(self, batch):

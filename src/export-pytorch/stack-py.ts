@@ -42,6 +42,8 @@ class WrittenStack(nn.Module):
                 self.add(f'weight_ih{s}', G * H, input_size if l == 0 else self.D * H)
                 if elman:
                     self.add(f'weight_hh{s}', G * H, H)
+                if c.get('peephole'):
+                    self.add(f'weight_peephole{s}', 3 * H)
                 self.add(f'bias_ih{s}', G * H)
                 self.add(f'bias_hh{s}', G * H)
                 for k in self.lags:
@@ -60,7 +62,7 @@ class WrittenStack(nn.Module):
         s = suffix(l, d)
         get = lambda name: getattr(self, name, None)
         return SimpleNamespace(w_ih=get(f'weight_ih{s}'), w_hh=get(f'weight_hh{s}'), b_ih=get(f'bias_ih{s}'),
-                               b_hh=get(f'bias_hh{s}'), w_oh=get(f'weight_oh{s}'),
+                               b_hh=get(f'bias_hh{s}'), w_oh=get(f'weight_oh{s}'), w_peep=get(f'weight_peephole{s}'),
                                lags=[(k, get(f'weight_hh{s}_lag{k}')) for k in self.lags])
 
     @staticmethod

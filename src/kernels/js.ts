@@ -6,6 +6,16 @@ import type { Activation, Backend, Buf, DType } from './backend.js';
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
+/** A masked LSTM row's backward: the state was held, so its gradients pass through unchanged. */
+function holdLstmRow(H: number, dh: Buf, d: number, dc: Buf, dco: number, dgates: Buf, dg: number, dcPrev: Buf, dcp: number,
+  dhPrev: Buf, hp: number): void {
+  for (let j = 0; j < H; j++) {
+    dhPrev[hp + j] += dh[d + j];
+    dcPrev[dcp + j] = dc[dco + j];
+  }
+  dgates.fill(0, dg, dg + 4 * H);
+}
+
 export class JsBackend implements Backend {
   readonly name = 'js';
   constructor(readonly dtype: DType = 'f32') {}
@@ -162,12 +172,7 @@ export class JsBackend implements Backend {
       const g = gOff + b * 4 * H, dg = dgOff + b * 4 * H, cp = cPrevOff + b * H, co = cOff + b * H;
       const d = dhOff + b * H, dco = dcOff + b * H, dcp = dcPrevOff + b * H;
       if (mask !== null && mask[maskOff + b] === 0) {
-        const hp = dhPrevOff + b * H;
-        for (let j = 0; j < H; j++) {
-          dhPrev[hp + j] += dh[d + j];
-          dcPrev[dcp + j] = dc[dco + j];
-          dgates[dg + j] = 0; dgates[dg + H + j] = 0; dgates[dg + 2 * H + j] = 0; dgates[dg + 3 * H + j] = 0;
-        }
+        holdLstmRow(H, dh, d, dc, dco, dgates, dg, dcPrev, dcp, dhPrev, dhPrevOff + b * H);
         continue;
       }
       for (let j = 0; j < H; j++) {
@@ -181,6 +186,65 @@ export class JsBackend implements Backend {
         dgates[dg + 2 * H + j] = dct * i * (1 - gg * gg);       // dg · tanh'
         dgates[dg + 3 * H + j] = dhj * tc * o * (1 - o);        // do · σ'
         dcPrev[dcp + j] = dct * f;
+      }
+    }
+  }
+
+  lstmPeepholeForward(B: number, H: number, gates: Buf, gOff: number, peep: Buf, pOff: number, cPrev: Buf, cPrevOff: number,
+    c: Buf, cOff: number, hPrev: Buf, hPrevOff: number, h: Buf, hOff: number, mask: Buf | null, maskOff: number): void {
+    const pi = pOff, pf = pOff + H, po = pOff + 2 * H;
+    for (let b = 0; b < B; b++) {
+      const g = gOff + b * 4 * H, cp = cPrevOff + b * H, co = cOff + b * H, ho = hOff + b * H, hp = hPrevOff + b * H;
+      const held = mask !== null && mask[maskOff + b] === 0;
+      for (let j = 0; j < H; j++) {
+        const cPrevJ = cPrev[cp + j];
+        const i = sigmoid(gates[g + j] + peep[pi + j] * cPrevJ);
+        const f = sigmoid(gates[g + H + j] + peep[pf + j] * cPrevJ);
+        const gg = Math.tanh(gates[g + 2 * H + j]);
+        const cn = f * cPrevJ + i * gg;
+        const o = sigmoid(gates[g + 3 * H + j] + peep[po + j] * cn);
+        gates[g + j] = i; gates[g + H + j] = f; gates[g + 2 * H + j] = gg; gates[g + 3 * H + j] = o;
+        c[co + j] = held ? cPrevJ : cn;
+        h[ho + j] = held ? hPrev[hp + j] : o * Math.tanh(cn);
+      }
+    }
+  }
+
+  lstmPeepholeBackward(B: number, H: number, gates: Buf, gOff: number, peep: Buf, pOff: number, cPrev: Buf, cPrevOff: number,
+    c: Buf, cOff: number, dh: Buf, dhOff: number, dc: Buf, dcOff: number, dgates: Buf, dgOff: number, dcPrev: Buf, dcPrevOff: number,
+    dhPrev: Buf, dhPrevOff: number, mask: Buf | null, maskOff: number): void {
+    const pi = pOff, pf = pOff + H, po = pOff + 2 * H;
+    for (let b = 0; b < B; b++) {
+      const g = gOff + b * 4 * H, dg = dgOff + b * 4 * H, d = dhOff + b * H, dco = dcOff + b * H, dcp = dcPrevOff + b * H;
+      if (mask !== null && mask[maskOff + b] === 0) {
+        holdLstmRow(H, dh, d, dc, dco, dgates, dg, dcPrev, dcp, dhPrev, dhPrevOff + b * H);
+        continue;
+      }
+      for (let j = 0; j < H; j++) {
+        const i = gates[g + j], f = gates[g + H + j], gg = gates[g + 2 * H + j], o = gates[g + 3 * H + j];
+        const tc = Math.tanh(c[cOff + b * H + j]), cPrevJ = cPrev[cPrevOff + b * H + j], dhj = dh[d + j];
+        // o reads c_t through its peephole: c's total gradient gains do'·p_o besides h's and the future's
+        const dO = dhj * tc * o * (1 - o);
+        const dct = dc[dco + j] + dhj * o * (1 - tc * tc) + dO * peep[po + j];
+        const dI = dct * gg * i * (1 - i), dF = dct * cPrevJ * f * (1 - f);
+        dgates[dg + j] = dI;
+        dgates[dg + H + j] = dF;
+        dgates[dg + 2 * H + j] = dct * i * (1 - gg * gg);
+        dgates[dg + 3 * H + j] = dO;
+        // c_{t−1} enters c_t through f and i, f through their peepholes
+        dcPrev[dcp + j] = dct * f + dI * peep[pi + j] + dF * peep[pf + j];
+      }
+    }
+  }
+
+  lstmPeepholeGrads(rows: number, H: number, dgates: Buf, dgOff: number, cPrev: Buf, cPrevOff: number, c: Buf, cOff: number,
+    dpeep: Buf, dpOff: number): void {
+    for (let r = 0; r < rows; r++) {
+      const dg = dgOff + r * 4 * H, cp = cPrevOff + r * H, co = cOff + r * H;
+      for (let j = 0; j < H; j++) {
+        dpeep[dpOff + j] += dgates[dg + j] * cPrev[cp + j];
+        dpeep[dpOff + H + j] += dgates[dg + H + j] * cPrev[cp + j];
+        dpeep[dpOff + 2 * H + j] += dgates[dg + 3 * H + j] * c[co + j];
       }
     }
   }

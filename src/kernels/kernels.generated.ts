@@ -62,6 +62,30 @@ export interface Kernels {
     cOff: number, dh: Buf, dhOff: number, dc: Buf, dcOff: number, dgates: Buf, dgatesOff: number, dcPrev: Buf,
     dcPrevOff: number, dhPrev: Buf, dhPrevOff: number, mask: Buf | null, maskOff: number): void;
   /**
+   * LSTM step with peepholes: i = σ(x_i + p_i⊙cPrev), f = σ(x_f + p_f⊙cPrev), g = tanh(x_g), c = f⊙cPrev + i⊙g,
+   * o = σ(x_o + p_o⊙c), h = o⊙tanh(c). `gates` [B×4H] (i, f, g, o) holds the pre-activations without the
+   * peephole terms on entry and the activations on exit; masked rows hold (hPrev, cPrev).
+   * In place: `h` may be `hPrev`, `c` may be `cPrev` (same buffer, same offset).
+   */
+  lstmPeepholeForward(B: number, H: number, gates: Buf, gatesOff: number, peep: Buf, peepOff: number, cPrev: Buf,
+    cPrevOff: number, c: Buf, cOff: number, hPrev: Buf, hPrevOff: number, h: Buf, hOff: number, mask: Buf | null,
+    maskOff: number): void;
+  /**
+   * LSTM-with-peepholes step backward. do' = dh⊙tanh(c)⊙o(1−o); the total gradient on c is
+   * dc + dh⊙o⊙(1 − tanh²c) + do'⊙p_o; dcPrev = that⊙f + di'⊙p_i + df'⊙p_f (written). dgates [B×4H] as
+   * lstmBackward; masked rows: dgates 0, dcPrev = dc, dhPrev += dh. lstmPeepholeGrads gives dpeep afterwards.
+   */
+  lstmPeepholeBackward(B: number, H: number, gates: Buf, gatesOff: number, peep: Buf, peepOff: number, cPrev: Buf,
+    cPrevOff: number, c: Buf, cOff: number, dh: Buf, dhOff: number, dc: Buf, dcOff: number, dgates: Buf,
+    dgatesOff: number, dcPrev: Buf, dcPrevOff: number, dhPrev: Buf, dhPrevOff: number, mask: Buf | null,
+    maskOff: number): void;
+  /**
+   * Peephole gradients over `rows` rows after the time loop: dpeep_i += Σ di'⊙cPrev, dpeep_f += Σ df'⊙cPrev,
+   * dpeep_o += Σ do'⊙c, with dgates [rows×4H] (i, f, g, o) and the cell states aligned with its rows.
+   */
+  lstmPeepholeGrads(rows: number, H: number, dgates: Buf, dgatesOff: number, cPrev: Buf, cPrevOff: number, c: Buf,
+    cOff: number, dpeep: Buf, dpeepOff: number): void;
+  /**
    * GRU step (PyTorch: r, z, n). xg = W_ih x + b_ih and hg = W_hh h + b_hh, both [B×3H].
    * r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r ⊙ h_n), h = (1 − z) ⊙ n + z ⊙ hPrev.
    * Saves [r, z, n, h_n] into `cache` [B×4H] for the backward step; masked rows hold hPrev.

@@ -115,8 +115,8 @@ const lrs = [0.1, 0.01];
 
 // ------------------------------------------------------------------------------------------------ the table
 
-/** A fused step kernel of the reset-before GRU over a [B×H] batch (operands after B and H). */
-function resetGruStep(name: string, doc: string[], operands: Operand[], inPlace?: KernelSpec['inPlace']): KernelSpec {
+/** A fused recurrent step kernel over a [B×H] batch, split by rows (operands after B and H). */
+function fusedStep(name: string, doc: string[], operands: Operand[], inPlace?: KernelSpec['inPlace']): KernelSpec {
   return { name, doc, group: 'fused recurrent steps', returns: 'void', operands: [count('B'), count('H'), ...operands], threads: step,
     empty: 'B * H == 0', ...(inPlace ? { inPlace } : {}) };
 }
@@ -219,6 +219,29 @@ export const KERNELS: readonly KernelSpec[] = [
       buf('dh', 'read', 'B * H'), buf('dc', 'read', 'B * H'), buf('dgates', 'write', '4 * B * H'), buf('dcPrev', 'write', 'B * H'),
       buf('dhPrev', 'accumulate', 'B * H'), mask('B')],
     threads: step, empty: 'B * H == 0',
+  },
+  // LSTM with peepholes (Gers & Schmidhuber 2000; ONNX LSTM's input P): the gates also read the cell state.
+  // peep [3H] holds the blocks p_i, p_f, p_o (recur's gate order without g); ONNX stores them i, o, f.
+  fusedStep('lstmPeepholeForward', [
+    'LSTM step with peepholes: i = σ(x_i + p_i⊙cPrev), f = σ(x_f + p_f⊙cPrev), g = tanh(x_g), c = f⊙cPrev + i⊙g,',
+    'o = σ(x_o + p_o⊙c), h = o⊙tanh(c). `gates` [B×4H] (i, f, g, o) holds the pre-activations without the',
+    'peephole terms on entry and the activations on exit; masked rows hold (hPrev, cPrev).'],
+  [buf('gates', 'readwrite', '4 * B * H'), buf('peep', 'read', '3 * H'), buf('cPrev', 'read', 'B * H'), buf('c', 'write', 'B * H'),
+    buf('hPrev', 'read', 'B * H'), buf('h', 'write', 'B * H'), mask('B')], [['h', 'hPrev'], ['c', 'cPrev']]),
+  fusedStep('lstmPeepholeBackward', [
+    'LSTM-with-peepholes step backward. do\' = dh⊙tanh(c)⊙o(1−o); the total gradient on c is',
+    'dc + dh⊙o⊙(1 − tanh²c) + do\'⊙p_o; dcPrev = that⊙f + di\'⊙p_i + df\'⊙p_f (written). dgates [B×4H] as',
+    'lstmBackward; masked rows: dgates 0, dcPrev = dc, dhPrev += dh. lstmPeepholeGrads gives dpeep afterwards.'],
+  [buf('gates', 'read', '4 * B * H'), buf('peep', 'read', '3 * H'), buf('cPrev', 'read', 'B * H'), buf('c', 'read', 'B * H'),
+    buf('dh', 'read', 'B * H'), buf('dc', 'read', 'B * H'), buf('dgates', 'write', '4 * B * H'), buf('dcPrev', 'write', 'B * H'),
+    buf('dhPrev', 'accumulate', 'B * H'), mask('B')]),
+  {
+    name: 'lstmPeepholeGrads', group: 'fused recurrent steps', returns: 'void',
+    doc: ['Peephole gradients over `rows` rows after the time loop: dpeep_i += Σ di\'⊙cPrev, dpeep_f += Σ df\'⊙cPrev,',
+      'dpeep_o += Σ do\'⊙c, with dgates [rows×4H] (i, f, g, o) and the cell states aligned with its rows.'],
+    operands: [count('rows'), count('H'), buf('dgates', 'read', '4 * rows * H'), buf('cPrev', 'read', 'rows * H'), buf('c', 'read', 'rows * H'),
+      buf('dpeep', 'accumulate', '3 * H')],
+    empty: 'rows * H == 0',
   },
   {
     name: 'gruForward', group: 'fused recurrent steps', returns: 'void',
@@ -365,22 +388,22 @@ export const KERNELS: readonly KernelSpec[] = [
 
   // GRU with the reset gate before the recurrent product (Cho et al. 2014; ONNX linear_before_reset = 0):
   // n needs W_hn (r ⊙ h), so a step is two kernels around that product, forward and backward.
-  resetGruStep('gruResetGates', [
+  fusedStep('gruResetGates', [
     'Reset-before GRU step, first half. xg = W_ih x + b_ih + b_hh [B×3H], hrz = [W_hr hPrev, W_hz hPrev] [B×2H]:',
     'r = σ(x_r + hr), z = σ(x_z + hz) into cache [B×3H] (blocks r, z), and rh = r ⊙ hPrev [B×H], the input of W_hn.'],
   [buf('xg', 'read', '3 * B * H'), buf('hrz', 'read', '2 * B * H'), buf('hPrev', 'read', 'B * H'), buf('cache', 'readwrite', '3 * B * H'),
     buf('rh', 'write', 'B * H')]),
-  resetGruStep('gruResetUpdate', [
+  fusedStep('gruResetUpdate', [
     'Reset-before GRU step, second half: n = tanh(x_n + hn) with hn = W_hn (r ⊙ hPrev) [B×H],',
     'h = (1 − z) ⊙ n + z ⊙ hPrev; n into the cache\'s n block; masked rows hold hPrev.'],
   [buf('xg', 'read', '3 * B * H'), buf('hn', 'read', 'B * H'), buf('hPrev', 'read', 'B * H'), buf('h', 'write', 'B * H'),
     buf('cache', 'readwrite', '3 * B * H'), mask('B')], [['h', 'hPrev']]),
-  resetGruStep('gruResetUpdateBackward', [
+  fusedStep('gruResetUpdateBackward', [
     'Reset-before GRU step backward, first half: dn = dh (1 − z)(1 − n²), dz = dh (hPrev − n) z (1 − z) into',
     'dxg\'s z and n blocks, and dhPrev += z ⊙ dh (masked rows: dhPrev += dh, dxg zero); the caller takes',
     'd(rh) = dn · W_hn for gruResetGatesBackward.'],
   resetGruBackOperands('dh')),
-  resetGruStep('gruResetGatesBackward', [
+  fusedStep('gruResetGatesBackward', [
     'Reset-before GRU step backward, second half: from drh = d(r ⊙ hPrev), dr = drh ⊙ hPrev ⊙ r (1 − r) into dxg\'s',
     'r block and dhPrev += drh ⊙ r (masked rows: dxg\'s r block zero, dhPrev untouched); the caller adds',
     'dxg[r, z] · W_h{r,z} to dhPrev.'],

@@ -9,6 +9,7 @@ import { ElmanLayer } from './elman.js';
 import { GruLayer, GruResetBeforeLayer } from './gru.js';
 import type { RecurrentLayer } from './layer.js';
 import { LstmLayer } from './lstm.js';
+import { LstmPeepholeLayer } from './lstm-peephole.js';
 import type { LayerTensorNames } from './names.js';
 import type { Params, TensorSpec } from './params.js';
 
@@ -58,8 +59,10 @@ export const CELLS: Record<CellType, CellKind> = {
   'elman+jordan': simple,
   lstm: {
     extraState: true,
-    specs: (c, _l, n, inSize) => rnnWeights(n, 4, c.hidden, inSize, true),
-    make: (be, params, grads, c, _l, n, inSize, reverse) => new LstmLayer(be, params, grads, n, inSize, c.hidden, reverse),
+    specs: (c, _l, n, inSize) => [...rnnWeights(n, 4, c.hidden, inSize, true), ...(c.peephole ? [{ name: n.peephole, shape: [3 * c.hidden] }] : [])],
+    make: (be, params, grads, c, _l, n, inSize, reverse) => (c.peephole
+      ? new LstmPeepholeLayer(be, params, grads, n, inSize, c.hidden, reverse)
+      : new LstmLayer(be, params, grads, n, inSize, c.hidden, reverse)),
   },
   gru: {
     extraState: false,

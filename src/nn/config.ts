@@ -18,7 +18,31 @@ export type GruReset = 'after' | 'before';
 /** What a Jordan layer feeds back: its own previous output (the Jordan network) or the previous target (teacher forcing). */
 export type JordanFeed = 'output' | 'target';
 
-export interface ModelConfig {
+/**
+ * The regularisers of training (none is active in evaluation, none changes the tensors, so a model
+ * started from a file may change them). Dropouts are locked: one mask per stream per chunk
+ * (locked-dropout.ts), kept units scaled by 1/(1−p).
+ */
+export interface Regularisation {
+  /** Between stacked layers. */
+  dropout: number;
+  /** On layer 0's input: the embedding's output (or dense inputs). */
+  dropoutInput: number;
+  /** On the top layer's output, before the decoder. */
+  dropoutOutput: number;
+  /** Whole symbols: rows of the embedding dropped for the chunk (inputs.ts). */
+  dropoutEmbed: number;
+  /** DropConnect on every W_hh, one mask per chunk (weight-drop.ts). */
+  weightDrop: number;
+  /** Activation regularisation α·mean(y²) of the top output as the decoder reads it (act-reg.ts). */
+  ar: number;
+  /** Temporal activation regularisation β·mean((h_t − h_{t−1})²) of the top output before dropout. */
+  tar: number;
+}
+
+export const REGULARISATION_KEYS = ['dropout', 'dropoutInput', 'dropoutOutput', 'dropoutEmbed', 'weightDrop', 'ar', 'tar'] as const;
+
+export interface ModelConfig extends Regularisation {
   cell: CellType;
   /** Nonlinearity of Elman/Jordan cells (LSTM/GRU use their fixed gates). */
   activation: Activation;
@@ -40,8 +64,6 @@ export interface ModelConfig {
   /** Standard deviation of a random initial state. */
   h0Scale: number;
   jordanFeed: JordanFeed;
-  /** Dropout between stacked layers (training only). */
-  dropout: number;
   init: InitScheme;
   /** Rescale every recurrent [H×H] block to this spectral radius after initialisation (0 = leave). */
   spectralRadius: number;
@@ -49,6 +71,10 @@ export interface ModelConfig {
   forgetBias: number | null;
   /** GRU only: where the reset gate applies (GruReset). */
   gruReset: GruReset;
+  /** LSTM only: peephole connections from the cell state into i, f and o (Gers & Schmidhuber 2000; ONNX's P). */
+  peephole: boolean;
+  /** The decoder's weight is the embedding matrix (tying.ts): one tensor, `decoder.weight` an alias of `embedding.weight`. */
+  tieWeights: boolean;
 }
 
 /**
@@ -56,6 +82,10 @@ export interface ModelConfig {
  * comes in from around it. A model with several stacks (an encoder-decoder) makes one per stack.
  */
 export interface StackConfig extends Pick<ModelConfig, 'cell' | 'activation' | 'hidden' | 'layers' | 'bidirectional' | 'lags' | 'h0' | 'dropout'> {
+  /** Locked dropout on the top layer's output before the head (default 0). */
+  dropoutOutput?: number;
+  /** DropConnect on every W_hh (default 0). */
+  weightDrop?: number;
   /** Width of layer 0's input. */
   input: number;
   /** Width of the output fed back into layer 0 (Jordan cells: the head's output); 0 = none. */
@@ -66,13 +96,16 @@ export interface StackConfig extends Pick<ModelConfig, 'cell' | 'activation' | '
   prefix: string;
   /** GRU only: where the reset gate applies (default 'after'). */
   gruReset?: GruReset;
+  /** LSTM only: peephole connections (default none). */
+  peephole?: boolean;
 }
 
 export const DEFAULT_CONFIG: ModelConfig = {
   cell: 'elman', activation: 'tanh', hidden: 64, layers: 1, bidirectional: false,
   inputSize: 1, inputKind: 'tokens', embed: 0, outputSize: 1, head: 'softmax', outputMode: 'every',
   lags: [], h0: 'zero', h0Scale: 0.1, jordanFeed: 'output', dropout: 0, init: 'pytorch',
-  spectralRadius: 0, forgetBias: null, gruReset: 'after',
+  spectralRadius: 0, forgetBias: null, gruReset: 'after', peephole: false,
+  dropoutInput: 0, dropoutOutput: 0, dropoutEmbed: 0, weightDrop: 0, ar: 0, tar: 0, tieWeights: false,
 };
 
 export class ConfigError extends Error {}
@@ -113,7 +146,7 @@ export function makeConfig(partial: Partial<ModelConfig>): ModelConfig {
   if (c.lags.length > 0 && !isSimpleCell(c.cell)) fail(`lags apply to Elman and Jordan cells, not ${c.cell}`);
   if (c.h0 !== 'zero' && c.h0 !== 'random' && c.h0 !== 'learned') fail(`h0 must be zero, random or learned, got '${c.h0}'`);
   if (!(c.h0Scale >= 0 && Number.isFinite(c.h0Scale))) fail('h0 scale must be a non-negative number');
-  if (!(c.dropout >= 0 && c.dropout < 1)) fail(`dropout must be in [0, 1), got ${c.dropout}`);
+  regularisationProblem(c, fail);
   if (!['pytorch', 'xavier', 'orthogonal', 'identity'].includes(c.init)) fail(`unknown init '${c.init}'`);
   if (!(c.spectralRadius >= 0 && Number.isFinite(c.spectralRadius))) fail('spectral radius must be a non-negative number');
   if (c.forgetBias !== null && !Number.isFinite(c.forgetBias)) fail('forget bias must be a number');
@@ -124,6 +157,31 @@ export function makeConfig(partial: Partial<ModelConfig>): ModelConfig {
   }
   if (c.gruReset !== 'after' && c.gruReset !== 'before') fail(`gru reset must be after or before, got '${c.gruReset}'`);
   if (c.gruReset === 'before' && c.cell !== 'gru') fail(`the reset gate's place is a GRU setting, not one of ${c.cell}`);
+  if (typeof c.peephole !== 'boolean') fail(`peephole must be true or false, got '${String(c.peephole)}'`);
+  if (c.peephole && c.cell !== 'lstm') fail(`peepholes are an LSTM setting, not one of ${c.cell}`);
   if (c.cell === 'jordan' && c.lags.length > 0) fail('lags extend the Elman recurrence W_hh; a pure Jordan cell has none');
   return c;
+}
+
+/** The regularisers' ranges and the models they fit. */
+function regularisationProblem(c: ModelConfig, fail: (msg: string) => never): void {
+  const probability = (key: keyof Regularisation, what: string): void => {
+    if (!(typeof c[key] === 'number' && c[key] >= 0 && c[key] < 1)) fail(`${what} must be in [0, 1), got ${c[key]}`);
+  };
+  probability('dropout', 'dropout');
+  probability('dropoutInput', 'input dropout');
+  probability('dropoutOutput', 'output dropout');
+  probability('dropoutEmbed', 'embedding dropout');
+  probability('weightDrop', 'weight drop');
+  for (const k of ['ar', 'tar'] as const) if (!(typeof c[k] === 'number' && c[k] >= 0 && Number.isFinite(c[k]))) fail(`${k.toUpperCase()} must be a non-negative number, got ${c[k]}`);
+  if (c.dropoutEmbed > 0 && !(c.inputKind === 'tokens' && c.embed > 0)) fail('embedding dropout drops rows of the embedding: it needs an embedding (embed > 0)');
+  if (c.dropoutInput > 0 && c.inputKind === 'tokens' && c.embed === 0) fail('input dropout drops units of the embedding\'s output: it needs an embedding (embed > 0) or dense inputs');
+  if (c.dropoutOutput > 0 && (hasJordan(c.cell) || c.outputMode !== 'every')) fail('output dropout is applied before a decoder at every step of a model without output feedback (not Jordan cells, not output mode last)');
+  if (typeof c.tieWeights !== 'boolean') fail('tieWeights must be true or false');
+  if (c.tieWeights) {
+    const W = (c.bidirectional ? 2 : 1) * c.hidden;
+    if (!(c.inputKind === 'tokens' && c.embed > 0)) fail('tied weights share the embedding with the decoder: they need an embedding (embed > 0)');
+    if (c.inputSize !== c.outputSize) fail(`tied weights need as many outputs as input symbols, got ${c.outputSize} and ${c.inputSize}`);
+    if (c.embed !== W) fail(`tied weights need the embedding width (${c.embed}) to equal the last layer's output width (${W})`);
+  }
 }

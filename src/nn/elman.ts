@@ -46,7 +46,7 @@ export class ElmanLayer extends RecurrentLayer {
     const be = this.be, B = this.B, H = this.H, P = this.params.data, t = this.step(s);
     const pre = t * B * H;
     if (this.opt.elman) {
-      be.gemm(false, true, B, H, H, 1, this.hs, this.hOff(s - 1), H, P, this.p(this.names.whh), H, 1, this.xw, pre, H);
+      be.gemm(false, true, B, H, H, 1, this.hs, this.hOff(s - 1), H, this.whh.w, this.whh.off, H, 1, this.xw, pre, H);
     }
     for (let i = 0; i < this.opt.lags.length; i++) {
       const k = this.opt.lags[i];
@@ -66,7 +66,7 @@ export class ElmanLayer extends RecurrentLayer {
     be.elmanBackward(this.opt.activation, B, H, this.hs, this.hOff(s), this.dhs, this.hOff(s), this.dxw, dpre,
       this.dhs, this.hOff(s - 1), this.mask, this.maskOff(t));
     if (this.opt.elman) {
-      be.gemm(false, false, B, H, H, 1, this.dxw, dpre, H, P, this.p(this.names.whh), H, 1, this.dhs, this.hOff(s - 1), H);
+      be.gemm(false, false, B, H, H, 1, this.dxw, dpre, H, this.whh.w, this.whh.off, H, 1, this.dhs, this.hOff(s - 1), H);
     }
     for (let i = 0; i < this.opt.lags.length; i++) {
       const k = this.opt.lags[i];
@@ -83,7 +83,7 @@ export class ElmanLayer extends RecurrentLayer {
     this.inputParamGrads();
     be.sumRows(this.dxw, 0, rows, H, H, g.data, g.offset(this.names.bhh));
     if (this.opt.elman) {
-      be.gemm(true, false, H, H, rows, 1, this.dxw, 0, H, this.hs, this.lagStart(1) * this.B * H, H, 1, g.data, g.offset(this.names.whh), H);
+      be.gemm(true, false, H, H, rows, 1, this.dxw, 0, H, this.hs, this.lagStart(1) * this.B * H, H, 1, this.whh.g, this.whh.gOff, H);
     }
     this.opt.lags.forEach((k, i) => {
       be.gemm(true, false, H, H, rows, 1, this.dxw, 0, H, this.hs, this.lagStart(k) * this.B * H, H, 1, g.data, g.offset(this.lagNames[i]), H);

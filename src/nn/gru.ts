@@ -45,7 +45,7 @@ export class GruLayer extends RecurrentLayer {
 
   forwardStep(s: number): void {
     const be = this.be, B = this.B, H = this.H, t = this.step(s), P = this.params.data;
-    be.gemm(false, true, B, 3 * H, H, 1, this.hs, this.hOff(s - 1), H, P, this.p(this.names.whh), H, 0, this.hg, 0, 3 * H);
+    be.gemm(false, true, B, 3 * H, H, 1, this.hs, this.hOff(s - 1), H, this.whh.w, this.whh.off, H, 0, this.hg, 0, 3 * H);
     be.addRowVector(this.hg, 0, B, 3 * H, 3 * H, P, this.p(this.names.bhh));
     be.gruForward(B, H, this.xw, t * B * 3 * H, this.hg, 0, this.hs, this.hOff(s - 1), this.hs, this.hOff(s),
       this.cache, t * B * 4 * H, this.mask, this.maskOff(t));
@@ -55,7 +55,7 @@ export class GruLayer extends RecurrentLayer {
     const be = this.be, B = this.B, H = this.H, t = this.step(s);
     be.gruBackward(B, H, this.hs, this.hOff(s - 1), this.cache, t * B * 4 * H, this.dhs, this.hOff(s),
       this.dxw, t * B * 3 * H, this.dhg, t * B * 3 * H, this.dhs, this.hOff(s - 1), this.mask, this.maskOff(t));
-    be.gemm(false, false, B, H, 3 * H, 1, this.dhg, t * B * 3 * H, 3 * H, this.params.data, this.p(this.names.whh), H, 1,
+    be.gemm(false, false, B, H, 3 * H, 1, this.dhg, t * B * 3 * H, 3 * H, this.whh.w, this.whh.off, H, 1,
       this.dhs, this.hOff(s - 1), H);
   }
 
@@ -63,7 +63,7 @@ export class GruLayer extends RecurrentLayer {
     const be = this.be, rows = this.T * this.B, H = this.H, gr = this.grads;
     this.inputParamGrads();
     be.sumRows(this.dhg, 0, rows, 3 * H, 3 * H, gr.data, gr.offset(this.names.bhh));
-    be.gemm(true, false, 3 * H, H, rows, 1, this.dhg, 0, 3 * H, this.hs, this.lagStart(1) * this.B * H, H, 1, gr.data, gr.offset(this.names.whh), H);
+    be.gemm(true, false, 3 * H, H, rows, 1, this.dhg, 0, 3 * H, this.hs, this.lagStart(1) * this.B * H, H, 1, this.whh.g, this.whh.gOff, H);
   }
 }
 
@@ -110,7 +110,7 @@ export class GruResetBeforeLayer extends RecurrentLayer {
   }
 
   forwardStep(s: number): void {
-    const be = this.be, B = this.B, H = this.H, t = this.step(s), P = this.params.data, W = this.p(this.names.whh), g = t * B * 3 * H;
+    const be = this.be, B = this.B, H = this.H, t = this.step(s), P = this.whh.w, W = this.whh.off, g = t * B * 3 * H;
     be.gemm(false, true, B, 2 * H, H, 1, this.hs, this.hOff(s - 1), H, P, W, H, 0, this.hrz, 0, 2 * H);
     be.gruResetGates(B, H, this.xw, g, this.hrz, 0, this.hs, this.hOff(s - 1), this.cache, g, this.rh, t * B * H);
     be.gemm(false, true, B, H, H, 1, this.rh, t * B * H, H, P, W + 2 * H * H, H, 0, this.hn, 0, H);
@@ -118,7 +118,7 @@ export class GruResetBeforeLayer extends RecurrentLayer {
   }
 
   backwardStep(s: number): void {
-    const be = this.be, B = this.B, H = this.H, t = this.step(s), P = this.params.data, W = this.p(this.names.whh), g = t * B * 3 * H;
+    const be = this.be, B = this.B, H = this.H, t = this.step(s), P = this.whh.w, W = this.whh.off, g = t * B * 3 * H;
     be.gruResetUpdateBackward(B, H, this.hs, this.hOff(s - 1), this.cache, g, this.dhs, this.hOff(s), this.dxw, g,
       this.dhs, this.hOff(s - 1), this.mask, this.maskOff(t));
     be.gemm(false, false, B, H, H, 1, this.dxw, g + 2 * H, 3 * H, P, W + 2 * H * H, H, 0, this.drh, 0, H);
@@ -128,10 +128,10 @@ export class GruResetBeforeLayer extends RecurrentLayer {
   }
 
   paramGrads(): void {
-    const be = this.be, rows = this.T * this.B, H = this.H, gr = this.grads, W = gr.offset(this.names.whh);
+    const be = this.be, rows = this.T * this.B, H = this.H, gr = this.grads, dW = this.whh.g, W = this.whh.gOff;
     this.inputParamGrads();
     be.sumRows(this.dxw, 0, rows, 3 * H, 3 * H, gr.data, gr.offset(this.names.bhh));
-    be.gemm(true, false, 2 * H, H, rows, 1, this.dxw, 0, 3 * H, this.hs, this.lagStart(1) * this.B * H, H, 1, gr.data, W, H);
-    be.gemm(true, false, H, H, rows, 1, this.dxw, 2 * H, 3 * H, this.rh, 0, H, 1, gr.data, W + 2 * H * H, H);
+    be.gemm(true, false, 2 * H, H, rows, 1, this.dxw, 0, 3 * H, this.hs, this.lagStart(1) * this.B * H, H, 1, dW, W, H);
+    be.gemm(true, false, H, H, rows, 1, this.dxw, 2 * H, 3 * H, this.rh, 0, H, 1, dW, W + 2 * H * H, H);
   }
 }

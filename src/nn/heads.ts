@@ -5,6 +5,7 @@
  */
 import type { Backend, Buf } from '../kernels/backend.js';
 import type { Params } from './params.js';
+import type { LinearOperand } from './softmax-blocks.js';
 
 export class Decoder {
   private readonly weight: string;
@@ -16,6 +17,11 @@ export class Decoder {
     this.weight = `${name}.weight`;
     this.bias = `${name}.bias`;
   }
+
+  /** The weight and bias as operands (buffer + offset), for the blocked softmax head (softmax-blocks.ts). */
+  linear(): LinearOperand { return operand(this.params, this.weight, this.bias); }
+  /** Their gradients, the same way. */
+  linearGrad(): LinearOperand { return operand(this.grads, this.weight, this.bias); }
 
   forward(rows: number, F: Buf, fOff: number, ldf: number, logits: Buf, lOff: number): void {
     const P = this.params;
@@ -37,3 +43,6 @@ export class Decoder {
     this.be.sumRows(dlogits, dOff, rows, this.outSize, this.outSize, G.data, G.offset(this.bias));
   }
 }
+
+const operand = (P: Params, weight: string, bias: string): LinearOperand =>
+  ({ w: P.data, wOff: P.offset(weight), b: P.data, bOff: P.offset(bias) });

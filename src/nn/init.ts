@@ -34,7 +34,7 @@ function initRecurrent(params: Params, v: TensorView, config: ModelConfig, rng: 
   const recurrent = /^rnn\.weight_hh_/.test(v.name);
   const scheme = config.init;
   if (scheme === 'pytorch') fillUniform(params, v, rng, bound);
-  else if (/^rnn\.bias_/.test(v.name)) params.data.fill(0, v.offset, v.offset + v.size);
+  else if (/^rnn\.(bias|weight_peephole)_/.test(v.name)) params.data.fill(0, v.offset, v.offset + v.size);
   else if (recurrent && scheme === 'orthogonal') forEachBlock(params, v, H, (set) => set(orthogonal(H, rng)));
   else if (recurrent && scheme === 'identity') forEachBlock(params, v, H, (set) => set(identity(H)));
   else if (scheme === 'identity' && /^rnn\.weight_ih_/.test(v.name)) fillNormal(params, v, rng, 0.001); // Le et al.: small input weights

@@ -67,6 +67,11 @@ export abstract class RecurrentLayer {
    */
   fb: Buf;
   dfb: Buf;
+  /**
+   * Where the cell reads W_hh and adds its gradient: the parameters, or, in a chunk with weight drop,
+   * the dropped copy and that copy's own gradient (weight-drop.ts). Offsets are 0 without W_hh.
+   */
+  readonly whh: { w: Buf; off: number; g: Buf; gOff: number };
   protected capacity = -1;
   protected capacityK = -1;
   protected capacityB = -1;
@@ -82,6 +87,8 @@ export abstract class RecurrentLayer {
     K: number,
   ) {
     this.K = K;
+    const has = params.has(names.whh);
+    this.whh = { w: params.data, off: has ? params.offset(names.whh) : 0, g: grads.data, gOff: has ? grads.offset(names.whh) : 0 };
     this.hs = this.dhs = this.xw = this.dxw = this.fb = this.dfb = be.alloc(0);
   }
 

@@ -9,8 +9,7 @@ export interface LossValue { /** mean loss */ loss: number; /** summed loss */ s
 
 /** Softmax cross-entropy; targets < 0 are ignored (padding). */
 export function crossEntropy(be: Backend, rows: number, V: number, logits: Buf, targets: Int32Array, dlogits: Buf | null): LossValue {
-  let count = 0;
-  for (let r = 0; r < rows; r++) if (targets[r] >= 0) count++;
+  const count = countTargets(targets.subarray(0, rows));
   const scale = count > 0 ? 1 / count : 0;
   const sum = be.softmaxCrossEntropy(rows, V, logits, 0, targets, 0, dlogits, 0, scale);
   return { loss: count > 0 ? sum / count : 0, sum, count };
@@ -23,4 +22,11 @@ export function meanSquaredError(be: Backend, n: number, pred: Buf, target: Buf,
   const scale = count > 0 ? 1 / count : 0;
   const sum = be.squaredError(n, pred, 0, target, 0, weight, 0, dpred, 0, scale);
   return { loss: count > 0 ? sum / count : 0, sum, count };
+}
+
+/** Targets that are scored (≥ 0; −1 is padding). */
+export function countTargets(targets: Int32Array): number {
+  let count = 0;
+  for (let r = 0; r < targets.length; r++) if (targets[r] >= 0) count++;
+  return count;
 }

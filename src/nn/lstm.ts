@@ -38,23 +38,33 @@ export class LstmLayer extends RecurrentLayer {
 
   forwardStep(s: number): void {
     const be = this.be, B = this.B, H = this.H, t = this.step(s), g = t * B * 4 * H;
-    be.gemm(false, true, B, 4 * H, H, 1, this.hs, this.hOff(s - 1), H, this.params.data, this.p(this.names.whh), H, 1, this.xw, g, 4 * H);
-    be.lstmForward(B, H, this.xw, g, this.cs, this.hOff(s - 1), this.cs, this.hOff(s), this.hs, this.hOff(s - 1), this.hs, this.hOff(s),
-      this.mask, this.maskOff(t));
+    be.gemm(false, true, B, 4 * H, H, 1, this.hs, this.hOff(s - 1), H, this.whh.w, this.whh.off, H, 1, this.xw, g, 4 * H);
+    this.cellForward(s, t, g);
   }
 
   backwardStep(s: number): void {
     const be = this.be, B = this.B, H = this.H, t = this.step(s), g = t * B * 4 * H;
-    be.lstmBackward(B, H, this.xw, g, this.cs, this.hOff(s - 1), this.cs, this.hOff(s), this.dhs, this.hOff(s),
+    this.cellBackward(s, t, g);
+    be.gemm(false, false, B, H, 4 * H, 1, this.dxw, g, 4 * H, this.whh.w, this.whh.off, H, 1, this.dhs, this.hOff(s - 1), H);
+  }
+
+  /** The fused cell of step s (time t, gate rows at g) once xw holds every pre-activation term but the cell's own. */
+  protected cellForward(s: number, t: number, g: number): void {
+    this.be.lstmForward(this.B, this.H, this.xw, g, this.cs, this.hOff(s - 1), this.cs, this.hOff(s), this.hs, this.hOff(s - 1),
+      this.hs, this.hOff(s), this.mask, this.maskOff(t));
+  }
+
+  /** Its backward: dxw's gate rows, dc_{t−1}, and dh_{t−1} for held rows (the caller adds dgates·W_hh). */
+  protected cellBackward(s: number, t: number, g: number): void {
+    this.be.lstmBackward(this.B, this.H, this.xw, g, this.cs, this.hOff(s - 1), this.cs, this.hOff(s), this.dhs, this.hOff(s),
       this.dcs, this.hOff(s), this.dxw, g, this.dcs, this.hOff(s - 1), this.dhs, this.hOff(s - 1), this.mask, this.maskOff(t));
-    be.gemm(false, false, B, H, 4 * H, 1, this.dxw, g, 4 * H, this.params.data, this.p(this.names.whh), H, 1, this.dhs, this.hOff(s - 1), H);
   }
 
   paramGrads(): void {
     const be = this.be, rows = this.T * this.B, H = this.H, gr = this.grads;
     this.inputParamGrads();
     be.sumRows(this.dxw, 0, rows, 4 * H, 4 * H, gr.data, gr.offset(this.names.bhh));
-    be.gemm(true, false, 4 * H, H, rows, 1, this.dxw, 0, 4 * H, this.hs, this.lagStart(1) * this.B * H, H, 1, gr.data, gr.offset(this.names.whh), H);
+    be.gemm(true, false, 4 * H, H, rows, 1, this.dxw, 0, 4 * H, this.hs, this.lagStart(1) * this.B * H, H, 1, this.whh.g, this.whh.gOff, H);
   }
 
   override beginBackward(): void {

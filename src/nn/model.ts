@@ -4,35 +4,52 @@
  *
  * The model reads a batch (its inputs through inputs.ts, masks, targets), hands the streams' state to
  * the stack and takes it back (state.ts), lets a schedule run the stack and the decoder (layer by layer,
- * or step by step when layer 0 is fed the model's output: schedule-*.ts), and computes the loss. Tensor
- * names come from names.ts, a layer's tensors and class from the cell table (cells.ts).
+ * or step by step when layer 0 is fed the model's output: schedule-*.ts), and computes the loss; a
+ * softmax head whose chunk of logits outgrows one block runs decoder and loss a block of rows at a time
+ * (softmax-blocks.ts). Tensor names come from names.ts, a layer's tensors and class from the cell table
+ * (cells.ts).
  */
 import { release, type Backend, type Buf } from '../kernels/backend.js';
 import type { Rng } from '../util/rng.js';
+import { ActivationReg } from './act-reg.js';
 import { hasJordan, makeConfig, type ModelConfig, type StackConfig } from './config.js';
 import { Decoder } from './heads.js';
 import { initParams } from './init.js';
 import { inputSpecs, inputWidth, Inputs, type InputConfig } from './inputs.js';
 import type { RecurrentLayer } from './layer.js';
-import { crossEntropy, meanSquaredError, type LossValue } from './loss.js';
+import { countTargets, crossEntropy, meanSquaredError, type LossValue } from './loss.js';
 import { OneStep } from './one-step.js';
 import { Params, type TensorSpec } from './params.js';
 import type { ChunkIO, Schedule } from './schedule.js';
 import { LayerwiseSchedule } from './schedule-layerwise.js';
 import { StepwiseSchedule } from './schedule-stepwise.js';
+import { BlockedSoftmaxHead } from './softmax-blocks.js';
 import { Stack, stackSpecs } from './stack.js';
 import { StreamState, type Batch, type RecurrentState } from './state.js';
+import { tie, tiedSpecs } from './tying.js';
 
 export type { Batch, RecurrentState } from './state.js';
 
 export interface ForwardOptions {
   /** Training mode: dropout on, and buffers kept for backward. */
   train?: boolean;
-  /** Random generator for dropout. */
+  /** Random generator for dropout (a fresh generator of the same seed draws the same masks). */
   rng?: Rng;
   /** Write the final state back into `state` (default true). */
   carry?: boolean;
+  /**
+   * Keep every row's outputs in `model.logits`. A softmax head scored at every step otherwise runs a
+   * block of rows at a time once the chunk's logits outgrow one block (HEAD_BLOCK_ELEMS), and
+   * `model.logits` is not written; default false (every smaller chunk keeps them anyway).
+   */
+  logits?: boolean;
 }
+
+/**
+ * Logits the softmax head holds at once (16 MB of float32, twice with their gradient): the block of
+ * softmax-blocks.ts, and the size up to which a chunk's logits are kept whole.
+ */
+export const HEAD_BLOCK_ELEMS = 1 << 22;
 
 export interface BackwardOptions {
   /** Extra gradient on the final hidden state of each layer·direction [B×H] (e.g. a loss on h_n). */
@@ -49,13 +66,14 @@ export interface BackwardOptions {
 }
 
 /** The model's input: token ids (one-hot or embedded) or dense values. */
-const inputConfig = (c: ModelConfig): InputConfig => ({ kind: c.inputKind, size: c.inputSize, embed: c.embed, name: 'embedding' });
+const inputConfig = (c: ModelConfig): InputConfig =>
+  ({ kind: c.inputKind, size: c.inputSize, embed: c.embed, name: 'embedding', dropout: c.dropoutInput, dropoutEmbed: c.dropoutEmbed });
 
 /** The recurrent stack of the model. */
 function stackConfig(c: ModelConfig): StackConfig {
-  const { cell, activation, hidden, layers, bidirectional, lags, h0, dropout, gruReset } = c;
+  const { cell, activation, hidden, layers, bidirectional, lags, h0, dropout, gruReset, peephole, dropoutOutput, weightDrop } = c;
   return {
-    cell, activation, hidden, layers, bidirectional, lags, h0, dropout, gruReset,
+    cell, activation, hidden, layers, bidirectional, lags, h0, dropout, gruReset, peephole, dropoutOutput, weightDrop,
     input: inputWidth(inputConfig(c)),
     feedback: hasJordan(c.cell) ? c.outputSize : 0,
     feedbackGrad: c.jordanFeed === 'output',
@@ -68,7 +86,7 @@ export function tensorSpecs(c: ModelConfig): TensorSpec[] {
   const specs: TensorSpec[] = [...inputSpecs(inputConfig(c)), ...stackSpecs(stackConfig(c))];
   const W = (c.bidirectional ? 2 : 1) * c.hidden;
   specs.push({ name: 'decoder.weight', shape: [c.outputSize, W] }, { name: 'decoder.bias', shape: [c.outputSize] });
-  return specs;
+  return c.tieWeights ? tiedSpecs(specs) : specs;
 }
 
 export class Model {
@@ -79,6 +97,14 @@ export class Model {
   readonly decoder: Decoder;
   /** Loss of the last forward pass (when targets were given). */
   lastLoss: LossValue | null = null;
+  /**
+   * AR + TAR of the last training forward (act-reg.ts), 0 without them: added to the objective that
+   * backward differentiates, never to `lastLoss` (which stays the cross-entropy).
+   */
+  regLoss = 0;
+  private readonly actReg: ActivationReg | null;
+  /** Whether the last forward was a training chunk with AR/TAR (backward adds their gradient). */
+  private regOn = false;
 
   private readonly streams: StreamState;
   private readonly schedule: Schedule;
@@ -95,12 +121,19 @@ export class Model {
   private spread = new Int32Array(0);
   private lossRows = 0;
   private hasTargets = false;
+  /** Rows the full logits buffers hold, and the blocked softmax head (made at the first chunk that needs it). */
+  private logitsCap = -1;
+  private head: BlockedSoftmaxHead | null = null;
+  /** Logits per block of the softmax head (tests shrink it to check blocks against the whole). */
+  headBlockElems = HEAD_BLOCK_ELEMS;
 
   constructor(config: Partial<ModelConfig>, readonly be: Backend) {
     const c = (this.config = makeConfig(config));
     const specs = tensorSpecs(c);
     this.params = new Params(specs, be);
     this.grads = new Params(specs, be);
+    if (c.tieWeights) tie(this.params, this.grads);
+    this.actReg = c.ar > 0 || c.tar > 0 ? new ActivationReg(be, c.ar, c.tar) : null;
     this.stack = new Stack(stackConfig(c), be, this.params, this.grads);
     this.decoder = new Decoder(be, this.params, this.grads, this.stack.D * c.hidden, c.outputSize);
     this.streams = new StreamState(be, this.stack, this.params, this.grads, { mode: c.h0, scale: c.h0Scale });
@@ -110,7 +143,7 @@ export class Model {
     this.inputs = new Inputs(inputConfig(c), be, this.params, this.grads);
     const z = be.alloc(0);
     this.maskBuf = this.weights = z;
-    this.io = { stack: this.stack, decoder: this.decoder, logits: z, dlogits: z, lengths: null, targets: new Int32Array(0), targetVals: z };
+    this.io = { stack: this.stack, decoder: this.decoder, logits: z, dlogits: z, lengths: null, targets: new Int32Array(0), targetVals: z, blocked: null };
   }
 
   init(rng: Rng): this { initParams(this.params, this.config, rng); return this; }
@@ -144,15 +177,43 @@ export class Model {
     this.rowsCap = Math.max(rows, this.rowsCap);
     this.bCap = Math.max(B, this.bCap);
     const R = this.rowsCap;
-    const outRows = this.schedule.logitsEveryStep ? R : this.bCap;
-    release(be, [io.logits, io.dlogits, io.targetVals, this.maskBuf, this.weights]);
-    io.logits = be.alloc(outRows * O);
-    io.dlogits = be.alloc(outRows * O);
-    io.targetVals = be.alloc(outRows * O);
+    const outRows = this.outRows(R, this.bCap);
+    release(be, [io.targetVals, this.maskBuf, this.weights]);
+    // Regression targets and their weights; a softmax head reads ids instead.
+    const vals = c.head === 'softmax' ? 0 : outRows * O;
+    io.targetVals = be.alloc(vals);
     io.targets = new Int32Array(outRows);
-    this.weights = be.alloc(outRows * O);
+    this.weights = be.alloc(vals);
     this.maskBuf = be.alloc(R);
     this.spread = new Int32Array(R);
+  }
+
+  private outRows(rows: number, B: number): number { return this.schedule.logitsEveryStep ? rows : B; }
+
+  /** The whole chunk's logits and their gradient, [rows×O] each (not needed when the head runs in blocks). */
+  private ensureLogits(rows: number): void {
+    if (rows <= this.logitsCap) return;
+    const be = this.be, io = this.io, O = this.config.outputSize;
+    release(be, [io.logits, io.dlogits]);
+    io.logits = be.alloc(rows * O);
+    io.dlogits = be.alloc(rows * O);
+    this.logitsCap = rows;
+  }
+
+  /**
+   * The softmax head in blocks of rows when scored at every step through the layerwise schedule and the
+   * chunk's logits outgrow one block, unless the caller wants them all.
+   */
+  private blockedHead(T: number, B: number, keepLogits: boolean): BlockedSoftmaxHead | null {
+    const c = this.config, O = c.outputSize;
+    if (keepLogits || !this.hasTargets || c.head !== 'softmax' || c.outputMode !== 'every' || !(this.schedule instanceof LayerwiseSchedule)) return null;
+    if (T * B * O <= this.headBlockElems) return null;
+    const K = this.stack.D * c.hidden;
+    if (!this.head || this.head.blockRows !== Math.max(1, Math.floor(this.headBlockElems / O))) {
+      this.head?.free();
+      this.head = new BlockedSoftmaxHead(this.be, K, O, this.headBlockElems);
+    }
+    return this.head;
   }
 
   // ----------------------------------------------------------------- forward
@@ -166,13 +227,19 @@ export class Model {
     if (state.B !== B) throw new Error(`state holds ${state.B} streams but the batch has ${B}`);
     this.ensure(T, B);
     this.stack.setDropout(train);
-    if (this.stack.dropping && !opts.rng) throw new Error('dropout needs a random generator');
+    const dropsInputs = this.inputs.setDropout(train, T, B);
+    if ((this.stack.random || dropsInputs) && !opts.rng) throw new Error('dropout needs a random generator');
     this.setLengths(batch);
+    if (dropsInputs) this.inputs.drawDropout(opts.rng!);
     this.stack.setInputs(this.inputs.read(T * B, batch.tokens, batch.inputs, this.masks));
     this.streams.load(state);
-    if (this.stack.dropping) this.stack.drawDropout(opts.rng!);
+    if (this.stack.random) this.stack.drawDropout(opts.rng!);
     this.hasTargets = this.setTargets(batch);
+    this.io.blocked = this.blockedHead(T, B, opts.logits ?? false);
+    if (!this.io.blocked) this.ensureLogits(this.outRows(T * B, B));
     this.schedule.forward(this.io);
+    this.regOn = train && this.actReg !== null;
+    this.regLoss = this.regOn ? this.activationReg(this.actReg!) : 0;
     if (opts.carry ?? true) this.streams.save(state);
     this.lastLoss = this.hasTargets ? this.loss(train) : null;
     return this.lastLoss;
@@ -193,7 +260,7 @@ export class Model {
       this.forward({ T: 1, B: 1, tokens: this.oneTok }, state, { train: false });
       return;
     }
-    if (this.io.logits.length < c.outputSize) this.ensure(1, 1);
+    this.ensureLogits(1);
     (this.one ??= new OneStep(this.be, this.params, c, () => this.io.logits)).step(token, state);
     this.lastLoss = null;
   }
@@ -250,6 +317,7 @@ export class Model {
     const pick = this.schedule.logitsEveryStep && c.outputMode === 'last';
     const rows = pick ? this.T * B : this.lossRows;
     const d = train ? io.dlogits : null;
+    if (io.blocked) return this.blockedLoss(rows, train);
     if (c.head === 'softmax') {
       if (pick) {
         this.spread.fill(-1, 0, rows);
@@ -266,6 +334,20 @@ export class Model {
       }
     }
     return meanSquaredError(this.be, rows * O, io.logits, io.targetVals, this.weights, d);
+  }
+
+  /** The loss of a chunk through the blocked head (its gradients kept for backward when training). */
+  private blockedLoss(rows: number, train: boolean): LossValue {
+    const targets = this.io.targets.subarray(0, rows), top = this.stack.headInput(); // through the output dropout when there is one
+    const count = countTargets(targets), scale = count > 0 ? 1 / count : 0;
+    const sum = this.io.blocked!.forward(rows, top.buf, top.off, this.stack.D * this.config.hidden, targets, scale, this.decoder.linear(), train);
+    return { loss: count > 0 ? sum / count : 0, sum, count };
+  }
+
+  /** AR and TAR of the top output (and their gradient, kept for backward). */
+  private activationReg(r: ActivationReg): number {
+    const s = this.stack, h = s.outputOf(this.config.layers - 1), y = s.headInput();
+    return r.forward(this.T, this.B, s.D * this.config.hidden, h.buf, h.off, y.buf, y.off, s.outputMask());
   }
 
   private lastRow(b: number): number { return ((this.io.lengths ? this.io.lengths[b] : this.T) - 1) * this.B + b; }
@@ -289,10 +371,12 @@ export class Model {
       if (dh) layer.addFinalGrad(dh, 0);
       if (layer.extra) { const dc = opts.dcFinal?.[j++]; if (dc) layer.extra.addFinalGrad(dc, 0); }
     }
-    if (opts.dOutput) {
+    const reg = this.regOn ? this.actReg : null;
+    if (opts.dOutput || reg) {
       const n = this.T * this.B * s.D * c.hidden, L = c.layers - 1, g = s.gradTarget(L);
       if (g.beta === 0) this.be.fill(g.buf, g.off, n, 0);
-      this.be.axpy(n, 1, opts.dOutput, 0, g.buf, g.off);
+      if (opts.dOutput) this.be.axpy(n, 1, opts.dOutput, 0, g.buf, g.off);
+      if (reg) this.be.axpy(n, 1, reg.grad, 0, g.buf, g.off);
       s.spreadGrad(L);
     }
     this.schedule.backward(io);

@@ -66,7 +66,7 @@ export class OneStep {
 
   /** Whether this path computes the model (else Model.stepOne runs forward()). */
   static covers(c: ModelConfig): boolean {
-    return (c.cell === 'lstm' || (c.cell === 'gru' && c.gruReset === 'after') || c.cell === 'elman') && !c.bidirectional && c.lags.length === 0 &&
+    return ((c.cell === 'lstm' && !c.peephole) || (c.cell === 'gru' && c.gruReset === 'after') || c.cell === 'elman') && !c.bidirectional && c.lags.length === 0 &&
       c.inputKind === 'tokens';
   }
 

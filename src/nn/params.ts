@@ -35,6 +35,15 @@ export class Params {
     this.data = backend.alloc(offset);
   }
 
+  /**
+   * Let `name` address the tensor `target` (tied weights, tying.ts): no storage of its own and not in
+   * `views`, so optimizers, checkpoints and names() see the tensor once.
+   */
+  alias(name: string, target: string): void {
+    if (this.byName.has(name)) throw new Error(`duplicate tensor name ${name}`);
+    this.byName.set(name, this.view(target));
+  }
+
   has(name: string): boolean { return this.byName.has(name); }
   view(name: string): TensorView {
     const v = this.byName.get(name);

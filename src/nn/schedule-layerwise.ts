@@ -23,7 +23,8 @@ export class LayerwiseSchedule implements Schedule {
   forward(io: ChunkIO): void {
     const s = io.stack, T = s.T, B = s.B, L = s.layers.length, W = s.D * s.H;
     s.forwardLayers();
-    if (this.logitsEveryStep) io.decoder.forward(T * B, s.outBuf(L - 1), s.outOff(L - 1), W, io.logits, 0);
+    if (io.blocked) return;
+    if (this.logitsEveryStep) { const f = s.headInput(); io.decoder.forward(T * B, f.buf, f.off, W, io.logits, 0); }
     else {
       this.gatherFinal(io);
       io.decoder.forward(B, this.feat, 0, W, io.logits, 0);
@@ -32,11 +33,16 @@ export class LayerwiseSchedule implements Schedule {
 
   backward(io: ChunkIO): void {
     const s = io.stack, T = s.T, B = s.B, L = s.layers.length, W = s.D * s.H;
-    if (this.logitsEveryStep) {
-      io.decoder.backwardParams(T * B, io.dlogits, 0, s.outBuf(L - 1), s.outOff(L - 1), W);
-      const g = s.gradTarget(L - 1);
+    if (io.blocked) {
+      io.blocked.backward(io.decoder.linearGrad(), s.gradTarget(L - 1, L));
+      s.spreadGrad(L - 1, L);
+    } else if (this.logitsEveryStep) {
+      // Through the output dropout when there is one (the head reads the layers' output as the input of "layer" L).
+      const f = s.headInput();
+      io.decoder.backwardParams(T * B, io.dlogits, 0, f.buf, f.off, W);
+      const g = s.gradTarget(L - 1, L);
       io.decoder.backwardInput(T * B, io.dlogits, 0, g.buf, g.off, g.ld, g.beta);
-      s.spreadGrad(L - 1);
+      s.spreadGrad(L - 1, L);
     } else {
       io.decoder.backwardParams(B, io.dlogits, 0, this.feat, 0, W);
       io.decoder.backwardInput(B, io.dlogits, 0, this.dfeat, 0, W, 0);

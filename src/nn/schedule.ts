@@ -6,6 +6,7 @@
  */
 import type { Buf } from '../kernels/backend.js';
 import type { Decoder } from './heads.js';
+import type { BlockedSoftmaxHead } from './softmax-blocks.js';
 import type { Stack } from './stack.js';
 
 /** The head side of a chunk, owned by the model (its buffers grow with the chunk). */
@@ -20,6 +21,11 @@ export interface ChunkIO {
   /** This chunk's targets as read from the batch (teacher forcing feeds them back). */
   targets: Int32Array;
   targetVals: Buf;
+  /**
+   * Set when the model ran the softmax head a block of rows at a time (softmax-blocks.ts): the schedule
+   * then leaves the decoder to it forward, and backward takes the features' gradient from it.
+   */
+  blocked: BlockedSoftmaxHead | null;
 }
 
 export interface Schedule {

@@ -1,19 +1,25 @@
 /**
- * A stack of recurrent layers: `layers` deep, one or two directions, dropout between layers. It owns
- * the buffers that connect the layers (the concatenation of both directions, dropout masks) and routes
- * values up and gradients down; the schedules decide in which order the layers' steps run.
+ * A stack of recurrent layers: `layers` deep, one or two directions, locked dropout between layers and
+ * on the top output, DropConnect on the recurrent weights. It owns the buffers that connect the layers
+ * (the concatenation of both directions, dropout masks) and routes values up and gradients down; the
+ * schedules decide in which order the layers' steps run.
  *
  * Layer l's output is [T·B×D·H], time-major, directions concatenated: a view of the layer's own state
  * slots with one direction, a separate concatenation buffer with two. Layer l > 0 reads it (or its
- * dropout) as a dense input.
+ * dropout) as a dense input; the head reads the top output (or its dropout: headInput).
+ *
+ * Dropout sits "on the input of" index l: l = 1 … L−1 between layers, l = L (one past the top layer)
+ * before the head, so one routing (gradTarget/spreadGrad with `via`) serves both.
  */
 import { release, type Backend, type Buf } from '../kernels/backend.js';
 import type { Rng } from '../util/rng.js';
 import { CELLS } from './cells.js';
 import type { StackConfig } from './config.js';
 import type { LayerInput, RecurrentLayer } from './layer.js';
+import { LockedDropout } from './locked-dropout.js';
 import { layerTensorNames, type LayerTensorNames } from './names.js';
 import type { Params, TensorSpec } from './params.js';
+import { DroppedWeight } from './weight-drop.js';
 
 /** The tensors of a stack, in the order of the flat parameter buffer. */
 export function stackSpecs(c: StackConfig): TensorSpec[] {
@@ -45,12 +51,19 @@ export class Stack {
   B = 0;
   /** Whether the current chunk applies dropout between layers (training, p > 0, several layers). */
   dropping = false;
+  /** Whether the current chunk drops units of the top output before the head (training, p > 0). */
+  droppingOutput = false;
+  /** Whether the current chunk runs the layers on dropped recurrent weights (training, p > 0). */
+  droppingWeights = false;
   private rowsCap = -1;
-  private drop: { mask: Buf; out: Buf; dOut: Buf }[] = [];
+  /** drop[l]: the locked dropout on the input of l (between layers for l < L, before the head for l = L), or null. */
+  private readonly drop: (LockedDropout | null)[] = [];
+  /** DropConnect: W_hh of every layer that has one, when weight drop is on (`all`'s order). */
+  private readonly weightDrops: { layer: RecurrentLayer; d: DroppedWeight }[] = [];
   private cat: { y: Buf; dy: Buf }[] = [];
   private readonly target: GradTarget;
 
-  constructor(readonly config: StackConfig, readonly be: Backend, params: Params, grads: Params) {
+  constructor(readonly config: StackConfig, readonly be: Backend, readonly params: Params, readonly grads: Params) {
     const c = config, cell = CELLS[c.cell];
     this.D = c.bidirectional ? 2 : 1;
     this.H = c.hidden;
@@ -63,6 +76,16 @@ export class Stack {
       this.layers.push(names.map((n, d) => cell.make(be, params, grads, c, l, n, l === 0 ? c.input : this.D * c.hidden, d === 1)));
     }
     this.all = this.layers.flat();
+    const W = this.D * this.H, L = c.layers;
+    for (let l = 0; l <= L; l++) {
+      const p = l === L ? c.dropoutOutput ?? 0 : l > 0 ? c.dropout : 0;
+      this.drop.push(p > 0 ? new LockedDropout(be, W) : null);
+    }
+    if ((c.weightDrop ?? 0) > 0) {
+      for (const layer of this.all) {
+        if (params.has(layer.names.whh)) this.weightDrops.push({ layer, d: new DroppedWeight(be, params, grads, layer.names.whh) });
+      }
+    }
   }
 
   get top(): RecurrentLayer[] { return this.layers[this.layers.length - 1]; }
@@ -72,14 +95,13 @@ export class Stack {
     const be = this.be, rows = T * B, W = this.D * this.H;
     this.T = T; this.B = B;
     for (const row of this.layers) for (const layer of row) layer.ensure(T, B);
+    for (const d of this.drop) d?.ensure(T, B);
     if (rows <= this.rowsCap) return;
     this.rowsCap = rows;
-    release(be, [...this.drop.flatMap((d) => [d.mask, d.out, d.dOut]), ...this.cat.flatMap((d) => [d.y, d.dy])]);
-    this.drop = []; this.cat = [];
+    release(be, this.cat.flatMap((d) => [d.y, d.dy]));
+    this.cat = [];
     for (let l = 0; l < this.layers.length; l++) {
       this.cat.push(this.D === 2 ? { y: be.alloc(rows * W), dy: be.alloc(rows * W) } : { y: be.alloc(0), dy: be.alloc(0) });
-      const p = l > 0 && this.config.dropout > 0;
-      this.drop.push(p ? { mask: be.alloc(rows * W), out: be.alloc(rows * W), dOut: be.alloc(rows * W) } : { mask: be.alloc(0), out: be.alloc(0), dOut: be.alloc(0) });
     }
   }
 
@@ -89,33 +111,56 @@ export class Stack {
   setInputs(input: LayerInput): void {
     for (const layer of this.layers[0]) layer.input = input;
     for (let l = 1; l < this.layers.length; l++) {
-      const buf = this.dropping ? this.drop[l].out : this.outBuf(l - 1), off = this.dropping ? 0 : this.outOff(l - 1);
+      const buf = this.dropping ? this.drop[l]!.out : this.outBuf(l - 1), off = this.dropping ? 0 : this.outOff(l - 1);
       for (const layer of this.layers[l]) layer.input = { kind: 'dense', buf, off, ld: this.D * this.H };
     }
   }
 
-  /** Whether a training chunk drops out (then setInputs routes through the dropout buffers). */
-  setDropout(train: boolean): void { this.dropping = train && this.config.dropout > 0 && this.layers.length > 1; }
-
-  /** Draw this chunk's dropout masks between layers (kept units scaled by 1/(1−p)). */
-  drawDropout(rng: Rng): void {
-    const p = this.config.dropout, keep = 1 / (1 - p), n = this.T * this.B * this.D * this.H;
-    for (let l = 1; l < this.layers.length; l++) {
-      const m = this.drop[l].mask;
-      for (let i = 0; i < n; i++) m[i] = rng.next() < p ? 0 : keep;
+  /** Whether a training chunk drops out (then setInputs routes through the dropout buffers) and drops weights. */
+  setDropout(train: boolean): void {
+    const L = this.layers.length;
+    this.dropping = train && this.drop[1] !== null && L > 1;
+    this.droppingOutput = train && this.drop[L] !== null;
+    this.droppingWeights = train && this.weightDrops.length > 0;
+    // The layers read W_hh from the dropped copies in training chunks, from the parameters otherwise.
+    for (const { layer, d } of this.weightDrops) {
+      const r = layer.whh, p = this.droppingWeights ? null : layer.names.whh;
+      r.w = p ? this.params.data : d.w; r.off = p ? this.params.offset(p) : 0;
+      r.g = p ? this.grads.data : d.g; r.gOff = p ? this.grads.offset(p) : 0;
     }
   }
+
+  /** Whether this chunk draws anything at random. */
+  get random(): boolean { return this.dropping || this.droppingOutput || this.droppingWeights; }
+
+  /**
+   * Draw this chunk's masks (kept units scaled by 1/(1−p)), in a fixed order: between layers
+   * bottom-up, the output, then the recurrent weights layer by layer.
+   */
+  drawDropout(rng: Rng): void {
+    const L = this.layers.length;
+    if (this.dropping) for (let l = 1; l < L; l++) this.drop[l]!.draw(rng, this.config.dropout);
+    if (this.droppingOutput) this.drop[L]!.draw(rng, this.config.dropoutOutput!);
+    if (this.droppingWeights) for (const w of this.weightDrops) w.d.draw(rng, this.config.weightDrop!);
+  }
+
+  /** What the head reads: the top output [T·B×D·H], or its dropout. */
+  headInput(): { buf: Buf; off: number } {
+    const L = this.layers.length;
+    return this.droppingOutput ? { buf: this.drop[L]!.out, off: 0 } : this.outputOf(L - 1);
+  }
+
+  /** The output dropout's mask [T·B×D·H] when it is on this chunk, else null. */
+  outputMask(): Buf | null { return this.droppingOutput ? this.drop[this.layers.length]!.mask : null; }
 
   /** Where layer l's output [T·B×D·H] lives: the layer's own state slots (one direction) or the concatenation. */
   outputOf(l: number): { buf: Buf; off: number } { return { buf: this.outBuf(l), off: this.outOff(l) }; }
   outBuf(l: number): Buf { return this.D === 1 ? this.layers[l][0].hs : this.cat[l].y; }
   outOff(l: number): number { return this.D === 1 ? this.layers[l][0].outOff() : 0; }
 
-  /** Layer l's input = dropout(output of layer l−1) for steps [t0, t1). */
+  /** The input of l (a layer, or the head for l = L) = dropout(output of layer l−1) for steps [t0, t1). */
   applyDropout(l: number, t0: number, t1: number): void {
-    const W = this.D * this.H, d = this.drop[l];
-    const o = t0 * this.B * W, n = (t1 - t0) * this.B * W;
-    this.be.mul(n, this.outBuf(l - 1), this.outOff(l - 1) + o, d.mask, o, d.out, o);
+    this.drop[l]!.forward(this.outBuf(l - 1), this.outOff(l - 1), t0, t1);
   }
 
   /** With two directions: copy both outputs into the concatenation [T·B×2H]. */
@@ -138,6 +183,7 @@ export class Stack {
       }
       this.concat(l);
     }
+    if (this.droppingOutput) this.applyDropout(this.layers.length, 0, this.T);
   }
 
   // ---------------------------------------------------------------- backward
@@ -151,28 +197,40 @@ export class Stack {
       if (l > 0) this.backInput(l);
       for (const layer of this.layers[l]) layer.paramGrads();
     }
+    this.foldWeightDrop();
   }
 
-  beginBackward(): void { for (const layer of this.all) layer.beginBackward(); }
-  paramGrads(): void { for (const layer of this.all) layer.paramGrads(); }
+  beginBackward(): void {
+    for (const layer of this.all) layer.beginBackward();
+    if (this.droppingWeights) for (const w of this.weightDrops) w.d.beginBackward();
+  }
+  paramGrads(): void {
+    for (const layer of this.all) layer.paramGrads();
+    this.foldWeightDrop();
+  }
+
+  /** After the layers' weight gradients: the dropped copies' gradients through their masks into W_hh. */
+  private foldWeightDrop(): void { if (this.droppingWeights) for (const w of this.weightDrops) w.d.fold(); }
 
   /**
    * Where to put a gradient on layer l's output [T·B×D·H] (all steps): straight into the layer's dhs
    * (one direction, no dropout above: added) or into a buffer that spreadGrad then routes (written).
-   * `via` is the layer above when the gradient comes through its input (and so through its dropout).
+   * `via` is the layer above (or L, the head) when the gradient comes through its input (and so
+   * through its dropout).
    */
   gradTarget(l: number, via = -1): GradTarget {
-    const t = this.target;
-    if (this.direct(via)) { const layer = this.layers[l][0]; t.buf = layer.dhs; t.off = layer.outOff(); t.ld = this.H; t.beta = 1; }
-    else { t.buf = this.D === 2 ? this.cat[l].dy : this.drop[via].dOut; t.off = 0; t.ld = this.D * this.H; t.beta = 0; }
+    const t = this.target, drop = this.dropOn(via);
+    if (this.D === 1 && !drop) { const layer = this.layers[l][0]; t.buf = layer.dhs; t.off = layer.outOff(); t.ld = this.H; t.beta = 1; }
+    else { t.buf = this.D === 2 ? this.cat[l].dy : drop!.dOut; t.off = 0; t.ld = this.D * this.H; t.beta = 0; }
     return t;
   }
 
   /** After gradTarget(l, via) was written: through the dropout mask, and into each direction's dhs. */
   spreadGrad(l: number, via = -1): void {
-    if (this.direct(via)) return;
+    const drop = this.dropOn(via);
+    if (this.D === 1 && !drop) return;
     const H = this.H, rows = this.T * this.B, W = this.D * H, tmp = this.gradTarget(l, via).buf;
-    if (via > 0 && this.dropping) this.be.mul(rows * W, tmp, 0, this.drop[via].mask, 0, tmp, 0);
+    drop?.backward(tmp, 0, 0, this.T);
     for (let d = 0; d < this.D; d++) {
       const layer = this.layers[l][d], off = layer.outOff();
       if (this.D === 1) this.be.axpy(rows * H, 1, tmp, 0, layer.dhs, off);
@@ -180,7 +238,11 @@ export class Stack {
     }
   }
 
-  private direct(via: number): boolean { return this.D === 1 && !(via > 0 && this.dropping); }
+  /** The dropout on the input of `via` when it is on this chunk. */
+  private dropOn(via: number): LockedDropout | null {
+    if (via <= 0) return null;
+    return (via === this.layers.length ? this.droppingOutput : this.dropping) ? this.drop[via] : null;
+  }
 
   /** Layer l's input gradient over all steps into the output of layer l−1. */
   backInput(l: number): void {
@@ -193,9 +255,9 @@ export class Stack {
   backInputStep(l: number, t: number): void {
     const layer = this.layers[l][0], below = this.layers[l - 1][0], B = this.B, H = this.H;
     if (!this.dropping) { layer.inputGrad(below.dhs, below.outOff(), H, t, t + 1, 1); return; }
-    const d = this.drop[l], o = t * B * H;
+    const d = this.drop[l]!, o = t * B * H;
     layer.inputGrad(d.dOut, 0, H, t, t + 1, 0);
-    this.be.mul(B * H, d.dOut, o, d.mask, o, d.dOut, o);
+    d.backward(d.dOut, 0, t, t + 1);
     this.be.axpy(B * H, 1, d.dOut, o, below.dhs, below.hOff(t));
   }
 

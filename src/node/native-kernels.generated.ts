@@ -18,6 +18,9 @@ export interface AddonKernels {
   elmanBackward(cfg: number, ...args: unknown[]): void;
   lstmForward(cfg: number, ...args: unknown[]): void;
   lstmBackward(cfg: number, ...args: unknown[]): void;
+  lstmPeepholeForward(cfg: number, ...args: unknown[]): void;
+  lstmPeepholeBackward(cfg: number, ...args: unknown[]): void;
+  lstmPeepholeGrads(cfg: number, ...args: unknown[]): void;
   gruForward(cfg: number, ...args: unknown[]): void;
   gruBackward(cfg: number, ...args: unknown[]): void;
   softmax(cfg: number, ...args: unknown[]): void;
@@ -90,6 +93,21 @@ export abstract class NativeKernels {
     cOff: number, dh: Buf, dhOff: number, dc: Buf, dcOff: number, dgates: Buf, dgatesOff: number, dcPrev: Buf,
     dcPrevOff: number, dhPrev: Buf, dhPrevOff: number, mask: Buf | null, maskOff: number): void {
     this.n.lstmBackward(this.cfg, B, H, gates, gatesOff, cPrev, cPrevOff, c, cOff, dh, dhOff, dc, dcOff, dgates, dgatesOff, dcPrev, dcPrevOff, dhPrev, dhPrevOff, mask, maskOff);
+  }
+  lstmPeepholeForward(B: number, H: number, gates: Buf, gatesOff: number, peep: Buf, peepOff: number, cPrev: Buf,
+    cPrevOff: number, c: Buf, cOff: number, hPrev: Buf, hPrevOff: number, h: Buf, hOff: number, mask: Buf | null,
+    maskOff: number): void {
+    this.n.lstmPeepholeForward(this.cfg, B, H, gates, gatesOff, peep, peepOff, cPrev, cPrevOff, c, cOff, hPrev, hPrevOff, h, hOff, mask, maskOff);
+  }
+  lstmPeepholeBackward(B: number, H: number, gates: Buf, gatesOff: number, peep: Buf, peepOff: number, cPrev: Buf,
+    cPrevOff: number, c: Buf, cOff: number, dh: Buf, dhOff: number, dc: Buf, dcOff: number, dgates: Buf,
+    dgatesOff: number, dcPrev: Buf, dcPrevOff: number, dhPrev: Buf, dhPrevOff: number, mask: Buf | null,
+    maskOff: number): void {
+    this.n.lstmPeepholeBackward(this.cfg, B, H, gates, gatesOff, peep, peepOff, cPrev, cPrevOff, c, cOff, dh, dhOff, dc, dcOff, dgates, dgatesOff, dcPrev, dcPrevOff, dhPrev, dhPrevOff, mask, maskOff);
+  }
+  lstmPeepholeGrads(rows: number, H: number, dgates: Buf, dgatesOff: number, cPrev: Buf, cPrevOff: number, c: Buf,
+    cOff: number, dpeep: Buf, dpeepOff: number): void {
+    this.n.lstmPeepholeGrads(this.cfg, rows, H, dgates, dgatesOff, cPrev, cPrevOff, c, cOff, dpeep, dpeepOff);
   }
   gruForward(B: number, H: number, xg: Buf, xgOff: number, hg: Buf, hgOff: number, hPrev: Buf, hPrevOff: number,
     h: Buf, hOff: number, cache: Buf, cacheOff: number, mask: Buf | null, maskOff: number): void {

@@ -23,7 +23,7 @@ function linear(g: GraphBuilder, model: Model, x: string, name: string): string 
   return g.op('MatMul', [x, g.weight(`${name}_t`, [cols, rows], Wt)]);
 }
 
-export function exportLoop(model: Model, withLengths: boolean): OnnxExport {
+export function exportLoop(model: Model, withLengths: boolean, metadata?: Record<string, string>): OnnxExport {
   const c = model.config, L = c.layers, H = c.hidden, O = c.outputSize, K = Math.max(1, ...c.lags), jordan = hasJordan(c.cell);
   if (jordan && c.jordanFeed === 'target') throw new Error('a teacher-forced Jordan model feeds back the previous target, which a graph without targets cannot; it does not export');
   const g = new GraphBuilder('recur');
@@ -77,5 +77,5 @@ export function exportLoop(model: Model, withLengths: boolean): OnnxExport {
   g.output('hn', FLOAT, stateDims);
   if (jordan) g.output('on', FLOAT, ['B', O]);
   const inputs = g.inputs.map((i) => i.name!), outputs = g.outputs.map((o) => o.name!);
-  return { bytes: encodeModelProto(g.graph(), docString(c, inputs, outputs)), inputs, outputs };
+  return { bytes: encodeModelProto(g.graph(), docString(c, inputs, outputs), metadata), inputs, outputs };
 }

@@ -8,6 +8,12 @@ import type { CellType } from '../nn/config.js';
 /** ONNX operator of a cell with an ONNX counterpart. */
 export type OnnxCell = 'LSTM' | 'GRU' | 'RNN';
 
+/**
+ * LSTM peepholes: recur's [3H] weight_peephole holds p_i, p_f, p_o; ONNX's P holds i, o, f. The order
+ * is its own inverse.
+ */
+const PEEPHOLE_ORDER = [0, 2, 1];
+
 /** ONNX block j holds recur block ONNX_FROM_RECUR[op][j]. */
 const ONNX_FROM_RECUR: Record<OnnxCell, number[]> = { LSTM: [0, 3, 1, 2], GRU: [1, 0, 2], RNN: [0] };
 /** recur block k holds ONNX block RECUR_FROM_ONNX[op][k]. */
@@ -32,3 +38,6 @@ export const toOnnxGates = (op: OnnxCell, src: ArrayLike<number>, H: number, col
 /** ONNX's [G·H × cols] weights or [G·H] bias in recur's gate order. */
 export const toRecurGates = (op: OnnxCell, src: ArrayLike<number>, H: number, cols = 1): Float32Array =>
   permuteBlocks(src, RECUR_FROM_ONNX[op], H, cols);
+
+/** Peephole weights [3H], recur's order ↔ ONNX's (the same swap both ways). */
+export const swapPeepholes = (src: ArrayLike<number>, H: number): Float32Array => permuteBlocks(src, PEEPHOLE_ORDER, H, 1);

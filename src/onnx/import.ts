@@ -1,8 +1,12 @@
 /**
- * An ONNX graph of recurrent layers as a recur character model: the graph shape torch.onnx.export and
- * tf2onnx write for char-LMs, read by what each node does, not by names:
+ * An ONNX graph of recurrent layers as a recur character model or classifier: the graph shape
+ * torch.onnx.export and tf2onnx write for char-LMs and classifiers, read by what each node does, not by names:
  *
  *   tokens → Gather(embedding) or OneHot → RNN/LSTM/GRU node per layer → MatMul + Add (or Gemm) → logits
+ *
+ * The linear layer reads the last layer's Y (logits at every step: a char-LM) or its final state Y_h (one
+ * output per sequence: a classifier; `h_n[-1]`, a Gather of Y_h, for a one-direction layer). The last
+ * real step of each sequence is Y_h under sequence_lens, which is what recur's classifiers read.
  *
  * with shape-only nodes (Squeeze, Transpose, Reshape, …) between, initial states sliced from graph inputs,
  * and an optional LogSoftmax at the end (the same distribution). Weights become recur's tensors in
@@ -26,6 +30,12 @@ const PASS = new Set(['Squeeze', 'Unsqueeze', 'Transpose', 'Reshape', 'Identity'
 /** Nodes that compute shapes and slices of the state inputs: allowed, not part of the model. */
 const SHAPES = new Set(['Constant', 'Shape', 'Slice', 'Concat', 'Cast', 'Gather', 'ConstantOfShape', 'Expand', 'Split']);
 const MODEL = new Set(['RNN', 'LSTM', 'GRU', 'Gather', 'OneHot', 'MatMul', 'Gemm', 'Add', 'LogSoftmax']);
+
+/** The constant scalar index of a Gather along axis 0 (null for anything else). */
+function gatherIndexIn(inits: Map<string, Value>, n: NodeProto): number | null {
+  const idx = inits.get(n.input?.[1] ?? ''), axis = (n.attribute ?? []).find((a) => a.name === 'axis');
+  return (axis ? attrValue(axis) : 0) === 0 && idx !== undefined && idx.data.length === 1 ? Number(idx.data[0]) : null;
+}
 
 export function importOnnx(bytes: Uint8Array): ImportedModel {
   const g = decodeModelProto(bytes).graph;
@@ -58,8 +68,8 @@ export function importOnnx(bytes: Uint8Array): ImportedModel {
   const first = layers[0];
   layers.forEach((l, i) => {
     const n = rec[i];
-    if (l.cell !== first.cell || l.gruReset !== first.gruReset || l.activation !== first.activation || l.H !== first.H || l.reverse.length !== first.reverse.length) {
-      fail(`${who(n)}: its layer differs from the first recurrent layer in cell, activations, width or directions; recur stacks layers of one kind`);
+    if (l.cell !== first.cell || l.gruReset !== first.gruReset || l.peephole !== first.peephole || l.activation !== first.activation || l.H !== first.H || l.reverse.length !== first.reverse.length) {
+      fail(`${who(n)}: its layer differs from the first recurrent layer in cell, peepholes, activations, width or directions; recur stacks layers of one kind`);
     }
     if (l.reverse.length === 1 && l.reverse[0]) fail(`${who(n)}: attribute direction 'reverse' is not supported: recur layers run forward or both ways`);
     if (i > 0) {
@@ -92,13 +102,29 @@ export function importOnnx(bytes: Uint8Array): ImportedModel {
   layers.forEach((l, i) => l.weights.forEach((w, d) => {
     const n = layerTensorNames(i, d);
     tensors.set(n.wih, w.wih); tensors.set(n.whh, w.whh); tensors.set(n.bih, w.bih); tensors.set(n.bhh, w.bhh);
+    if (w.peep) tensors.set(n.peephole, w.peep);
   }));
 
-  // The head: a linear layer over the last layer's output.
-  const last = rec[rec.length - 1];
-  const fromLast = (name: string): boolean => { const s = trace(name); return typeof s !== 'string' && s.node === last && s.index === 0; };
-  const lin = nodes.find((n) => (n.opType === 'MatMul' || n.opType === 'Gemm') && fromLast(n.input![0]));
-  if (!lin) return fail(`${who(last)}: no MatMul or Gemm reads its output; recur models end in a linear layer`);
+  // The head: a linear layer over the last layer's output Y at every step (a char-LM), or over its final
+  // state Y_h, one output per sequence (a classifier; h_n[-1] of a one-direction layer is a Gather of it).
+  const last = rec[rec.length - 1], gatherIndex = (n: NodeProto): number | null => gatherIndexIn(inits, n);
+  const fromLast = (name: string): number => {
+    let s = trace(name);
+    const index = typeof s !== 'string' && s.node.opType === 'Gather' && D === 1 ? gatherIndex(s.node) : null;
+    if (typeof s !== 'string' && index !== null) {
+      s = trace(s.node.input![0]);
+      // h_n of a stack: the layers' Y_h concatenated; h_n[-1] is the top layer's
+      if (typeof s !== 'string' && s.node.opType === 'Concat' && index === -1) s = trace(s.node.input![s.node.input!.length - 1]);
+      else if (index !== 0 && index !== -1) return -1;
+    }
+    if (typeof s === 'string' || s.node !== last) return -1;
+    // a Gather picks a layer of the final states Y_h, never a step of Y (Y's last step is not each sequence's last)
+    if (index !== null) return s.index === 1 ? 1 : -1;
+    return s.index <= 1 ? s.index : -1;
+  };
+  const lin = nodes.find((n) => (n.opType === 'MatMul' || n.opType === 'Gemm') && fromLast(n.input![0]) >= 0);
+  if (!lin) return fail(`${who(last)}: no MatMul or Gemm reads its output Y or final state Y_h; recur models end in a linear layer`);
+  const everyStep = fromLast(lin.input![0]) === 0;
   const W = inits.get(lin.input![1]);
   const attrs = new Map((lin.attribute ?? []).map((a) => [a.name ?? '', attrValue(a)]));
   const transB = lin.opType === 'Gemm' && attrs.get('transB') === 1;
@@ -116,8 +142,8 @@ export function importOnnx(bytes: Uint8Array): ImportedModel {
   if (bias && bias.data.length !== O) fail(`${who(lin)}: its bias has ${bias.data.length} entries for ${O} outputs`);
   tensors.set('decoder.bias', bias ? Float32Array.from(bias.data) : new Float32Array(O));
   const config: Partial<ModelConfig> = {
-    cell: first.cell, gruReset: first.gruReset, activation: first.activation, hidden: H, layers: rec.length, bidirectional: D === 2,
-    inputKind: tokens ? 'tokens' : 'dense', inputSize, embed, outputSize: O, head: 'softmax', outputMode: 'every',
+    cell: first.cell, gruReset: first.gruReset, peephole: first.peephole, activation: first.activation, hidden: H, layers: rec.length, bidirectional: D === 2,
+    inputKind: tokens ? 'tokens' : 'dense', inputSize, embed, outputSize: O, head: 'softmax', outputMode: everyStep ? 'every' : 'last',
   };
   return { config, tensors, vocabSize: inputSize };
 }

@@ -10,6 +10,11 @@ import { FLOAT, INT64 } from './proto.js';
 export interface ExportOptions {
   /** Add the `lengths` input (sequence_lens of every recurrent node). Default: for models that read a final state or real-valued inputs. */
   lengths?: boolean;
+  /**
+   * ModelProto.metadata_props: what a caller needs besides the graph to use it (the CLI writes `recur.vocab`,
+   * and `recur.task`: a classifier's classes and tokenizer, a forecaster's scaler and feature layout).
+   */
+  metadata?: Record<string, string>;
 }
 
 export interface OnnxExport {

@@ -43,7 +43,7 @@ export function runRecurrentNode(be: Backend, node: RecurrentNode, inp: NodeInpu
   const h0 = state(inp.initialH), c0 = state(inp.initialC);
   const sc: StackConfig = {
     cell: node.cell, activation: node.activation, hidden: H, layers: 1, bidirectional: D === 2, lags: [], h0: 'zero', dropout: 0,
-    input: I, feedback: 0, feedbackGrad: false, prefix: 'node', gruReset: node.gruReset,
+    input: I, feedback: 0, feedbackGrad: false, prefix: 'node', gruReset: node.gruReset, peephole: node.peephole,
   };
   const kind = CELLS[node.cell], names = node.reverse.map((r) => layerTensorNames(0, r ? 1 : 0, 'node'));
   const specs = names.flatMap((n) => kind.specs(sc, 0, n, I));
@@ -56,6 +56,7 @@ export function runRecurrentNode(be: Backend, node: RecurrentNode, inp: NodeInpu
   node.reverse.forEach((reverse, d) => {
     const n = names[d], w = node.weights[d];
     params.set(n.wih, w.wih); params.set(n.whh, w.whh); params.set(n.bih, w.bih); params.set(n.bhh, w.bhh);
+    if (w.peep) params.set(n.peephole, w.peep);
     const layer = kind.make(be, params, grads, sc, 0, n, I, reverse);
     layer.ensure(T, B);
     layer.input = { kind: 'dense', buf: X, off: 0, ld: I };

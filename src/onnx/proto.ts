@@ -67,10 +67,11 @@ export function valueInfo(name: string, elemType: number, dims: (number | string
   return { name, type: { tensorType: { elemType, shape } } };
 }
 
-export function encodeModelProto(graph: GraphProto, docString: string): Uint8Array {
+export function encodeModelProto(graph: GraphProto, docString: string, metadata: Record<string, string> = {}): Uint8Array {
   const model = onnx.ModelProto.create({
     irVersion: IR_VERSION, producerName: 'recur', producerVersion: '', docString,
     opsetImport: [{ domain: '', version: OPSET }], graph,
+    metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
   });
   return onnx.ModelProto.encode(model).finish();
 }

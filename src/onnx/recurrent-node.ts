@@ -5,7 +5,7 @@
  */
 import type { Activation } from '../kernels/backend.js';
 import type { CellType, GruReset } from '../nn/config.js';
-import { gateCount, toRecurGates, type OnnxCell } from './gates.js';
+import { gateCount, swapPeepholes, toRecurGates, type OnnxCell } from './gates.js';
 import { attrValue, type NodeProto } from './proto.js';
 
 export interface Value { dims: number[]; data: Float32Array | number[] }
@@ -17,13 +17,15 @@ export interface RecurrentNode {
   activation: Activation;
   /** GRU: linear_before_reset = 1 → 'after' (recur's default), 0 → 'before'. */
   gruReset: GruReset;
+  /** LSTM: whether P holds a non-zero peephole (an all-zero P is the plain LSTM). */
+  peephole: boolean;
   H: number;
   /** The directions in ONNX order: forward, reverse, or both (forward first). */
   reverse: boolean[];
   /** 1: X, Y and the states are batch-major. */
   layout: number;
-  /** Per direction, in recur's gate order: W_ih [G·H × I], W_hh [G·H × H], b_ih, b_hh [G·H]. */
-  weights: { wih: Float32Array; whh: Float32Array; bih: Float32Array; bhh: Float32Array }[];
+  /** Per direction, in recur's gate order: W_ih [G·H × I], W_hh [G·H × H], b_ih, b_hh [G·H]; peep [3H] (p_i, p_f, p_o) when peephole. */
+  weights: { wih: Float32Array; whh: Float32Array; bih: Float32Array; bhh: Float32Array; peep?: Float32Array }[];
   inputSize: number;
 }
 
@@ -69,8 +71,9 @@ export function readRecurrentNode(n: NodeProto, value: (name: string) => Value |
   const input = (i: number): Value | null => (n.input && n.input[i] ? value(n.input[i]) : null);
   const W = input(1), R = input(2), Bv = input(3), P = input(7);
   if (!W || !R) return fail('inputs W and R', 'must be constant weights (initializers)');
-  if (P && [...P.data].some((v) => v !== 0)) fail('input P (peepholes)', 'is not supported: recur\'s LSTM has no peephole connections');
+  const peephole = P !== null && [...P.data].some((v) => v !== 0);
   const G = gateCount(op), I = W.dims[2];
+  if (P && P.dims.join() !== [D, 3 * H].join()) fail('input P (peepholes)', `has shape [${P.dims}], not [${D}, ${3 * H}]`);
   if (W.dims.join() !== [D, G * H, I].join() || R.dims.join() !== [D, G * H, H].join() || (Bv && Bv.dims.join() !== [D, 2 * G * H].join())) {
     fail('weights', `have shapes W [${W.dims}], R [${R.dims}]${Bv ? `, B [${Bv.dims}]` : ''}, not those of ${D} direction(s) of ${G} gates × ${H}`);
   }
@@ -81,7 +84,8 @@ export function readRecurrentNode(n: NodeProto, value: (name: string) => Value |
       whh: toRecurGates(op, part(R, d * G * h * h, G * h * h), h, h),
       bih: toRecurGates(op, part(Bv, d * 2 * G * h, G * h), h),
       bhh: toRecurGates(op, part(Bv, d * 2 * G * h + G * h, G * h), h),
+      ...(peephole ? { peep: swapPeepholes(part(P, d * 3 * h, 3 * h), h) } : {}),
     };
   });
-  return { name, op, cell, activation, gruReset, H: h, reverse: D === 2 ? [false, true] : [direction === 'reverse'], layout, weights, inputSize: I };
+  return { name, op, cell, activation, gruReset, peephole, H: h, reverse: D === 2 ? [false, true] : [direction === 'reverse'], layout, weights, inputSize: I };
 }

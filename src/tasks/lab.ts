@@ -289,7 +289,7 @@ export function evaluateLab(model: Model, task: LabTask, length: number, size: n
   for (let done = 0; done < size; done += chunk) {
     const B = Math.min(chunk, size - done), batch = labBatch(task, length, B, rng);
     const state = model.newState(B);
-    const l = model.forward(batch, state, { train: false, carry: false })!;
+    const l = model.forward(batch, state, { train: false, carry: false, logits: task === 'copy' })!;
     sum += l.sum; count += l.count;
     if (task === 'copy') {
       const T = batch.T, logits = model.logits, O = COPY_CLASSES;

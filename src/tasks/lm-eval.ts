@@ -59,7 +59,7 @@ export function evaluateStream(model: Model, ids: Int32Array, opts: { streams?: 
       }
       tk = tokens.subarray(0, T * B); tg = targets.subarray(0, T * B);
     }
-    const l = model.forward({ T, B, tokens: tk, targets: tg }, state, { train: false })!;
+    const l = model.forward({ T, B, tokens: tk, targets: tg }, state, { train: false, logits: opts.checkOverflow })!;
     if (opts.checkOverflow) checkOutputs(model.logits, 0, T * B * model.config.outputSize, model.params);
     sum += l.sum; count += l.count;
     opts.onProgress?.(t0 + T, L);
@@ -76,7 +76,7 @@ export function evaluateLines(model: Model, vocab: Vocab, lines: readonly string
   for (let i = 0; i < batcher.batchesPerEpoch; i++) {
     const b = batcher.next();
     const state = model.newState(b.batch, new Rng(0));
-    const l = model.forward({ T: b.steps, B: b.batch, tokens: b.inputs, targets: b.targets, lengths: b.lengths }, state, { train: false })!;
+    const l = model.forward({ T: b.steps, B: b.batch, tokens: b.inputs, targets: b.targets, lengths: b.lengths }, state, { train: false, logits: opts.checkOverflow })!;
     freeState(model, state);
     if (opts.checkOverflow) checkOutputs(model.logits, 0, b.steps * b.batch * model.config.outputSize, model.params);
     sum += l.sum; count += l.count;

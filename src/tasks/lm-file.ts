@@ -15,12 +15,11 @@
  * Platform-free. Every refusal is a ModelFileError with one line naming the problem.
  */
 import type { Backend } from '../kernels/backend.js';
-import { decodeModel, encodeModel } from '../io/model-file.js';
+import { decodeModel, encodeModel, type OptimizerSlots } from '../io/model-file.js';
 import { describeKind, excerpt } from '../io/json-guard.js';
 import { ModelFileError } from '../io/safetensors.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import type { Model } from '../nn/model.js';
-import type { Optimizer } from '../train/optim.js';
 import { SEQ_MARK, Vocab } from '../data/text.js';
 import { CharTokenizer, tokenizerFromJSON, type Tokenizer } from '../data/tokens/index.js';
 import type { LmTrainingState } from './lm-resume.js';
@@ -101,7 +100,7 @@ export function lineVocab(tokens: Tokenizer): Vocab | null {
 export const asTokens = (t: Tokenizer | Vocab): Tokenizer => (t instanceof Vocab ? new CharTokenizer(t) : t);
 
 /** The model file of a language model, with the run's resume record and optimizer moments when it can be continued. */
-export function encodeLm(model: Model, tokenizer: Tokenizer | Vocab, task: LmTask, training: LmTrainingState | null, optimizer: Optimizer | null): Uint8Array {
+export function encodeLm(model: Model, tokenizer: Tokenizer | Vocab, task: LmTask, training: LmTrainingState | null, optimizer: OptimizerSlots | null): Uint8Array {
   const tokens = asTokens(tokenizer), chars = lineVocab(tokens);
   const stored = chars ? { vocab: [...chars.chars], task: { ...task } } : { vocab: null, task: { ...task, tokens: tokens.toJSON() } };
   return encodeModel(model, { ...stored, training: training ? { ...training } : null, optimizer });

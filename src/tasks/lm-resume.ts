@@ -16,6 +16,7 @@ import type { StreamPosition } from '../data/text.js';
 import type { StreamedPosition } from '../data/streamed-batcher.js';
 import type { Optimizer, OptimizerName } from '../train/optim.js';
 import type { Rng } from '../util/rng.js';
+import type { LmWeightsRecord } from './lm-weights.js';
 import { DEFAULT_SETTINGS, isInt, isNum, settingsProblem, type LmSettings } from './lm-settings.js';
 
 export type LmMode = 'stream' | 'lines';
@@ -43,6 +44,8 @@ export interface LmTrainingState {
   /** The hidden state carried between chunks (stream mode; stateToJson), null for lines. */
   state: Record<string, unknown> | null;
   data: LmDataInfo;
+  /** Best validation score and averaging count (lm-weights.ts reads it from the file itself). */
+  weights?: LmWeightsRecord;
 }
 
 /** What a run is made of, for restoreTraining to set. */

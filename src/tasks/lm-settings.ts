@@ -4,11 +4,15 @@
  * defaults, and the check that turns an unusable value into one sentence. Platform-free.
  */
 import type { Activation } from '../kernels/backend.js';
-import type { CellType, H0Mode, InitScheme } from '../nn/config.js';
+import type { CellType, H0Mode, InitScheme, Regularisation } from '../nn/config.js';
 import { OPTIMIZERS, type OptimizerName } from '../train/optim.js';
 
-/** The architecture of a fresh model (the rest of its config follows from the vocabulary). */
-export interface LmArch {
+/**
+ * The architecture of a fresh model (the rest of its config follows from the vocabulary), with its
+ * regularisers (nn/config.ts Regularisation: dropouts, weight drop, AR/TAR), which live in the model's
+ * config and so in its file: --resume keeps them, --init may change them.
+ */
+export interface LmArch extends Regularisation {
   cell: CellType;
   activation: Activation;
   hidden: number;
@@ -17,10 +21,11 @@ export interface LmArch {
   embed: number;
   lags: number[];
   h0: H0Mode;
-  dropout: number;
   init: InitScheme;
   forgetBias: number | null;
   bidirectional: boolean;
+  /** The decoder's weight is the embedding (needs embed = hidden). */
+  tieWeights: boolean;
 }
 
 /** The learning-rate schedules (train/schedule.ts) under the names the settings use. */
@@ -50,6 +55,8 @@ export interface LmSettings {
   steps: number | null;
   time: number | null;
   seed: number;
+  /** Score and save averaged weights (train/average.ts); training continues from the raw ones. */
+  average: boolean;
 }
 
 /**
@@ -66,11 +73,25 @@ export interface LmSettings {
 export const DEFAULT_ARCH: LmArch = {
   cell: 'lstm', activation: 'tanh', hidden: 256, layers: 1, embed: 64, lags: [], h0: 'zero', dropout: 0,
   init: 'pytorch', forgetBias: null, bidirectional: false,
+  dropoutInput: 0, dropoutOutput: 0, dropoutEmbed: 0, weightDrop: 0, ar: 0, tar: 0, tieWeights: false,
 };
+
+/**
+ * Why a fresh model's architecture cannot be a character model, in the words of the train command's
+ * flags (one sentence), or null. The model's own check (nn/config.ts) still runs after this one.
+ */
+export function archProblem(a: LmArch): string | null {
+  const needsEmbedding = a.dropoutEmbed > 0 ? 'embedding dropout' : a.dropoutInput > 0 ? 'input dropout' : a.tieWeights ? 'weight tying' : null;
+  if (needsEmbedding && a.embed === 0) return `${needsEmbedding} needs an embedding: give --embed > 0`;
+  if (a.dropoutOutput > 0 && (a.cell === 'jordan' || a.cell === 'elman+jordan')) return `output dropout sits between the last layer and the decoder, which a ${a.cell} cell feeds back: not with --cell ${a.cell}`;
+  if (a.tieWeights && a.embed !== a.hidden) return `weight tying makes the decoder's weight the embedding: --embed (${a.embed}) must equal --hidden (${a.hidden})`;
+  return null;
+}
 export const DEFAULT_TIME_S = 180;
 export const DEFAULT_SETTINGS: LmSettings = {
   batch: 32, seq: 64, lr: 5e-3, lrMin: 5e-4, schedule: 'cosine', warmup: 0, optimizer: 'adam', momentum: 0,
   weightDecay: 0, clipNorm: 5, clipValue: 0, valFraction: 0.1, valChars: 50_000, steps: null, time: DEFAULT_TIME_S, seed: 1,
+  average: false,
 };
 
 export const isInt = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
@@ -98,6 +119,7 @@ export function settingsProblem(s: LmSettings): string | null {
   if (s.steps !== null && !isInt(s.steps, 0)) return `steps must be a non-negative integer, got ${show(s.steps)}`;
   if (s.time !== null && !(isNum(s.time, 0) && s.time > 0)) return `time must be a positive number of seconds, got ${show(s.time)}`;
   if (s.steps === null && s.time === null) return 'a budget is needed: steps or time';
+  if (typeof s.average !== 'boolean') return `average must be true or false, got ${show(s.average)}`;
   if (!isInt(s.seed, 0) || s.seed > 0xffffffff) return `seed must be an integer in 0…4294967295, got ${show(s.seed)}`;
   return null;
 }

@@ -20,7 +20,7 @@
  * sampling in sample.ts; this module re-exports the first two.
  */
 import type { Backend } from '../kernels/backend.js';
-import type { ModelConfig } from '../nn/config.js';
+import { REGULARISATION_KEYS, type ModelConfig, type Regularisation } from '../nn/config.js';
 import { Model, type RecurrentState } from '../nn/model.js';
 import { Optimizer } from '../train/optim.js';
 import { Cadence, type Every } from '../train/cadence.js';
@@ -36,7 +36,8 @@ import { Rng } from '../util/rng.js';
 import { encodeLm, lineVocab, lmConfigProblem, type LmMode, type LmTask, type LoadedLm } from './lm-file.js';
 import { readTrainingState, restoreTraining, stateToJson, type LmDataInfo, type LmTrainingState } from './lm-resume.js';
 import { evaluateLines, perChar, recurrentSpectrum, type EvalResult } from './lm-eval.js';
-import { DEFAULT_ARCH, settingsProblem, type LmArch, type LmSettings } from './lm-settings.js';
+import { archProblem, DEFAULT_ARCH, settingsProblem, type LmArch, type LmSettings } from './lm-settings.js';
+import { LmWeights } from './lm-weights.js';
 import { generate, generateLines, Sampler } from './sample.js';
 
 export * from './lm-settings.js';
@@ -130,6 +131,8 @@ export interface LmSummary {
   val_loss: number | null;
   val_loss_per_char: number | null;
   val_bpc: number | null;
+  /** The step whose weights scored val_loss: the best validation, which the model file holds. */
+  val_step: number | null;
   chars_per_s: number;
   tokens_per_s: number;
   elapsed: number;
@@ -157,9 +160,9 @@ export interface LmJobInput {
   settings: LmSettings;
   /** A fresh model of this architecture... */
   arch?: LmArch;
-  /** ...or start from this model's weights, vocabulary and architecture (dropout may be overridden)... */
+  /** ...or start from this model's weights, vocabulary and architecture (its regularisers may be overridden)... */
   from?: LoadedLm;
-  dropout?: number;
+  regularisation?: Partial<Regularisation>;
   /**
    * The tokens of a fresh model (data/tokens/build.ts learns one from a text; default: every character of
    * the text its own id); a model from a file brings its own.
@@ -214,6 +217,8 @@ export class LmJob {
   private readonly valLines: string[] | null = null;
   private readonly trainLines: string[] | null = null;
   private readonly state: RecurrentState;
+  /** Which weights are scored and saved: averaged, best on validation (lm-weights.ts). */
+  readonly weights: LmWeights;
   private readonly dataInfo: LmDataInfo;
   private readonly now: () => number;
 
@@ -267,17 +272,21 @@ export class LmJob {
 
     // The model.
     if (base) {
-      // The loaded model itself, unless --init changes its dropout (a config field: a new model, same weights).
-      const dropout = input.from && input.dropout !== undefined && input.dropout !== base.model.config.dropout ? input.dropout : null;
+      // The loaded model itself, unless --init changes its regularisers (config fields: a new model, same weights).
+      const bc = base.model.config, reg = input.from ? input.regularisation ?? {} : {};
+      const changed = REGULARISATION_KEYS.some((k) => reg[k] !== undefined && reg[k] !== bc[k]);
       if (base.model.be !== be) throw new Error('the model was loaded with another backend than the one given to the job');
-      this.model = dropout === null ? base.model : new Model({ ...base.model.config, dropout }, be);
+      this.model = changed ? new Model({ ...bc, ...reg }, be) : base.model;
       if (this.model !== base.model) { this.model.params.data.set(base.model.params.data); this.model.params.touch(); }
     } else {
       const a = input.arch ?? DEFAULT_ARCH;
       const V = this.tokens.size;
+      const archIssue = archProblem(a);
+      if (archIssue) throw new Error(archIssue);
       const cfg: Partial<ModelConfig> = {
         cell: a.cell, activation: a.activation, hidden: a.hidden, layers: a.layers, embed: a.embed, lags: a.lags,
-        h0: a.h0, dropout: a.dropout, init: a.init, forgetBias: a.forgetBias, bidirectional: a.bidirectional,
+        h0: a.h0, init: a.init, forgetBias: a.forgetBias, bidirectional: a.bidirectional, tieWeights: a.tieWeights,
+        ...Object.fromEntries(REGULARISATION_KEYS.map((k) => [k, a[k]])),
         inputKind: 'tokens', inputSize: V, outputSize: V, head: 'softmax', outputMode: 'every',
       };
       if (a.bidirectional) throw new Error('a language model predicts each character from those before it; a bidirectional model would see the answer');
@@ -315,6 +324,9 @@ export class LmJob {
     this.trainRng = new Rng(seedOf(s.seed, 2));
     this.trainer = new Trainer(this.model, this.optimizer, { clipNorm: s.clipNorm, clipValue: s.clipValue, rng: this.trainRng });
     this.state = this.model.newState(s.batch, this.trainRng);
+    this.weights = new LmWeights(be, this.model.params, s.average);
+    // Resuming: the file's tensors are the weights it offers (the best); training goes on from θ.
+    if (training && resume) this.weights.restore(resume.checkpoint);
     this.loop = new TrainLoop((lr) => this.update(lr), {
       budget: { steps: s.steps, seconds: s.time },
       schedule: { kind: s.schedule, lr: s.lr, lrMin: s.lrMin, warmup: s.warmup },
@@ -367,15 +379,30 @@ export class LmJob {
     if (this.stream) {
       const b = this.stream.next();
       if (b.reset) m.resetState(this.state, null, this.trainRng);
-      return this.trainer.step({ T: this.settings.seq, B: this.settings.batch, tokens: b.inputs, targets: b.targets }, this.state, lr);
+      return this.afterUpdate(this.trainer.step({ T: this.settings.seq, B: this.settings.batch, tokens: b.inputs, targets: b.targets }, this.state, lr));
     }
     const b = this.lines!.next();
     m.resetState(this.state, null, this.trainRng);
-    return this.trainer.step({ T: b.steps, B: b.batch, tokens: b.inputs, targets: b.targets, lengths: b.lengths }, this.state, lr);
+    return this.afterUpdate(this.trainer.step({ T: b.steps, B: b.batch, tokens: b.inputs, targets: b.targets, lengths: b.lengths }, this.state, lr));
   }
 
-  /** Loss on the held-out text (null without one). Stream mode reads it as `batch` streams side by side. */
+  private afterUpdate(stats: StepStats): StepStats {
+    this.weights.afterUpdate();
+    return stats;
+  }
+
+  /**
+   * Loss on the held-out text (null without one) of the scored weights (averaged with --average); the
+   * best so far are kept for the file. Stream mode reads it as `batch` streams side by side.
+   */
   validate(): EvalResult | null {
+    return this.weights.validate(this.step, () => this.heldOutLoss());
+  }
+
+  /** The best validation loss so far and its step (what the model file holds), or null. */
+  get best(): { loss: number; step: number } | null { return this.weights.bestScore; }
+
+  private heldOutLoss(): EvalResult | null {
     if (this.stream) return this.stream.validate(this.model);
     if (this.valLines) return evaluateLines(this.model, lineVocab(this.tokens)!, this.valLines, this.settings.batch);
     return null;
@@ -383,6 +410,10 @@ export class LmJob {
 
   /** A sample from the current model: text (stream) or lines joined by newlines; its own generator. */
   sample(length: number, temperature: number, seed = seedOf(this.settings.seed, 3 + this.step)): string {
+    return this.weights.scored(() => this.sampleFrom(length, temperature, seed));
+  }
+
+  private sampleFrom(length: number, temperature: number, seed: number): string {
     const sampler = new Sampler(this.model, this.tokens, new Rng(seed));
     try {
       if (this.mode === 'lines') return generateLines(sampler, length, 40, { temperature }).join('\n');
@@ -397,13 +428,14 @@ export class LmJob {
     return {
       step: this.step, elapsed: this.elapsed, seed: this.settings.seed, settings: { ...this.settings },
       position: (this.stream ?? this.lines)!.position, rng: this.trainRng.getState(), optimizer: this.optimizer.toJSON() as LmTrainingState['optimizer'],
-      state: this.stream ? stateToJson(this.state) : null, data: { ...this.dataInfo },
+      state: this.stream ? stateToJson(this.state) : null, data: { ...this.dataInfo }, weights: this.weights.record(),
     };
   }
 
   /** The model file as it stands (with optimizer moments, so that the run can be resumed exactly). */
   encode(): Uint8Array {
-    return encodeLm(this.model, this.tokens, this.task, this.trainingRecord(), this.optimizer);
+    const record = this.trainingRecord();
+    return this.weights.inFile(this.optimizer, (slots) => encodeLm(this.model, this.tokens, this.task, record, slots));
   }
 
   /**
@@ -497,9 +529,12 @@ export class LmJob {
     if (events.onSave) await events.onSave(this.encode(), this.step);
     const spec = cadence.spectrum !== null ? recurrentSpectrum(this.model) : undefined;
     const n = cadence.finalSampleLength;
-    const sample = n > 0 ? this.sample(this.mode === 'lines' ? FINAL_LINES : n, cadence.temperature) : '';
+    // The summary and the final sample describe what the file holds: the best weights on validation.
+    const sample = n > 0 ? this.weights.inFileWeights(() => this.sampleFrom(this.mode === 'lines' ? FINAL_LINES : n, cadence.temperature, seedOf(this.settings.seed, 3 + this.step))) : '';
+    const kept = this.best ?? (lastVal ? { loss: lastVal.r.loss, step: lastVal.step } : null);
     return {
-      steps: this.step, train_loss: lastTrainLoss, val_loss: lastVal?.r.loss ?? null, val_loss_per_char: lastVal?.r.loss_per_char ?? null, val_bpc: lastVal?.r.bpc ?? null,
+      steps: this.step, train_loss: lastTrainLoss, val_loss: kept?.loss ?? null,
+      val_loss_per_char: kept ? kept.loss / this.valCharsPerToken : null, val_bpc: kept ? perChar(kept.loss, 1, this.valCharsPerToken).bpc : null, val_step: kept?.step ?? null,
       chars_per_s: totalTime > 0 ? totalChars / totalTime * this.trainCharsPerToken : 0, tokens_per_s: totalTime > 0 ? totalChars / totalTime : 0, elapsed: this.elapsed, stopped, sample, run_steps: this.step - startStep,
       ...(spec !== undefined ? { spectral_radius: spec?.radius ?? null } : {}),
     };

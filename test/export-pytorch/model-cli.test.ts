@@ -97,3 +97,36 @@ test('recur export --format pytorch refuses bad input in one line and writes not
   assert.equal(r.code, 2);
   assert.match(r.stderr, /^recur: --out .*: the folder .* does not exist/);
 });
+
+test('recur export --format pytorch --config: a model from settings alone; train.py takes the vocabulary from its text, recur reads the result', async (t) => {
+  const dir = tempDir('recur-torch-cfg-'), out = join(dir, 'gru');
+  writeFileSync(join(dir, 'arch.json'), JSON.stringify({ cell: 'gru', hidden: 12, layers: 2, embed: 6, dropout: 0.1 }));
+  let r = await recur(['export', '--format', 'pytorch', '--config', join(dir, 'arch.json'), '--out', out, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual((JSON.parse(r.stdout) as { files: string[] }).files.sort(), ['README.md', 'config.json', 'model.py', 'recur_io.py', 'train.py']);
+  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+  assert.equal(config.vocab, null);
+  assert.deepEqual([config.config.cell, config.config.hidden, config.config.layers, config.config.embed], ['gru', 12, 2, 6]);
+  // settings a model cannot have, and --config where it does not apply: one line each
+  writeFileSync(join(dir, 'bad.json'), JSON.stringify({ cell: 'gru', lags: [2] }));
+  r = await recur(['export', '--format', 'pytorch', '--config', join(dir, 'bad.json'), '--out', join(dir, 'bad')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^recur: [^\n]*lags[^\n]*\n$/);
+  writeFileSync(join(dir, 'clf.json'), JSON.stringify({ cell: 'lstm', outputMode: 'last' }));
+  r = await recur(['export', '--format', 'pytorch', '--config', join(dir, 'clf.json'), '--out', join(dir, 'clf')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^recur: [^\n]*train\.py trains character models[^\n]*\n$/);
+  r = await recur(['export', '--format', 'onnx', '--config', join(dir, 'arch.json'), '--out', join(dir, 'x.onnx')]);
+  assert.equal(r.code, 2);
+  assert.ok(!existsSync(join(dir, 'bad')) && !existsSync(join(dir, 'clf')) && !existsSync(join(dir, 'x.onnx')));
+  if (!hasTorch) { t.skip(`${python} cannot import torch (Debian's python3-torch): train.py was not run`); return; }
+  writeFileSync(join(dir, 'text.txt'), 'the quick brown fox jumps over the lazy dog. '.repeat(60));
+  const py = spawnSync(python, [join(out, 'train.py'), '--data', join(dir, 'text.txt'), '--steps', '8', '--batch', '4', '--seq', '16', '--json',
+    '--out', join(dir, 'm.safetensors'), '--save-val', join(dir, 'val.txt')], { encoding: 'utf8', cwd: out });
+  assert.equal(py.status, 0, py.stderr);
+  const printed = (JSON.parse(py.stdout.trim().split('\n').at(-1)!) as { val_loss: number }).val_loss;
+  r = await recur(['eval', '--model', join(dir, 'm.safetensors'), '--data', join(dir, 'val.txt'), '--json', '--backend', 'js']);
+  assert.equal(r.code, 0, r.stderr);
+  const loss = (JSON.parse(r.stdout) as { loss: number }).loss;
+  assert.ok(Math.abs(loss - printed) <= 1e-4 * printed, `recur eval ${loss} vs train.py ${printed}`);
+});

@@ -45,6 +45,8 @@ const cases: Case[] = [
   { name: 'lstm classifier: tokens, embedding, bidirectional, 2 layers, padded, one class per text', config: { cell: 'lstm', inputKind: 'tokens', inputSize: 7, embed: 3, outputSize: 3, layers: 2, bidirectional: true, outputMode: 'last', h0: 'learned' }, T: 6, B: 3, lengths: [6, 1, 4] },
   { name: 'lstm, 3 layers, dropout (recur\'s masks)', config: { cell: 'lstm', inputKind: 'tokens', inputSize: 5, outputSize: 5, layers: 3, dropout: 0.4 } },
   { name: 'elman relu, 3 layers, dropout, bidirectional', config: { cell: 'elman', activation: 'relu', inputKind: 'dense', inputSize: 2, layers: 3, dropout: 0.5, bidirectional: true } },
+  { name: 'lstm peepholes, 2 layers, bidirectional, padded, learned h0, truncated', config: { cell: 'lstm', peephole: true, inputKind: 'tokens', inputSize: 5, outputSize: 5, layers: 2, bidirectional: true, h0: 'learned' }, T: 4, B: 2, lengths: [4, 2], truncated: true },
+  { name: 'lstm, tied embedding and decoder, padded, truncated', config: { cell: 'lstm', inputKind: 'tokens', inputSize: 5, embed: 4, hidden: 4, outputSize: 5, tieWeights: true }, T: 4, B: 2, lengths: [4, 3], truncated: true },
   { name: 'gru, 2 layers, dropout, bidirectional, padded', config: { cell: 'gru', inputKind: 'tokens', inputSize: 5, outputSize: 5, layers: 2, dropout: 0.3, bidirectional: true }, T: 4, B: 2, lengths: [2, 4] },
   { name: 'gru forecaster: dense, 2 layers, squared error every step, padded, truncated', config: { cell: 'gru', inputKind: 'dense', inputSize: 3, outputSize: 2, layers: 2, head: 'mse', h0: 'learned' }, T: 4, B: 3, lengths: [4, 3, 1], truncated: true },
   { name: 'gru reset-before, bidirectional, padded, learned h0', config: { cell: 'gru', gruReset: 'before', inputKind: 'tokens', inputSize: 5, outputSize: 5, bidirectional: true, h0: 'learned' }, T: 4, B: 2, lengths: [3, 4] },
@@ -91,10 +93,13 @@ function recurSide(cs: Case) {
   const batches = [makeBatch(m, T, B, new Rng(5), cs.lengths), makeBatch(m, T, B, new Rng(6), cs.lengths)].slice(cs.truncated ? 0 : 1);
   if (cs.truncated) m.forward(batches[0], state, { train: false });
   const stateBefore = stateTuple(state);
-  // recur's dropout masks: what Stack.drawDropout draws from the forward pass's generator
+  // recur's dropout masks: what Stack.drawDropout draws from the forward pass's generator, one B×D·H block
+  // per layer (locked dropout, nn/locked-dropout.ts), the same at every step of the chunk
   const c = m.config, D = c.bidirectional ? 2 : 1, dropRng = new Rng(9);
-  const dropoutMasks = c.dropout > 0 && c.layers > 1 ? Array.from({ length: c.layers - 1 }, () =>
-    Array.from({ length: T * B * D * c.hidden }, () => (dropRng.next() < c.dropout ? 0 : 1 / (1 - c.dropout)))) : null;
+  const dropoutMasks = c.dropout > 0 && c.layers > 1 ? Array.from({ length: c.layers - 1 }, () => {
+    const block = Array.from({ length: B * D * c.hidden }, () => (dropRng.next() < c.dropout ? 0 : 1 / (1 - c.dropout)));
+    return Array.from({ length: T }, () => block).flat();
+  }) : null;
   m.zeroGrads();
   const loss = m.forward(batches[batches.length - 1], state, { train: true, rng: new Rng(9) })!.loss;
   m.backward();

@@ -143,6 +143,16 @@ test('gradcheck gru reset-before: dense inputs, every head and h0 mode, truncate
   gradcheck({ config: { ...gru, inputKind: 'dense', inputSize: 2, bidirectional: true, layers: 2, outputMode: 'last' }, T: 4, B: 3, lengths: [4, 1, 3], inputGrad: true });
 });
 
+// LSTM with peepholes (ONNX's P): every gradient, the peephole weights' included.
+test('gradcheck lstm peephole: dense inputs, every head and h0 mode, truncated, stacked, bidirectional, padded', () => {
+  const lstm = { cell: 'lstm', peephole: true } as const;
+  for (const h of heads) for (const h0 of ['zero', 'random', 'learned'] as const) gradcheck({ config: { ...lstm, ...h, h0, inputKind: 'dense', inputSize: 2 }, inputGrad: true });
+  gradcheck({ config: { ...lstm, inputKind: 'tokens', inputSize: 5, outputSize: 5, h0: 'random' }, truncated: true });
+  gradcheck({ config: { ...lstm, inputKind: 'tokens', inputSize: 5, outputSize: 5, embed: 3, layers: 2, dropout: 0.3, h0: 'learned' } });
+  gradcheck({ config: { ...lstm, inputKind: 'dense', inputSize: 2 }, T: 5, B: 3, lengths: [3, 5, 1] });
+  gradcheck({ config: { ...lstm, inputKind: 'dense', inputSize: 2, bidirectional: true, layers: 2, outputMode: 'last' }, T: 4, B: 3, lengths: [4, 1, 3], inputGrad: true });
+});
+
 for (const cell of ['elman', 'elman+jordan'] as const) {
   test(`gradcheck ${cell}: lags [2, 3], full and truncated, learned h0`, () => {
     gradcheck({ config: { cell, lags: [2, 3], h0: 'learned', inputKind: 'dense', inputSize: 2 }, T: 6, inputGrad: true });

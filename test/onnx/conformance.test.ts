@@ -1,7 +1,7 @@
 /**
  * Conformance: ONNX's own backend node tests for the recurrent operators (Debian's libonnx-testdata) run
  * through recur; and generated cases for what that set lacks (reverse and bidirectional directions,
- * short sequence_lens, GRU with linear_before_reset = 1, initial states, two batch layouts) with
+ * short sequence_lens, GRU with linear_before_reset = 1, initial states, two batch layouts, LSTM peepholes) with
  * onnxruntime as the reference, written as backend-test folders and checked by `recur onnx check`.
  */
 import { test } from 'node:test';
@@ -12,7 +12,7 @@ import * as ort from 'onnxruntime-node';
 import { JsBackend } from '../../src/kernels/js.js';
 import { checkDataSet } from '../../src/onnx/check.js';
 import { GraphBuilder } from '../../src/onnx/graph.js';
-import { encodeModelProto, FLOAT, floatTensor, INT32, onnx } from '../../src/onnx/proto.js';
+import { encodeModelProto, FLOAT, floatTensor, INT32, onnx, type AttrValue } from '../../src/onnx/proto.js';
 import { OnnxUnsupported } from '../../src/onnx/recurrent-node.js';
 import { Rng } from '../../src/util/rng.js';
 import { recur, tempDir } from '../cli/lm-helpers.js';
@@ -31,18 +31,25 @@ function runDir(dir: string) {
 
 const noTestData = existsSync(NODE_TESTS) ? false : `Debian's libonnx-testdata is not installed (${NODE_TESTS} is missing): apt-get install libonnx-testdata`;
 
-test('ONNX backend node tests: every recurrent case recur has the operator for passes', { skip: noTestData }, () => {
+test('ONNX backend node tests: all twelve recurrent cases pass', { skip: noTestData }, async () => {
+  const present = readdirSync(NODE_TESTS).filter((n) => /^test_(lstm|gru|rnn|simple_rnn)_/.test(n)).sort();
+  assert.deepEqual(present, [...RECURRENT].sort(), 'the recurrent node tests of this libonnx-testdata');
   for (const name of RECURRENT) {
-    if (name === 'test_lstm_with_peepholes') continue;
     const outputs = runDir(join(NODE_TESTS, name));
     assert.ok(outputs.length > 0, name);
     for (const o of outputs) assert.ok(o.pass, `${name} ${o.name}: max |diff| ${o.maxAbsDiff}`);
   }
+  const r = await recur(['onnx', 'check', NODE_TESTS, '--backend', 'js', '--json']);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l)), summary = lines.find((l) => l.summary);
+  const recurrent = lines.filter((l) => RECURRENT.includes(l.test));
+  assert.equal(recurrent.length, 12);
+  for (const l of recurrent) assert.ok(l.outputs.length > 0 && l.outputs.every((o: { pass: boolean }) => o.pass), JSON.stringify(l));
+  assert.ok(summary, r.stdout.slice(-500));
 });
 
-test('ONNX backend node tests: LSTM peepholes are refused in one line naming the input', { skip: noTestData }, () => {
-  assert.throws(() => runDir(join(NODE_TESTS, 'test_lstm_with_peepholes')),
-    (e: Error) => e instanceof OnnxUnsupported && /^LSTM node \(output Y_h\): input P \(peepholes\) is not supported/.test(e.message));
+test('ONNX backend node tests: an attribute recur does not have is refused in one line naming it', async () => {
+  const dir = await generate(tempDir('recur-onnx-gen-'), 'gen_lstm_clip', { op: 'LSTM', direction: 'forward', clip: 2.5 }, 3);
+  assert.throws(() => runDir(dir), (e: Error) => e instanceof OnnxUnsupported && /^node LSTM_0 \(LSTM\): attribute clip is not supported/.test(e.message));
 });
 
 test('recur onnx check: exit 0 on a passing folder, 1 on a failing one, --json', { skip: noTestData }, async () => {
@@ -54,8 +61,11 @@ test('recur onnx check: exit 0 on a passing folder, 1 on a failing one, --json',
   assert.ok(lines[0].outputs[0].maxAbsDiff < 1e-6);
   assert.deepEqual({ ...lines[1], atol: undefined, rtol: undefined }, { summary: true, dataSets: 1, failed: 0, atol: undefined, rtol: undefined });
   r = await recur(['onnx', 'check', join(NODE_TESTS, 'test_lstm_with_peepholes'), '--backend', 'js']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const clip = await generate(tempDir('recur-onnx-gen-'), 'gen_lstm_clip', { op: 'LSTM', direction: 'forward', clip: 2.5 }, 3);
+  r = await recur(['onnx', 'check', clip, '--backend', 'js']);
   assert.equal(r.code, 1);
-  assert.match(r.stdout, /FAIL LSTM node .*: input P \(peepholes\) is not supported/);
+  assert.match(r.stdout, /FAIL node LSTM_0 \(LSTM\): attribute clip is not supported/);
   // An impossible tolerance makes a passing case fail: the check can fail.
   r = await recur(['onnx', 'check', join(NODE_TESTS, 'test_rnn_seq_length'), '--backend', 'js', '--atol', '0', '--rtol', '0']);
   assert.equal(r.code, 1, r.stdout);
@@ -64,7 +74,7 @@ test('recur onnx check: exit 0 on a passing folder, 1 on a failing one, --json',
 // ------------------------------------------------------------------ generated cases, onnxruntime as reference
 
 interface Gen { op: 'LSTM' | 'GRU' | 'RNN'; direction: 'forward' | 'reverse' | 'bidirectional'; lbr?: number; lengths?: number[]; initial?: boolean;
-  layout?: number; activation?: string }
+  layout?: number; activation?: string; peephole?: boolean; clip?: number }
 
 const tensorBytes = (name: string, dims: number[], data: ArrayLike<number>, type: number = FLOAT): Uint8Array =>
   onnx.TensorProto.encode(type === FLOAT ? floatTensor(name, dims, data)
@@ -87,7 +97,7 @@ async function generate(root: string, name: string, g: Gen, seed: number): Promi
   const T = 5, B = 3, I = 4, H = 3, D = g.direction === 'bidirectional' ? 2 : 1, G = g.op === 'LSTM' ? 4 : g.op === 'GRU' ? 3 : 1;
   const batchMajor = g.layout === 1;
   const values: { name: string; dims: number[]; data: Float32Array | Int32Array }[] = [];
-  const X = rnd(T * B * I, 1.5), W = rnd(D * G * H * I), R = rnd(D * G * H * H), Bias = rnd(D * 2 * G * H);
+  const X = rnd(T * B * I, 1.5), W = rnd(D * G * H * I), R = rnd(D * G * H * H), Bias = rnd(D * 2 * G * H), P = rnd(D * 3 * H, 1);
   values.push({ name: 'X', dims: [T, B, I], data: X });
   if (g.lengths) values.push({ name: 'sequence_lens', dims: [B], data: Int32Array.from(g.lengths) });
   if (g.initial) values.push({ name: 'initial_h', dims: [D, B, H], data: rnd(D * B * H, 1) });
@@ -98,12 +108,13 @@ async function generate(root: string, name: string, g: Gen, seed: number): Promi
     const has = (nm: string): string => (values.some((v) => v.name === nm) ? nm : '');
     for (const v of values) b.input(v.name, v.name === 'sequence_lens' ? INT32 : FLOAT, dims(v));
     const ins = ['X', b.weight('W', [D, G * H, I], W), b.weight('R', [D, G * H, H], R), b.weight('B', [D, 2 * G * H], Bias),
-      has('sequence_lens'), has('initial_h'), has('initial_c')];
+      has('sequence_lens'), has('initial_h'), has('initial_c'), g.peephole ? b.weight('P', [D, 3 * H], P) : ''];
     while (ins[ins.length - 1] === '') ins.pop();
-    const attrs: Record<string, number | string | string[]> = { hidden_size: H, direction: g.direction };
+    const attrs: Record<string, AttrValue> = { hidden_size: H, direction: g.direction };
     if (g.lbr !== undefined) attrs.linear_before_reset = g.lbr;
     if (layout) attrs.layout = layout;
     if (g.activation) attrs.activations = Array(D).fill(g.activation);
+    if (g.clip !== undefined) attrs.clip = { float: g.clip };
     b.op(g.op, ins, attrs, outs);
     for (const o of outs) b.output(o, FLOAT, null);
     return encodeModelProto(b.graph(), name);
@@ -147,6 +158,10 @@ for (const op of ['LSTM', 'GRU', 'RNN'] as const) for (const direction of ['forw
     GENERATED.push([`gen_${tag}_short_lengths_initial`, { op, direction, lbr, lengths: [5, 2, 1], initial: true }]);
   }
 }
+for (const direction of ['forward', 'reverse', 'bidirectional'] as const) {
+  GENERATED.push([`gen_lstm_${direction}_peephole`, { op: 'LSTM', direction, peephole: true }]);
+  GENERATED.push([`gen_lstm_${direction}_peephole_short_lengths_initial`, { op: 'LSTM', direction, peephole: true, lengths: [5, 2, 1], initial: true }]);
+}
 GENERATED.push(['gen_rnn_relu_bidirectional', { op: 'RNN', direction: 'bidirectional', activation: 'Relu', lengths: [3, 5, 4] }]);
 GENERATED.push(['gen_rnn_sigmoid_forward', { op: 'RNN', direction: 'forward', activation: 'Sigmoid', initial: true }]);
 
@@ -166,7 +181,7 @@ test('generated cases (directions, short sequence_lens, GRU linear_before_reset 
 test('batch-major layout = 1 with initial states and short lengths: the time-major run of onnxruntime, transposed', async () => {
   const root = tempDir('recur-onnx-gen-');
   for (const op of ['LSTM', 'GRU', 'RNN'] as const) {
-    const g: Gen = { op, direction: 'bidirectional', lengths: [4, 5, 2], initial: true, lbr: op === 'GRU' ? 0 : undefined, layout: 1 };
+    const g: Gen = { op, direction: 'bidirectional', lengths: [4, 5, 2], initial: true, lbr: op === 'GRU' ? 0 : undefined, layout: 1, peephole: op === 'LSTM' };
     for (const o of runDir(await generate(root, `gen_${op.toLowerCase()}_batch_major`, g, 40))) assert.ok(o.pass, `${op} ${o.name}: max |diff| ${o.maxAbsDiff}`);
   }
 });

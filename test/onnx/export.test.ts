@@ -51,6 +51,12 @@ test('GRU with the reset gate before the product: linear_before_reset = 0, LM an
   await check({ ...lm('gru', { gruReset: 'before', embed: 3, bidirectional: true }), outputSize: 4, outputMode: 'last' }, { T: 6, B: 3, lengths: [6, 2, 4] });
 });
 
+test('LSTM with peepholes: input P, LM, bidirectional classifier, padded forecaster', async () => {
+  await check(lm('lstm', { peephole: true, layers: 2 }), { T: 6, B: 3 });
+  await check({ ...lm('lstm', { peephole: true, embed: 3, bidirectional: true }), outputSize: 4, outputMode: 'last' }, { T: 6, B: 3, lengths: [6, 2, 4] });
+  await check({ cell: 'lstm', peephole: true, hidden: 4, inputSize: 3, inputKind: 'dense', outputSize: 2, head: 'mse', layers: 2 }, { T: 5, B: 3, lengths: [5, 3, 1] });
+});
+
 test('Elman activations: sigmoid and relu', async () => {
   for (const activation of ['sigmoid', 'relu'] as const) await check(lm('elman', { activation, layers: 2 }), { T: 4, B: 2 });
 });

@@ -219,7 +219,7 @@ test('--init: a model from a file refuses text with characters outside its vocab
   await new LmJob({ data: streamData(PANGRAM.repeat(8)), backend: be, settings: settings({ steps: 1 }), arch: arch() }).run({ onSave: (b) => { bytes = b; } }, QUIET);
   const from = decodeLm(bytes!, be);
   assert.throws(() => new LmJob({ data: streamData(`${PANGRAM.repeat(8)}Q`), backend: be, settings: settings(), from }), /character "Q" \(U\+0051\)/);
-  const job = new LmJob({ data: streamData(PANGRAM.repeat(9)), backend: be, settings: settings(), from, dropout: 0 });
+  const job = new LmJob({ data: streamData(PANGRAM.repeat(9)), backend: be, settings: settings(), from, regularisation: { dropout: 0 } });
   assert.deepEqual(Array.from(job.model.params.data), Array.from(from.model.params.data));
 });
 

@@ -15,6 +15,9 @@ export interface KernelExports {
   elmanBackward(act: number, B: number, H: number, h: number, dh: number, dpre: number, dhPrev: number, mask: number, part: number, nparts: number): void;
   lstmForward(B: number, H: number, gates: number, cPrev: number, c: number, hPrev: number, h: number, mask: number, part: number, nparts: number): void;
   lstmBackward(B: number, H: number, gates: number, cPrev: number, c: number, dh: number, dc: number, dgates: number, dcPrev: number, dhPrev: number, mask: number, part: number, nparts: number): void;
+  lstmPeepholeForward(B: number, H: number, gates: number, peep: number, cPrev: number, c: number, hPrev: number, h: number, mask: number, part: number, nparts: number): void;
+  lstmPeepholeBackward(B: number, H: number, gates: number, peep: number, cPrev: number, c: number, dh: number, dc: number, dgates: number, dcPrev: number, dhPrev: number, mask: number, part: number, nparts: number): void;
+  lstmPeepholeGrads(rows: number, H: number, dgates: number, cPrev: number, c: number, dpeep: number): void;
   gruForward(B: number, H: number, xg: number, hg: number, hPrev: number, h: number, cache: number, mask: number, part: number, nparts: number): void;
   gruBackward(B: number, H: number, hPrev: number, cache: number, dh: number, dxg: number, dhg: number, dhPrev: number, mask: number, part: number, nparts: number): void;
   softmax(rows: number, cols: number, x: number, out: number, temperature: number, part: number, nparts: number): void;
@@ -42,5 +45,5 @@ export interface KernelExports {
 }
 
 /** Kernels that take `part, nparts` last and may be split across threads; the index is the id in the control block. */
-export const SHARED_KERNELS = ['gemm', 'elmanForward', 'elmanBackward', 'lstmForward', 'lstmBackward', 'gruForward', 'gruBackward', 'softmax', 'softmaxCrossEntropy', 'sumSquares', 'sgdStep', 'adagradStep', 'rmspropStep', 'adamStep', 'additiveScore', 'gruResetGates', 'gruResetUpdate', 'gruResetUpdateBackward', 'gruResetGatesBackward'] as const satisfies readonly (keyof KernelExports)[];
+export const SHARED_KERNELS = ['gemm', 'elmanForward', 'elmanBackward', 'lstmForward', 'lstmBackward', 'lstmPeepholeForward', 'lstmPeepholeBackward', 'gruForward', 'gruBackward', 'softmax', 'softmaxCrossEntropy', 'sumSquares', 'sgdStep', 'adagradStep', 'rmspropStep', 'adamStep', 'additiveScore', 'gruResetGates', 'gruResetUpdate', 'gruResetUpdateBackward', 'gruResetGatesBackward'] as const satisfies readonly (keyof KernelExports)[];
 export type SharedKernel = (typeof SHARED_KERNELS)[number];

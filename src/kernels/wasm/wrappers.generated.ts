@@ -113,6 +113,37 @@ export abstract class WasmKernels {
     else this.ex.lstmBackward(B, H, gatesP, cPrevP, cP, dhP, dcP, dgatesP, dcPrevP, dhPrevP, maskP, 0, 1);
   }
 
+  lstmPeepholeForward(B: number, H: number, gates: Buf, gatesOff: number, peep: Buf, peepOff: number, cPrev: Buf,
+    cPrevOff: number, c: Buf, cOff: number, hPrev: Buf, hPrevOff: number, h: Buf, hOff: number, mask: Buf | null,
+    maskOff: number): void {
+    const gatesP = this.ptr(gates, gatesOff, 4 * B * H), peepP = this.ptr(peep, peepOff, 3 * H);
+    const cPrevP = this.ptr(cPrev, cPrevOff, B * H), cP = this.ptr(c, cOff, B * H);
+    const hPrevP = this.ptr(hPrev, hPrevOff, B * H), hP = this.ptr(h, hOff, B * H);
+    const maskP = this.maybePtr(mask, maskOff, B);
+    if (this.split(B * H, 4096)) this.pool!.run('lstmPeepholeForward', [B, H, gatesP, peepP, cPrevP, cP, hPrevP, hP, maskP]);
+    else this.ex.lstmPeepholeForward(B, H, gatesP, peepP, cPrevP, cP, hPrevP, hP, maskP, 0, 1);
+  }
+
+  lstmPeepholeBackward(B: number, H: number, gates: Buf, gatesOff: number, peep: Buf, peepOff: number, cPrev: Buf,
+    cPrevOff: number, c: Buf, cOff: number, dh: Buf, dhOff: number, dc: Buf, dcOff: number, dgates: Buf,
+    dgatesOff: number, dcPrev: Buf, dcPrevOff: number, dhPrev: Buf, dhPrevOff: number, mask: Buf | null,
+    maskOff: number): void {
+    const gatesP = this.ptr(gates, gatesOff, 4 * B * H), peepP = this.ptr(peep, peepOff, 3 * H);
+    const cPrevP = this.ptr(cPrev, cPrevOff, B * H), cP = this.ptr(c, cOff, B * H), dhP = this.ptr(dh, dhOff, B * H);
+    const dcP = this.ptr(dc, dcOff, B * H), dgatesP = this.ptr(dgates, dgatesOff, 4 * B * H);
+    const dcPrevP = this.ptr(dcPrev, dcPrevOff, B * H), dhPrevP = this.ptr(dhPrev, dhPrevOff, B * H);
+    const maskP = this.maybePtr(mask, maskOff, B);
+    if (this.split(B * H, 4096)) this.pool!.run('lstmPeepholeBackward', [B, H, gatesP, peepP, cPrevP, cP, dhP, dcP, dgatesP, dcPrevP, dhPrevP, maskP]);
+    else this.ex.lstmPeepholeBackward(B, H, gatesP, peepP, cPrevP, cP, dhP, dcP, dgatesP, dcPrevP, dhPrevP, maskP, 0, 1);
+  }
+
+  lstmPeepholeGrads(rows: number, H: number, dgates: Buf, dgatesOff: number, cPrev: Buf, cPrevOff: number, c: Buf,
+    cOff: number, dpeep: Buf, dpeepOff: number): void {
+    const dgatesP = this.ptr(dgates, dgatesOff, 4 * rows * H), cPrevP = this.ptr(cPrev, cPrevOff, rows * H);
+    const cP = this.ptr(c, cOff, rows * H), dpeepP = this.ptr(dpeep, dpeepOff, 3 * H);
+    this.ex.lstmPeepholeGrads(rows, H, dgatesP, cPrevP, cP, dpeepP);
+  }
+
   gruForward(B: number, H: number, xg: Buf, xgOff: number, hg: Buf, hgOff: number, hPrev: Buf, hPrevOff: number,
     h: Buf, hOff: number, cache: Buf, cacheOff: number, mask: Buf | null, maskOff: number): void {
     const xgP = this.ptr(xg, xgOff, 3 * B * H), hgP = this.ptr(hg, hgOff, 3 * B * H);

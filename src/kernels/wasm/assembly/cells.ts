@@ -76,6 +76,13 @@ export function elmanBackward(act: i32, B: i32, H: i32, h: usize, dh: usize, dpr
 
 // ------------------------------------------------------------------ LSTM (gate order i, f, g, o)
 
+/** A masked LSTM row's backward (row offset o, dgates row dg): the held state passes its gradients through. */
+export function holdLstmRow(H: i32, o: i32, dh: usize, dc: usize, dg: usize, dcPrev: usize, dhPrev: usize): void {
+  addRow(at(dhPrev, o), at(dh, o), H);
+  copyRow(at(dcPrev, o), at(dc, o), H);
+  zeroRow(dg, 4 * H);
+}
+
 export function lstmForward(B: i32, H: i32, gates: usize, cPrev: usize, c: usize, hPrev: usize, h: usize, mask: usize,
   part: i32, nparts: i32): void {
   const b1 = partStart(B, part + 1, nparts, 1);
@@ -101,12 +108,7 @@ export function lstmBackward(B: i32, H: i32, gates: usize, cPrev: usize, c: usiz
   const b1 = partStart(B, part + 1, nparts, 1);
   for (let b = partStart(B, part, nparts, 1); b < b1; b++) {
     const g = at(gates, b * 4 * H), dg = at(dgates, b * 4 * H), o = b * H;
-    if (held(mask, b)) {
-      addRow(at(dhPrev, o), at(dh, o), H);
-      copyRow(at(dcPrev, o), at(dc, o), H);
-      zeroRow(dg, 4 * H);
-      continue;
-    }
+    if (held(mask, b)) { holdLstmRow(H, o, dh, dc, dg, dcPrev, dhPrev); continue; }
     for (let j = 0; j < H; j += 4) {
       const r = H - j;
       const i = ld(at(g, j), r), f = ld(at(g, H + j), r), gg = ld(at(g, 2 * H + j), r), og = ld(at(g, 3 * H + j), r);

@@ -18,3 +18,4 @@ export function heapBase(): usize {
 }
 
 export { gruResetGates, gruResetUpdate, gruResetUpdateBackward, gruResetGatesBackward } from './gru-reset';
+export { lstmPeepholeForward, lstmPeepholeBackward, lstmPeepholeGrads } from './lstm-peephole';
