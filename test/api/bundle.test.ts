@@ -31,8 +31,11 @@ test('the browser entry bundles for browsers with none of src/node or the CLI', 
   }
 });
 
-test('the core (loadModel, without ml-matrix) stays under 120 KiB minified', async () => {
+// The budget grew from 120 to 160 KiB in session 5 (2026-12-02) with what loading and training a model in a page now
+// needs: tokenizers (byte, word, BPE encode: a model file may hold any), the streamed reader every stream-mode text
+// goes through, peephole LSTMs, the regularisers, averaged/best weights and the blocked softmax head: 111 → 144 KiB.
+test('the core (loadModel, without ml-matrix) stays under 160 KiB minified', async () => {
   const core = await bundle("export { loadModel } from './src/browser.ts';", ['ml-matrix']);
-  assert.ok(core.bytes < 120 * 1024, `core: ${core.bytes} bytes minified, ${core.gzip} gzipped`);
+  assert.ok(core.bytes < 160 * 1024, `core: ${core.bytes} bytes minified, ${core.gzip} gzipped`);
   assert.ok(!core.inputs.some((f) => f.startsWith('src/analysis/plots')), 'no plotting code');
 });

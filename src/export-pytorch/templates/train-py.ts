@@ -12,11 +12,11 @@ recur train's, step for step:
               is the byte offset floor(size * (1 - val_fraction)), moved forward to the next UTF-8
               code-point boundary
   vocabulary  config.json's (the model file's), one id per code point
-  streams     the training text is cut into ranks * batch contiguous streams of L characters
-              (L = (n - 1) // (ranks * batch)); rank r reads streams r*batch ... r*batch + batch - 1;
+  streams     the training bytes are cut into ranks * batch contiguous streams at code-point starts
+              (about (size - 1) // (ranks * batch) bytes each); rank r reads streams r*batch ... r*batch + batch - 1;
               each step trains on the next --seq characters of each, carrying the hidden state from
               step to step (truncated BPTT); an epoch starts over from the model's initial state.
-              With one rank this is exactly recur's StreamBatcher.
+              With one rank these are exactly recur's streams (data/streamed-batcher.ts).
   update      mean cross-entropy over the batch, gradient clipped by value and then by global norm
               (the norm before clipping is what is logged), the optimizer (PyTorch's update rules,
               which recur's optimizers follow: Adam's bias correction included), the learning rate
@@ -198,16 +198,41 @@ def encode(text, vocab, what):
 
 
 class Streams:
-    """This rank's 'batch' of the ranks * batch streams (recur's StreamBatcher when there is one rank)."""
+    """This rank's 'batch' of the ranks * batch streams (recur's streamed batcher, data/streamed-batcher.ts,
+    when there is one rank). The training bytes are cut into ranks * batch regions: region k starts at byte
+    k * L (L = (size - 1) // (ranks * batch)) moved forward to the next code-point start, and holds the
+    characters up to the next region's start; each step reads the next --seq characters of every region, the
+    last target of a region being the first character after it. All streams start over together as soon as
+    one region cannot give another step (an epoch)."""
 
-    def __init__(self, ids, ranks, rank, batch, seq):
+    def __init__(self, ids, data, ranks, rank, batch, seq):
         self.ids, self.batch, self.seq = ids, batch, seq
-        self.length = (len(ids) - 1) // (ranks * batch)
-        if self.length < seq:
-            raise Refusal(f"the training text has {len(ids)} characters, fewer than one step of {ranks} rank(s) needs "
-                          f"(ranks x batch x seq + 1 = {ranks * batch * seq + 1}): use a smaller --batch or --seq")
-        self.starts = (torch.arange(batch) + rank * batch) * self.length
+        n, size = ranks * batch, len(data)
+        if size - 1 < n * seq:
+            raise Refusal(f"the training text has {size} bytes, fewer than one step of {ranks} rank(s) needs "
+                          f"(ranks x batch x seq + 1 = {n * seq + 1}): use a smaller --batch or --seq")
+        step = (size - 1) // n
+        bounds = [0]
+        for k in range(1, n + 1):
+            p = k * step
+            while p < size and (data[p] & 0xC0) == 0x80:
+                p += 1
+            bounds.append(p)
+        starts = [0]  # the regions' first characters (code points before their first byte)
+        for k in range(n):
+            starts.append(starts[-1] + len(data[bounds[k]:bounds[k + 1]].decode("utf-8")))
+        self.sizes = [starts[k + 1] - starts[k] for k in range(n)]  # characters per region
+        self.follows = [starts[k + 1] < len(ids) for k in range(n)]  # a character after the region
+        self.length = min(self.sizes)
+        if not self.can_step(0):
+            raise Refusal(f"the training text is too short: a stream holds fewer characters than one step needs "
+                          f"(seq + 1 = {seq + 1}): use a smaller --batch or --seq")
+        self.starts = torch.tensor(starts[rank * batch:(rank + 1) * batch])
         self.epoch, self.offset = 0, 0
+
+    def can_step(self, offset):
+        """Whether every region (of every rank: they start over together) has --seq more inputs with targets."""
+        return all(m - offset > self.seq or (m - offset == self.seq and f) for m, f in zip(self.sizes, self.follows))
 
     def next(self):
         """(inputs [seq, batch], targets [seq, batch], reset): reset when the streams start over."""
@@ -215,7 +240,7 @@ class Streams:
         at = self.starts[None, :] + self.offset + torch.arange(self.seq)[:, None]
         inputs, targets = self.ids[at], self.ids[at + 1]
         self.offset += self.seq
-        if self.offset + self.seq > self.length:  # wrap eagerly, as recur does: the position names the next batch
+        if not self.can_step(self.offset):  # wrap eagerly, as recur does: the position names the next batch
             self.epoch, self.offset = self.epoch + 1, 0
         return inputs, targets, reset
 
@@ -365,7 +390,7 @@ class Run:
         unused = self.config.get("h0") == "learned"
         self.ddp = DistributedDataParallel(self.net, find_unused_parameters=unused)
         self.opt = make_optimizer(a.optimizer, self.params, a)
-        self.streams = Streams(self.train_ids, self.ranks, self.rank, a.batch, a.seq)
+        self.streams = Streams(self.train_ids, data[:cut], self.ranks, self.rank, a.batch, a.seq)
         self.state = None
         self.step, self.elapsed = 0, 0.0
         torch.manual_seed(a.seed * 1_000_003 + self.rank + 1)  # dropout: each rank its own masks
