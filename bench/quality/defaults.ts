@@ -12,7 +12,7 @@
  * the file holds, with the step it comes from).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,7 @@ const { values } = parseArgs({ options: {
 const [kind, amount] = values.budget!.split('=');
 if (!['steps', 'time'].includes(kind) || !(Number(amount) > 0)) throw new Error(`--budget steps=N or time=S, got ${values.budget}`);
 const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'recur-defaults-'));
+mkdirSync(dir, { recursive: true });
 
 interface Summary { steps: number; elapsed: number; train_loss: number; val_loss: number; val_step: number }
 
