@@ -353,6 +353,9 @@ class Run:
         task = (init or {}).get("task") or {}
         if init is not None and (task.get("kind") != "lm" or task.get("mode") != "stream"):
             raise Refusal(f"{a.init or a.out} is not a character model read as one stream, which is what train.py trains")
+        tokens = task.get("tokens") or (exported_cfg.get("task") or {}).get("tokens")
+        if isinstance(tokens, dict):  # plain character models store their vocabulary, not a tokenizer
+            raise Refusal(f"the model reads {tokens.get('kind')} tokens (a tokenizer of its own); train.py reads plain characters: train it with recur train")
         self.vocab = (init or {}).get("vocab") or exported_cfg.get("vocab")
 
         data = read_bytes(a.data)
