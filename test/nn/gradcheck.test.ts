@@ -12,6 +12,7 @@ import { JsBackend } from '../../src/kernels/js.js';
 import type { ModelConfig } from '../../src/nn/config.js';
 import { Model, type Batch, type RecurrentState } from '../../src/nn/model.js';
 import { Rng } from '../../src/util/rng.js';
+import { checkInputGrads, checkParamGrads } from '../helpers/fd-check.js';
 
 const be = new JsBackend('f64');
 
@@ -68,33 +69,8 @@ function gradcheck(cs: Case): void {
   const analytic = Float64Array.from(m.grads.data);
   const dx = cs.inputGrad ? Float64Array.from(m.dx.subarray(0, T * B * m.config.inputSize)) : null;
 
-  const eps = 1e-6, p = m.params.data;
-  let checked = 0, maxAbs = 0;
-  for (const v of m.params.views) {
-    for (let i = v.offset; i < v.offset + v.size; i++) {
-      const old = p[i];
-      p[i] = old + eps; const lp = lossAt();
-      p[i] = old - eps; const lm = lossAt();
-      p[i] = old;
-      const num = (lp - lm) / (2 * eps), an = analytic[i];
-      maxAbs = Math.max(maxAbs, Math.abs(num));
-      if (!(Math.abs(num - an) <= 1e-8 + 1e-6 * Math.abs(num))) {
-        assert.fail(`${JSON.stringify(cs.config)}: d loss / d ${v.name}[${i - v.offset}] analytic ${an}, numeric ${num}`);
-      }
-      checked++;
-    }
-  }
-  if (dx && batch.inputs) {
-    const xs = batch.inputs as number[];
-    for (let i = 0; i < xs.length; i++) {
-      const old = xs[i];
-      xs[i] = old + eps; const lp = lossAt();
-      xs[i] = old - eps; const lm = lossAt();
-      xs[i] = old;
-      const num = (lp - lm) / (2 * eps);
-      if (!(Math.abs(num - dx[i]) <= 1e-8 + 1e-6 * Math.abs(num))) assert.fail(`d loss / d x[${i}]: analytic ${dx[i]}, numeric ${num}`);
-    }
-  }
+  const { checked, maxAbs } = checkParamGrads(m, analytic, lossAt, JSON.stringify(cs.config));
+  if (dx && batch.inputs) checkInputGrads(batch.inputs as number[], dx, lossAt);
   assert.ok(checked > 20 && maxAbs > 1e-4, 'the check must exercise real gradients');
   state = st;
 }

@@ -10,6 +10,7 @@ import { JsBackend } from '../../src/kernels/js.js';
 import type { ModelConfig } from '../../src/nn/config.js';
 import { Model, type Batch, type RecurrentState } from '../../src/nn/model.js';
 import { Rng } from '../../src/util/rng.js';
+import { checkInputGrads, checkParamGrads } from '../helpers/fd-check.js';
 
 const be = new JsBackend('f64');
 
@@ -52,33 +53,8 @@ function gradcheck(cs: Case): void {
   const c = m.config;
   if (c.ar > 0 || c.tar > 0) assert.ok(m.regLoss > 0, 'AR/TAR must add to the objective');
 
-  const eps = 1e-6, p = m.params.data;
-  let checked = 0, maxAbs = 0;
-  for (const v of m.params.views) {
-    for (let i = v.offset; i < v.offset + v.size; i++) {
-      const old = p[i];
-      p[i] = old + eps; const lp = objective();
-      p[i] = old - eps; const lm = objective();
-      p[i] = old;
-      const num = (lp - lm) / (2 * eps), an = analytic[i];
-      maxAbs = Math.max(maxAbs, Math.abs(num));
-      if (!(Math.abs(num - an) <= 1e-8 + 1e-6 * Math.abs(num))) {
-        assert.fail(`${JSON.stringify(cs.config)}: d objective / d ${v.name}[${i - v.offset}] analytic ${an}, numeric ${num}`);
-      }
-      checked++;
-    }
-  }
-  if (dx && batch.inputs) {
-    const xs = batch.inputs as number[];
-    for (let i = 0; i < xs.length; i++) {
-      const old = xs[i];
-      xs[i] = old + eps; const lp = objective();
-      xs[i] = old - eps; const lm = objective();
-      xs[i] = old;
-      const num = (lp - lm) / (2 * eps);
-      if (!(Math.abs(num - dx[i]) <= 1e-8 + 1e-6 * Math.abs(num))) assert.fail(`d objective / d x[${i}]: analytic ${dx[i]}, numeric ${num}`);
-    }
-  }
+  const { checked, maxAbs } = checkParamGrads(m, analytic, objective, JSON.stringify(cs.config), 'objective');
+  if (dx && batch.inputs) checkInputGrads(batch.inputs as number[], dx, objective, 'objective');
   assert.ok(checked > 20 && maxAbs > 1e-4, 'the check must exercise real gradients');
 }
 
