@@ -130,3 +130,19 @@ test('recur export --format pytorch --config: a model from settings alone; train
   const loss = (JSON.parse(r.stdout) as { loss: number }).loss;
   assert.ok(Math.abs(loss - printed) <= 1e-4 * printed, `recur eval ${loss} vs train.py ${printed}`);
 });
+
+test('train.py refuses, in one line, a model with a tokenizer of its own (it reads plain characters)', async (t) => {
+  if (!hasTorch) { t.skip(`${python} cannot import torch (Debian's python3-torch): train.py was not run`); return; }
+  const dir = tempDir('recur-torch-tok-'), model = join(dir, 'byte.safetensors'), out = join(dir, 'byte');
+  writeFileSync(join(dir, 'text.txt'), 'the quick brown fox jumps over the lazy dog. '.repeat(40));
+  let r = await recur(['train', '--data', join(dir, 'text.txt'), '--tokens', 'byte', '--hidden', '8', '--embed', '4', '--batch', '4', '--seq', '16', '--steps', '0',
+    '--sample-length', '0', '--backend', 'js', '--out', model]);
+  assert.equal(r.code, 0, r.stderr);
+  r = await recur(['export', '--format', 'pytorch', '--model', model, '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const py = spawnSync(python, [join(out, 'train.py'), '--data', join(dir, 'text.txt'), '--init', model, '--steps', '1', '--out', join(dir, 'x.safetensors')],
+    { encoding: 'utf8', cwd: out });
+  assert.equal(py.status, 1, py.stderr);
+  assert.match(py.stderr, /^train\.py: the model reads byte tokens \(a tokenizer of its own\); train\.py reads plain characters[^\n]*\n$/);
+  assert.ok(!existsSync(join(dir, 'x.safetensors')));
+});
