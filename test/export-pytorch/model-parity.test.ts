@@ -18,6 +18,7 @@ import type { ModelConfig } from '../../src/nn/config.js';
 import { Model, type Batch, type RecurrentState } from '../../src/nn/model.js';
 import { Rng } from '../../src/util/rng.js';
 import { assertClose } from '../helpers/close.js';
+import { makeBatch } from '../helpers/model-batch.js';
 
 const be = new JsBackend('f64');
 const python = '/usr/bin/python3';
@@ -60,19 +61,6 @@ const cases: Case[] = [
   { name: 'elman+jordan sigmoid, embedding, random h0, softmax', config: { cell: 'elman+jordan', activation: 'sigmoid', inputKind: 'tokens', inputSize: 6, embed: 3, outputSize: 4, h0: 'random' } },
 ];
 
-function makeBatch(m: Model, T: number, B: number, rng: Rng, lengths?: number[]): Batch {
-  const c = m.config, every = c.outputMode === 'every', real = (i: number): boolean => !lengths || Math.floor(i / B) < lengths[i % B];
-  const batch: Batch = { T, B };
-  // padded steps of token inputs hold −1, which recur allows there (and model.py must too)
-  if (c.inputKind === 'tokens') batch.tokens = Int32Array.from({ length: T * B }, (_, i) => (real(i) ? rng.int(c.inputSize) : -1));
-  else batch.inputs = Array.from({ length: T * B * c.inputSize }, () => rng.normal());
-  const n = every ? T * B : B;
-  if (c.head === 'softmax') batch.targets = Int32Array.from({ length: n }, () => rng.int(c.outputSize));
-  else batch.targetValues = Array.from({ length: n * c.outputSize }, () => rng.normal());
-  if (lengths) batch.lengths = Int32Array.from(lengths);
-  return batch;
-}
-
 const plain = (b: Batch) => ({
   T: b.T, B: b.B, tokens: b.tokens && [...b.tokens], inputs: b.inputs && Array.from(b.inputs), targets: b.targets && [...b.targets],
   targetValues: b.targetValues && Array.from(b.targetValues), lengths: b.lengths && [...b.lengths],
@@ -90,7 +78,7 @@ function recurSide(cs: Case) {
   for (const v of m.params.views) if (/bias|h0|c0/.test(v.name)) for (let i = 0; i < v.size; i++) m.params.data[v.offset + i] = 0.3 * rng.normal();
   const tensors = Object.fromEntries(m.params.views.map((v) => [v.name, { shape: v.shape, data: [...m.params.get(v.name)] }]));
   const state = m.newState(B, new Rng(3));
-  const batches = [makeBatch(m, T, B, new Rng(5), cs.lengths), makeBatch(m, T, B, new Rng(6), cs.lengths)].slice(cs.truncated ? 0 : 1);
+  const batches = [makeBatch(m, T, B, new Rng(5), cs.lengths, { padTokens: true }), makeBatch(m, T, B, new Rng(6), cs.lengths, { padTokens: true })].slice(cs.truncated ? 0 : 1);
   if (cs.truncated) m.forward(batches[0], state, { train: false });
   const stateBefore = stateTuple(state);
   // recur's dropout masks: what Stack.drawDropout draws from the forward pass's generator, one B×D·H block

@@ -27,14 +27,14 @@ export function checkParamGrads(m: Model, analytic: Float64Array, objective: () 
   return { checked, maxAbs };
 }
 
-/** d objective / d x for dense inputs `xs` (changed in place and restored) against `dx`. */
-export function checkInputGrads(xs: number[], dx: Float64Array, objective: () => number, what = 'loss'): void {
+/** d objective / d x for the values `xs` (dense inputs, or any operand; changed in place and restored) against `dx`. */
+export function checkInputGrads(xs: { [i: number]: number; length: number }, dx: ArrayLike<number>, objective: () => number, what = 'loss', name = 'x'): void {
   for (let i = 0; i < xs.length; i++) {
     const old = xs[i];
     xs[i] = old + EPS; const lp = objective();
     xs[i] = old - EPS; const lm = objective();
     xs[i] = old;
     const num = (lp - lm) / (2 * EPS);
-    if (!close(num, dx[i])) assert.fail(`d ${what} / d x[${i}]: analytic ${dx[i]}, numeric ${num}`);
+    if (!close(num, dx[i])) assert.fail(`d ${what} / d ${name}[${i}]: analytic ${dx[i]}, numeric ${num}`);
   }
 }

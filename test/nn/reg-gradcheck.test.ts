@@ -11,27 +11,9 @@ import type { ModelConfig } from '../../src/nn/config.js';
 import { Model, type Batch, type RecurrentState } from '../../src/nn/model.js';
 import { Rng } from '../../src/util/rng.js';
 import { checkInputGrads, checkParamGrads } from '../helpers/fd-check.js';
+import { cloneState, makeBatch } from '../helpers/model-batch.js';
 
 const be = new JsBackend('f64');
-
-function cloneState(m: Model, s: RecurrentState): RecurrentState {
-  const c = m.newState(s.B, new Rng(0));
-  s.h.forEach((h, i) => c.h[i].set(h));
-  s.c.forEach((x, i) => c.c[i].set(x));
-  if (s.fb) c.fb!.set(s.fb);
-  c.fresh.set(s.fresh);
-  return c;
-}
-
-function makeBatch(m: Model, T: number, B: number, rng: Rng, lengths?: number[]): Batch {
-  const c = m.config, n = c.outputMode === 'every' ? T * B : B, batch: Batch = { T, B };
-  if (c.inputKind === 'tokens') batch.tokens = Int32Array.from({ length: T * B }, () => rng.int(c.inputSize));
-  else batch.inputs = Array.from({ length: T * B * c.inputSize }, () => rng.normal());
-  if (c.head === 'softmax') batch.targets = Int32Array.from({ length: n }, () => rng.int(c.outputSize));
-  else batch.targetValues = Array.from({ length: n * c.outputSize }, () => rng.normal());
-  if (lengths) batch.lengths = Int32Array.from(lengths);
-  return batch;
-}
 
 interface Case { config: Partial<ModelConfig>; T?: number; B?: number; truncated?: boolean; inputGrad?: boolean; lengths?: number[] }
 

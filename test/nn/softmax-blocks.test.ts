@@ -16,6 +16,7 @@ import { Model } from '../../src/nn/model.js';
 import { BlockedSoftmaxHead, softmaxCrossEntropyBlocks, type LinearOperand } from '../../src/nn/softmax-blocks.js';
 import { Rng } from '../../src/util/rng.js';
 import { backends } from '../helpers/backends.js';
+import { checkInputGrads } from '../helpers/fd-check.js';
 
 test('blocked softmax head: gradients match central differences (float64)', () => {
   const be = new JsBackend('f64'), rows = 5, K = 4, V = 6, rng = new Rng(3);
@@ -29,17 +30,7 @@ test('blocked softmax head: gradients match central differences (float64)', () =
   const loss = (): number => scale * softmaxCrossEntropyBlocks(be, rows, K, V, F, 0, K, targets, 0, scale, lin, scratch, null);
   const dW = new Float64Array(V * K), db = new Float64Array(V), dF = new Float64Array(rows * K);
   softmaxCrossEntropyBlocks(be, rows, K, V, F, 0, K, targets, 0, scale, lin, scratch, { w: dW, wOff: 0, b: db, bOff: 0, dF, dfOff: 0, lddf: K });
-  const eps = 1e-6;
-  for (const [name, x, g] of [['W', W, dW], ['b', b, db], ['F', F, dF]] as const) {
-    for (let i = 0; i < x.length; i++) {
-      const x0 = x[i];
-      x[i] = x0 + eps; const up = loss();
-      x[i] = x0 - eps; const down = loss();
-      x[i] = x0;
-      const num = (up - down) / (2 * eps);
-      assert.ok(Math.abs(num - g[i]) <= 1e-8 + 1e-6 * Math.abs(num), `d${name}[${i}]: analytic ${g[i]} vs numeric ${num}`);
-    }
-  }
+  for (const [name, x, g] of [['W', W, dW], ['b', b, db], ['F', F, dF]] as const) checkInputGrads(x, g, loss, 'loss', name);
   // A row whose target is ignored sends no gradient.
   for (let k = 0; k < K; k++) assert.equal(dF[K + k], 0);
 });
