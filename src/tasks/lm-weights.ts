@@ -57,32 +57,43 @@ export class LmWeights {
   /** Run `fn` with the file's weights in the parameter buffer (the best, else the scored ones), θ back afterwards. */
   inFileWeights<T>(fn: () => T): T {
     if (!this.best.score) return this.scored(fn);
-    const n = this.params.size, raw = this.be.alloc(n);
-    this.be.copy(n, this.params.data, 0, raw, 0);
-    try {
-      this.best.restore();
-      return fn();
-    } finally {
-      this.be.copy(n, raw, 0, this.params.data, 0);
-      this.params.touch();
-      release(this.be, [raw]);
-    }
+    return this.withRawCopy((raw) => this.bestIn(raw, fn));
   }
 
   /** Run `fn` on the file's weights with the slots to save beside them: the optimizer's moments, θ and θ̄. */
   inFile<T>(optimizer: Optimizer, fn: (slots: OptimizerSlots) => T): T {
-    // θ is copied out first: the parameter buffer will hold the file's weights while fn encodes.
-    const n = this.params.size, raw = this.be.alloc(n);
-    this.be.copy(n, this.params.data, 0, raw, 0);
-    try {
-      return this.inFileWeights(() => {
+    // θ is copied out first (once: the same copy puts it back): the parameter buffer will hold the file's
+    // weights while fn encodes.
+    return this.withRawCopy((raw) => {
+      const encode = (): T => {
         // θ̄ is read where it is now: in the parameter buffer while the averaged weights are swapped in.
         const slots: Record<string, Buf> = { ...optimizer.slots, [RAW]: raw };
         if (this.average) slots[AVG] = this.average.mean;
         return fn({ params: this.params, slots, slotNames: () => Object.keys(slots) });
-      });
+      };
+      return this.best.score ? this.bestIn(raw, encode) : this.scored(encode);
+    });
+  }
+
+  /** θ copied into a temporary buffer for `fn`, released afterwards. */
+  private withRawCopy<T>(fn: (raw: Buf) => T): T {
+    const n = this.params.size, raw = this.be.alloc(n);
+    this.be.copy(n, this.params.data, 0, raw, 0);
+    try {
+      return fn(raw);
     } finally {
       release(this.be, [raw]);
+    }
+  }
+
+  /** The best weights in the parameter buffer for `fn`, then θ back from `raw`. */
+  private bestIn<T>(raw: Buf, fn: () => T): T {
+    try {
+      this.best.restore();
+      return fn();
+    } finally {
+      this.be.copy(this.params.size, raw, 0, this.params.data, 0);
+      this.params.touch();
     }
   }
 
