@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The floors of issue 20, measured in one go on a quiet machine (about 35 minutes on 2 cores):
+# The floors of issue 20, measured in one go on a quiet machine (about 40 minutes on 2 cores):
 #  1. Moby Dick, 180 s: today's default settings (commit 4b2028c's lm-settings.ts, as explicit flags)
 #     against the new default (no flags), side by side, one thread each;
 #  2. the same at 600 s;
@@ -7,7 +7,8 @@
 #  4. `recur eval --dynamic` (its defaults) against static evaluation of the new 180-s model on the
 #     last 10% of Moby Dick;
 #  5. PyTorch's W2 LSTM and recur's new default, 120 s each on one thread side by side, both scored on the
-#     last 10% of Moby Dick as one stream (skipped without torch).
+#     last 10% of Moby Dick as one stream (skipped without torch); then PyTorch with recur's tuned settings
+#     (torch_w2.py tuned) against recur's new default the same way.
 # Validation losses are nats/char of what each model file holds. Usage: bench/quality/defaults-floors.sh [dir]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -32,7 +33,15 @@ if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   node --import tsx bench/quality/defaults.ts --corpus moby --budget time=120 --dir "$DIR/moby-120" --run "new=" > "$DIR/moby-120.log"
   wait
   cat "$DIR/torch.log"
-  node --import tsx bench/quality/dynamic.ts "$DIR/moby-120/new.safetensors" --grid default | head -1
+  node --import tsx bench/quality/dynamic.ts "$DIR/moby-120/new.safetensors" --grid default > "$DIR/moby-120-eval.log"
+  head -1 "$DIR/moby-120-eval.log"
+  echo "PyTorch tuned the way recur's defaults are (LSTM 384, embedding 64, batch 8, Adam 5e-3 cosine, averaged) and recur's new default, 120 s each, side by side:"
+  OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/quality/torch_w2.py 120 tuned > "$DIR/torch-tuned.log" &
+  node --import tsx bench/quality/defaults.ts --corpus moby --budget time=120 --dir "$DIR/moby-120b" --run "new=" > "$DIR/moby-120b.log"
+  wait
+  cat "$DIR/torch-tuned.log"
+  node --import tsx bench/quality/dynamic.ts "$DIR/moby-120b/new.safetensors" --grid default > "$DIR/moby-120b-eval.log"
+  head -1 "$DIR/moby-120b-eval.log"
 else
   echo "PyTorch is not installed: the fourth floor is not measured."
 fi

@@ -14,6 +14,8 @@ import { DEFAULT_ARCH, DEFAULT_SETTINGS, DEFAULT_TIME_S } from './lm-settings.js
 
 export interface LmDefaults {
   hidden: number;
+  /** Streams (or sequences) per step. */
+  batch: number;
   lr: number;
   dropoutInput: number;
   dropoutOutput: number;
@@ -33,33 +35,45 @@ interface Row {
 }
 
 const TODAY: LmDefaults = {
-  hidden: DEFAULT_ARCH.hidden, lr: DEFAULT_SETTINGS.lr, dropoutInput: 0, dropoutOutput: 0, dropoutEmbed: 0, weightDrop: 0, average: false,
+  hidden: DEFAULT_ARCH.hidden, batch: DEFAULT_SETTINGS.batch, lr: DEFAULT_SETTINGS.lr, dropoutInput: 0, dropoutOutput: 0, dropoutEmbed: 0, weightDrop: 0, average: false,
 };
 
 /**
  * First matching row wins; the last row catches everything.
  *
- * The runs (2026-12-02, on the shared 2-core machine under a load of 20–50, so every comparison is
- * within one run or side by side):
- *  - averaging, Moby Dick, today's model, 3,000 steps, one run scoring θ, the EMA θ̄ and a Polyak average
- *    from the middle on the first 50,000 held-out characters (bench/quality/average.ts): θ̄ better than θ
- *    at every check, 1.7966/1.8076 at step 250, 1.5133/1.5419 at 1,500, 1.4712/1.4765 at 3,000; Polyak
- *    1.4786 at 3,000 (it still holds the iterates of the higher learning rate) → the EMA, on by default.
- *  - names (59,166 characters), today's model, side by side, 3,000 steps (about 13 epochs; bench/quality/
- *    defaults.ts --corpus names --budget steps=3000), best validation (its step), train loss at the end:
- *      θ only                                1.9344 (1,394), train 1.43
- *      --average                             1.9032 (1,173), train 1.42
- *      --average, locked dropout 0.3 out, 0.2 in   1.9024 (2,634), train 1.73
- *    (with weight drop 0.3 as well: too slow to finish). Averaging alone overfits after ~1,200 steps; with
- *    dropout the run was still improving at the end, level with the best at 3,000 steps, and a 600-s run on
- *    a quiet machine buys many more steps: so a small corpus gets the dropout.
- * Width and learning rate were not re-measured: today's (lm-settings.ts) stand. Nor was dropout on Moby
- * Dick (its runs did not reach the overfitting regime in the time there was): the large-corpus row is
- * today's model with averaging. defaults-floors.sh measures the floors on a quiet machine.
+ * Moby Dick (1,084,497 training characters), 2026-12-02 on a quiet machine, candidates side by side in
+ * pairs, one thread each, native backend, `--time` as a user gives it; validation loss (nats/char, the
+ * first 50,000 held-out characters) of what the file holds:
+ *  - 180 s. Today's settings (256 units, batch 32) 1.4478, still falling at the end (train 1.31): not
+ *    overfitted but short of updates. The chars/s of the fused kernels hardly fall with the batch
+ *    (61k at 32, 52k at 16, 50k at 8), so a smaller batch buys more updates for the same text:
+ *      256, batch 16: 1.4334 (lr 3e-3: 1.4410; 8e-3: 1.4238)     256, batch 8: 1.4174 (overfits at the end)
+ *      384, batch 8: 1.3963                                       384, batch 16: 1.4002; batch 4: 1.4085
+ *      384, batch 8, lr 3e-3: 1.4135                              512, batch 8: 1.4032
+ *      256, batch 32, locked dropout 0.25 out / 0.1 in, weight drop 0.2: 1.5093 (dropout only slows it here)
+ *      256, batch 8, dropout 0.15 out / 0.05 in: 1.4334
+ *    → 384 units, batch 8, no dropout.
+ *  - 600 s. Today's settings overfit: best 1.4710 at step 10,738 of 17,552 (train 1.18), 1.4772 at the
+ *    end. Wider with locked dropout, batch 8:
+ *      512, dropout 0.2 out / 0.1 in: 1.3812 (still falling at the end)   384, the same dropout: 1.3842
+ *      512, dropout 0.1 out / 0.05 in: 1.3817 (best at step 16,489 of 17,412)
+ *    → 512 units, batch 8, dropout 0.2 on the output and 0.1 on the embedding.
+ *  - averaging (bench/quality/average.ts, today's model, 3,000 steps, the first 50,000 held-out
+ *    characters): the EMA θ̄ better than θ at every check (1.4712 vs 1.4765 at 3,000; Polyak from the
+ *    middle 1.4786) → on by default.
+ * Names (59,166 characters, lines: batch = names per step), today's model, side by side, 3,000 steps
+ * (about 13 epochs; bench/quality/defaults.ts --corpus names --budget steps=3000), best validation (its
+ * step), train loss at the end: θ only 1.9344 (1,394), train 1.43; --average 1.9032 (1,173), train
+ * 1.42; --average with locked dropout 0.3 out / 0.2 in 1.9024 (2,634, still improving), train 1.73 →
+ * a small corpus gets the dropout.
+ * Past 5 M characters the 600-s row is not applied (a larger corpus is read fewer times over, and no
+ * run here measured dropout on one): the 180-s row stands for it.
  */
 export const DEFAULTS_TABLE: readonly Row[] = [
   { maxChars: 200_000, maxSeconds: Infinity, defaults: { ...TODAY, dropoutOutput: 0.3, dropoutInput: 0.2, average: true }, runs: 'names, 3,000 steps side by side' },
-  { maxChars: Infinity, maxSeconds: Infinity, defaults: { ...TODAY, average: true }, runs: 'averaging: bench/quality/average.ts (Moby Dick), names' },
+  { maxChars: Infinity, maxSeconds: 300, defaults: { ...TODAY, hidden: 384, batch: 8, average: true }, runs: 'Moby Dick, 180 s side by side: 384 units, batch 8 1.3963 vs today 1.4478' },
+  { maxChars: 5_000_000, maxSeconds: Infinity, defaults: { ...TODAY, hidden: 512, batch: 8, dropoutOutput: 0.2, dropoutInput: 0.1, average: true }, runs: 'Moby Dick, 600 s side by side: 1.3812 vs today 1.4710' },
+  { maxChars: Infinity, maxSeconds: Infinity, defaults: { ...TODAY, hidden: 384, batch: 8, average: true }, runs: 'the 180-s row (no longer run measured on a larger corpus)' },
 ];
 
 /**

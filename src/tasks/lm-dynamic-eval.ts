@@ -42,15 +42,24 @@ export interface DynamicOptions {
   onProgress?: (done: number, total: number) => void;
   /** Characters per token of the text (1 for character models): the result also gives the loss per character. */
   charsPerToken?: number;
+  /**
+   * MS of the RMS rule taken from other text, as Krause et al. take it from the training data
+   * (gradientMeanSquares): fixed for the whole evaluation, and the decay of each weight is scaled by
+   * its RMS relative to the mean RMS (their "global prior": weights that the data moves a lot are
+   * pulled back harder). Without it MS is the running mean over the text already scored.
+   */
+  ms?: Float32Array;
 }
 
 /**
- * Defaults of `recur eval --dynamic`, from bench/quality/dynamic.ts on a default Moby Dick model
- * (README's table): on the first 30,000 held-out characters the RMS rule at η 7e-4…1e-3, λ 0.02…0.03,
- * 50-character segments gained 0.023 nats/char (SGD at best 0.015; no decay: none); on the whole
- * held-out tenth these defaults gained 0.016.
+ * Defaults of `recur eval --dynamic`, from bench/quality/dynamic.ts on the default 180-s Moby Dick model
+ * (384 units, batch 8; README's table), the whole held-out tenth (119,031 characters, static 1.3898):
+ * the RMS rule at η 3e-4, λ 0.001, 20-character segments gained 0.0221 nats/char; η 2e-4, λ 3e-4: 0.0223;
+ * 10- and 30-character segments 0.019–0.021; the former defaults (η 1e-3, λ 0.03, 50) 0.0171; no decay
+ * 0.0202; MS from the training text (Krause et al.'s form, gradientMeanSquares) 0.019–0.020 and it
+ * diverged at η 1e-3 on 20-character segments.
  */
-export const DYNAMIC_DEFAULTS: { seq: number; lr: number; decay: number; rule: DynamicRule } = { seq: 50, lr: 1e-3, decay: 0.03, rule: 'rms' };
+export const DYNAMIC_DEFAULTS: { seq: number; lr: number; decay: number; rule: DynamicRule } = { seq: 20, lr: 3e-4, decay: 0.001, rule: 'rms' };
 
 /** Why dynamic-evaluation options are unusable (one sentence), or null. */
 export function dynamicProblem(o: DynamicOptions): string | null {
@@ -73,6 +82,47 @@ function adaptableCopy(model: Model): Model {
   return copy;
 }
 
+/** λ·min(RMS_i / mean RMS, 1/λ): Krause et al.'s decay toward the trained weights, per weight. */
+function decayPerWeight(ms: Float32Array, decay: number): Float32Array {
+  const n = ms.length, out = new Float32Array(n);
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += Math.sqrt(ms[i]);
+  mean /= n;
+  if (!(mean > 0)) return out.fill(decay);
+  for (let i = 0; i < n; i++) out[i] = decay * Math.min(Math.sqrt(ms[i]) / mean, 1 / decay);
+  return out;
+}
+
+/**
+ * The mean over segments of `seq` tokens of each parameter's squared gradient, `ids` read as one
+ * stream (state carried, backpropagation cut at each segment, no step taken): the MS of Krause et
+ * al.'s RMS rule, from the training text. `maxTokens` bounds the text read (0 = all).
+ */
+export function gradientMeanSquares(model: Model, ids: Int32Array, seq: number, maxTokens = 0): Float32Array {
+  if (!(Number.isSafeInteger(seq) && seq >= 1)) throw new Error(`the segment length must be a positive integer, got ${seq}`);
+  const m = adaptableCopy(model), n = m.params.size, g = m.grads.data;
+  const sum = new Float64Array(n);
+  const state = m.newState(1, new Rng(0));
+  const L = Math.min(ids.length - 1, maxTokens > 0 ? maxTokens : Infinity);
+  if (L < 1) throw new Error('the text for the mean squares has nothing to predict; it needs at least 2 tokens');
+  let segments = 0;
+  try {
+    for (let t0 = 0; t0 < L; t0 += seq) {
+      const T = Math.min(seq, L - t0);
+      m.forward({ T, B: 1, tokens: ids.subarray(t0, t0 + T), targets: ids.subarray(t0 + 1, t0 + T + 1) }, state, { train: true });
+      m.zeroGrads();
+      m.backward();
+      for (let i = 0; i < n; i++) sum[i] += g[i] * g[i];
+      segments++;
+    }
+  } finally {
+    freeState(m, state);
+  }
+  const ms = new Float32Array(n);
+  for (let i = 0; i < n; i++) ms[i] = sum[i] / segments;
+  return ms;
+}
+
 /**
  * Mean next-character loss of `ids` read as one stream from the model's initial state, the model
  * learning from each segment after scoring it. With lr = 0 and decay = 0 it is static evaluation
@@ -85,8 +135,12 @@ export function evaluateDynamic(model: Model, ids: Int32Array, o: DynamicOptions
   const m = adaptableCopy(model), be = m.be, n = m.params.size, p = m.params.data, g = m.grads.data;
   const theta0: Buf = be.alloc(n);
   be.copy(n, p, 0, theta0, 0);
+  if (o.ms && o.ms.length !== n) throw new Error(`the mean squares have ${o.ms.length} entries, the model ${n} parameters`);
   const ms: Buf | null = o.rule === 'rms' ? be.alloc(n) : null;
+  if (ms && o.ms) ms.set(o.ms);
   const eps = o.eps ?? 1e-8;
+  // With MS from training text the pull toward θ0 is λ·min(RMS_i / mean RMS, 1/λ) per weight.
+  const pull = o.ms && o.rule === 'rms' ? decayPerWeight(o.ms, o.decay) : null;
   const state = m.newState(1, new Rng(0));
   const L = ids.length - 1;
   let sum = 0, count = 0, segments = 0;
@@ -103,9 +157,10 @@ export function evaluateDynamic(model: Model, ids: Int32Array, o: DynamicOptions
       m.zeroGrads();
       m.backward();
       segments++;
-      if (ms) be.rmspropStep(n, p, g, ms, o.lr, (segments - 1) / segments, eps, 0);
+      if (ms) be.rmspropStep(n, p, g, ms, o.lr, o.ms ? 1 : (segments - 1) / segments, eps, 0);
       else be.sgdStep(n, p, g, null, o.lr, 0, false, 0, true);
-      if (o.decay > 0) { be.scale(n, 1 - o.decay, p, 0); be.axpy(n, o.decay, theta0, 0, p, 0); }
+      if (pull) for (let i = 0; i < n; i++) p[i] += pull[i] * (theta0[i] - p[i]);
+      else if (o.decay > 0) { be.scale(n, 1 - o.decay, p, 0); be.axpy(n, o.decay, theta0, 0, p, 0); }
       m.params.touch();
     }
   } finally {

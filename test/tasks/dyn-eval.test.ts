@@ -11,7 +11,7 @@ import { Model } from '../../src/nn/model.js';
 import { Rng } from '../../src/util/rng.js';
 import { Vocab } from '../../src/data/text.js';
 import { evaluateStream } from '../../src/tasks/lm-eval.js';
-import { dynamicProblem, evaluateDynamic, type DynamicOptions } from '../../src/tasks/lm-dynamic-eval.js';
+import { dynamicProblem, evaluateDynamic, gradientMeanSquares, type DynamicOptions } from '../../src/tasks/lm-dynamic-eval.js';
 
 const be = new JsBackend('f64');
 const TEXT = 'abracadabra, said the cat to the bat; the rat sat on the mat. ';
@@ -25,7 +25,11 @@ function makeModel(cell: 'lstm' | 'gru' | 'elman', V: number, over: Record<strin
 function reference(model: Model, ids: Int32Array, o: DynamicOptions): number {
   const ref = new Model({ ...model.config, dropout: 0, dropoutInput: 0, dropoutOutput: 0, dropoutEmbed: 0, weightDrop: 0, ar: 0, tar: 0 }, be);
   const n = model.params.size, theta0 = Float64Array.from(model.params.data), theta = Float64Array.from(theta0);
-  const ms = new Float64Array(n), eps = o.eps ?? 1e-8;
+  const ms = o.ms ? Float64Array.from(o.ms) : new Float64Array(n), eps = o.eps ?? 1e-8;
+  // Krause et al.'s prior: with MS from other text, weight j decays by λ·min(RMS_j / mean RMS, 1/λ).
+  let meanRms = 0;
+  for (let j = 0; j < n; j++) meanRms += Math.sqrt(ms[j]) / n;
+  const pull = (j: number): number => (o.ms ? o.decay * Math.min(Math.sqrt(ms[j]) / meanRms, 1 / o.decay) : o.decay);
   const state = ref.newState(1, new Rng(0));
   let sum = 0, count = 0, k = 0;
   for (let t0 = 0; t0 < ids.length - 1; t0 += o.seq) {
@@ -37,10 +41,10 @@ function reference(model: Model, ids: Int32Array, o: DynamicOptions): number {
     const g = ref.grads.data;
     k++;
     for (let j = 0; j < n; j++) {
-      ms[j] = (ms[j] * (k - 1) + g[j] * g[j]) / k;
+      if (!o.ms) ms[j] = (ms[j] * (k - 1) + g[j] * g[j]) / k;
       const u = o.rule === 'rms' ? g[j] / (Math.sqrt(ms[j]) + eps) : g[j];
       theta[j] = theta[j] - o.lr * u;
-      theta[j] += o.decay * (theta0[j] - theta[j]);
+      theta[j] += pull(j) * (theta0[j] - theta[j]);
     }
   }
   return sum / count;
@@ -108,4 +112,32 @@ test('unusable options are refused in one sentence', () => {
   assert.match(dynamicProblem({ ...ok, lr: -1 })!, /learning rate/);
   assert.match(dynamicProblem({ ...ok, decay: 1.5 })!, /decay/);
   assert.match(dynamicProblem({ ...ok, rule: 'adam' as never })!, /rule/);
+});
+
+test('MS from training text (Krause et al.): gradientMeanSquares is the mean squared segment gradient; the rule with it equals the recomputation', () => {
+  const vocab = Vocab.fromText(TEXT);
+  const train = vocab.encode(TEXT.repeat(3)), ids = vocab.encode(TEXT.repeat(2));
+  const model = makeModel('lstm', vocab.size, { dropoutOutput: 0.2 });
+  const ms = gradientMeanSquares(model, train, 7);
+  // Recomputed: one stream, state carried, the gradient of each 7-character segment squared and averaged.
+  const ref = new Model({ ...model.config, dropoutOutput: 0 }, be);
+  ref.params.data.set(model.params.data); ref.params.touch();
+  const state = ref.newState(1, new Rng(0)), want = new Float64Array(ms.length);
+  let segments = 0;
+  for (let t0 = 0; t0 < train.length - 1; t0 += 7) {
+    const T = Math.min(7, train.length - 1 - t0);
+    ref.forward({ T, B: 1, tokens: train.subarray(t0, t0 + T), targets: train.subarray(t0 + 1, t0 + T + 1) }, state, { train: true });
+    ref.zeroGrads(); ref.backward();
+    ref.grads.data.forEach((g, j) => { want[j] += g * g; });
+    segments++;
+  }
+  let worst = 0;
+  for (let j = 0; j < ms.length; j++) worst = Math.max(worst, Math.abs(ms[j] - want[j] / segments) / (want[j] / segments + 1e-12));
+  assert.ok(worst < 1e-5, `relative error ${worst}`);
+  assert.ok(ms.some((v) => v > 0));
+  const o: DynamicOptions = { seq: 9, lr: 2e-3, decay: 0.05, rule: 'rms', ms };
+  const got = evaluateDynamic(model, ids, o).loss, wantLoss = reference(model, ids, o);
+  assert.ok(Math.abs(got - wantLoss) < 1e-8, `${got} vs ${wantLoss}`);
+  assert.ok(Math.abs(got - evaluateDynamic(model, ids, { ...o, ms: undefined }).loss) > 1e-6, 'MS from training text changes the steps');
+  assert.throws(() => evaluateDynamic(model, ids, { ...o, ms: ms.subarray(1) }), /mean squares have/);
 });
