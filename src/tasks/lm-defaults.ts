@@ -49,15 +49,17 @@ const TODAY: LmDefaults = {
  *    (61k at 32, 52k at 16, 50k at 8), so a smaller batch buys more updates for the same text:
  *      256, batch 16: 1.4334 (lr 3e-3: 1.4410; 8e-3: 1.4238)     256, batch 8: 1.4174 (overfits at the end)
  *      384, batch 8: 1.3963                                       384, batch 16: 1.4002; batch 4: 1.4085
- *      384, batch 8, lr 3e-3: 1.4135                              512, batch 8: 1.4032
+ *      384, batch 8, lr 3e-3: 1.4135; 7e-3: 1.4088; 1e-2: 1.4297   512, batch 8: 1.4032
+ *      384, batch 8, --lr-min 5e-5: 1.3997; --embed 128: 1.4184
  *      256, batch 32, locked dropout 0.25 out / 0.1 in, weight drop 0.2: 1.5093 (dropout only slows it here)
  *      256, batch 8, dropout 0.15 out / 0.05 in: 1.4334
- *    → 384 units, batch 8, no dropout.
+ *    → 384 units, batch 8, no dropout. (defaults-floors.sh, another pair: today 1.4402, this row 1.3984.)
  *  - 600 s. Today's settings overfit: best 1.4710 at step 10,738 of 17,552 (train 1.18), 1.4772 at the
  *    end. Wider with locked dropout, batch 8:
  *      512, dropout 0.2 out / 0.1 in: 1.3812 (still falling at the end)   384, the same dropout: 1.3842
  *      512, dropout 0.1 out / 0.05 in: 1.3817 (best at step 16,489 of 17,412)
- *    → 512 units, batch 8, dropout 0.2 on the output and 0.1 on the embedding.
+ *    → 512 units, batch 8, dropout 0.2 on the output and 0.1 on the embedding. (defaults-floors.sh:
+ *    today 1.4500, this row 1.3833.)
  *  - averaging (bench/quality/average.ts, today's model, 3,000 steps, the first 50,000 held-out
  *    characters): the EMA θ̄ better than θ at every check (1.4712 vs 1.4765 at 3,000; Polyak from the
  *    middle 1.4786) → on by default.
