@@ -31,7 +31,7 @@ const { model, tokens: vocab } = decodeLm(readFileLimited(positionals[0], undefi
 // The split `recur train` validates on: byte floor(size × 0.9) moved to the next cut (data/corpus-scan.ts).
 const bytes = readFileSync(mobyDickPath());
 const cut = splitPoint(mobyCorpus(), vocab, 0.1);
-const split = { train: vocab.encode(new TextDecoder().decode(bytes.subarray(0, cut))) };
+const train = vocab.encode(new TextDecoder().decode(bytes.subarray(0, cut)));
 let val = vocab.encode(new TextDecoder().decode(bytes.subarray(cut)));
 if (values.chars) val = val.subarray(0, Number(values.chars));
 
@@ -59,7 +59,7 @@ const msBySeq = new Map<number, Float32Array>();
 const msChars = Number(values['ms-chars']);
 for (const o of grid) {
   const t = performance.now();
-  if (o.krause && !msBySeq.has(o.seq)) msBySeq.set(o.seq, gradientMeanSquares(model, split.train.subarray(split.train.length - msChars - 1), o.seq));
+  if (o.krause && !msBySeq.has(o.seq)) msBySeq.set(o.seq, gradientMeanSquares(model, train.subarray(Math.max(0, train.length - msChars - 1)), o.seq));
   const r = evaluateDynamic(model, val, { ...o, ms: o.krause ? msBySeq.get(o.seq) : undefined });
   console.log(`| ${o.krause ? 'rms, MS from train' : o.rule} | ${o.lr} | ${o.decay} | ${o.seq} | ${r.loss.toFixed(4)} | ${(stat - r.loss).toFixed(4)} | ${((performance.now() - t) / 1000).toFixed(1)} |`);
 }

@@ -96,14 +96,14 @@ function decayPerWeight(ms: Float32Array, decay: number): Float32Array {
 /**
  * The mean over segments of `seq` tokens of each parameter's squared gradient, `ids` read as one
  * stream (state carried, backpropagation cut at each segment, no step taken): the MS of Krause et
- * al.'s RMS rule, from the training text. `maxTokens` bounds the text read (0 = all).
+ * al.'s RMS rule, from the training text.
  */
-export function gradientMeanSquares(model: Model, ids: Int32Array, seq: number, maxTokens = 0): Float32Array {
+export function gradientMeanSquares(model: Model, ids: Int32Array, seq: number): Float32Array {
   if (!(Number.isSafeInteger(seq) && seq >= 1)) throw new Error(`the segment length must be a positive integer, got ${seq}`);
   const m = adaptableCopy(model), n = m.params.size, g = m.grads.data;
   const sum = new Float64Array(n);
   const state = m.newState(1, new Rng(0));
-  const L = Math.min(ids.length - 1, maxTokens > 0 ? maxTokens : Infinity);
+  const L = ids.length - 1;
   if (L < 1) throw new Error('the text for the mean squares has nothing to predict; it needs at least 2 tokens');
   let segments = 0;
   try {
