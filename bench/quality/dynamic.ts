@@ -3,7 +3,7 @@
  * where recur train cuts it), for a grid of settings: how the defaults of `recur eval --dynamic`
  * (tasks/lm-dynamic-eval.ts DYNAMIC_DEFAULTS) were chosen.
  *
- *   node --import tsx bench/quality/dynamic.ts model.safetensors [--chars N] [--threads 1] [--grid default|wide|rule:lr:decay:seq,...] [--ms-chars N]
+ *   node --import tsx bench/quality/dynamic.ts model.safetensors [--chars N] [--threads 1] [--grid default|wide|rule:lr:decay:seq[:steps[:anchor]],...] [--ms-chars N]
  *
  * A rule of `krause` in the grid is the RMS rule with MS taken from the last --ms-chars (100,000)
  * characters of the training text (Krause et al.; gradientMeanSquares) and the decay scaled per weight.
@@ -42,24 +42,24 @@ if (values.grid === 'wide') {
   for (const seq of [20, 100]) grid.push({ ...DYNAMIC_DEFAULTS, seq });
   for (const lr of [0.05, 0.1, 0.2]) grid.push({ seq: 50, lr, decay: 0.01, rule: 'sgd' });
 } else if (values.grid !== 'default') {
-  // rule:lr:decay:seq,... (rule krause: the RMS rule with MS from the end of the training text)
+  // rule:lr:decay:seq[:steps[:anchor]],... (rule krause: the RMS rule with MS from the end of the training text)
   for (const g of values.grid!.split(',')) {
-    const [rule, lr, decay, seq] = g.split(':');
+    const [rule, lr, decay, seq, steps = '1', anchor = '0'] = g.split(':');
     const krause = rule === 'krause';
-    grid.push({ rule: (krause ? 'rms' : rule) as DynamicOptions['rule'], lr: Number(lr), decay: Number(decay), seq: Number(seq), krause });
+    grid.push({ rule: (krause ? 'rms' : rule) as DynamicOptions['rule'], lr: Number(lr), decay: Number(decay), seq: Number(seq), steps: Number(steps), anchor: Number(anchor), krause });
   }
 }
 
 const t0 = performance.now();
 const stat = evaluateStream(model, val).loss;
 console.log(`static: ${stat.toFixed(4)} nats/char over ${val.length - 1} characters (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
-console.log('| rule | lr | decay | seq | loss | gain | seconds |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('| rule | lr | decay | seq | steps | anchor | loss | gain | seconds |');
+console.log('|---|---|---|---|---|---|---|---|---|');
 const msBySeq = new Map<number, Float32Array>();
 const msChars = Number(values['ms-chars']);
 for (const o of grid) {
   const t = performance.now();
   if (o.krause && !msBySeq.has(o.seq)) msBySeq.set(o.seq, gradientMeanSquares(model, train.subarray(Math.max(0, train.length - msChars - 1)), o.seq));
   const r = evaluateDynamic(model, val, { ...o, ms: o.krause ? msBySeq.get(o.seq) : undefined });
-  console.log(`| ${o.krause ? 'rms, MS from train' : o.rule} | ${o.lr} | ${o.decay} | ${o.seq} | ${r.loss.toFixed(4)} | ${(stat - r.loss).toFixed(4)} | ${((performance.now() - t) / 1000).toFixed(1)} |`);
+  console.log(`| ${o.krause ? 'rms, MS from train' : o.rule} | ${o.lr} | ${o.decay} | ${o.seq} | ${o.steps ?? 1} | ${o.anchor ?? 0} | ${r.loss.toFixed(4)} | ${(stat - r.loss).toFixed(4)} | ${((performance.now() - t) / 1000).toFixed(1)} |`);
 }

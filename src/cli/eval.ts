@@ -21,10 +21,10 @@ import { addBackendOptions, backendFrom, loadLm, readText } from './lm-io.js';
 
 interface EvalOpts {
   model: string; data: string[]; json?: boolean; backend: BackendName; threads?: number;
-  dynamic?: boolean; dynLr: number; dynDecay: number; dynSeq: number; dynRule: DynamicRule;
+  dynamic?: boolean; dynLr: number; dynDecay: number; dynSeq: number; dynRule: DynamicRule; dynSteps: number; dynAnchor: number;
 }
 
-const DYN_FLAGS = ['dynLr', 'dynDecay', 'dynSeq', 'dynRule'];
+const DYN_FLAGS = ['dynLr', 'dynDecay', 'dynSeq', 'dynRule', 'dynSteps', 'dynAnchor'];
 
 export function register(program: Command): void {
   const cmd = program
@@ -34,7 +34,9 @@ export function register(program: Command): void {
     .requiredOption('--data <file>', "text to score: a file, a directory (its files in sorted order) or '-' (standard input); repeat to concatenate", collect)
     .option('--dynamic', 'dynamic evaluation: after scoring each segment, take a gradient step on it (the file is not changed)')
     .option('--dyn-lr <x>', 'learning rate of the dynamic steps', numArg(0, 100), DYNAMIC_DEFAULTS.lr)
-    .option('--dyn-decay <x>', 'pull toward the trained weights per segment, in [0, 1]', numArg(0, 1), DYNAMIC_DEFAULTS.decay)
+    .option('--dyn-decay <x>', 'pull toward the anchor (at first the trained weights) per step, in [0, 1]', numArg(0, 1), DYNAMIC_DEFAULTS.decay)
+    .option('--dyn-anchor <x>', 'how fast the anchor follows the adapted weights per step, in [0, 1] (0: the trained weights stay the anchor)', numArg(0, 1), DYNAMIC_DEFAULTS.anchor)
+    .option('--dyn-steps <n>', 'gradient steps per segment (each after the first re-reads the segment)', intArg(1, 64), DYNAMIC_DEFAULTS.steps)
     .option('--dyn-seq <n>', 'tokens per segment (scored, then learned from)', intArg(1, 65536), DYNAMIC_DEFAULTS.seq)
     .option('--dyn-rule <rule>', `update rule: sgd, or rms (the step divided by the RMS of the gradients so far)`, choiceArg(DYNAMIC_RULES), DYNAMIC_DEFAULTS.rule)
     .option('--json', 'print one JSON object {loss, bpc, chars, ...}');
@@ -56,7 +58,7 @@ async function evaluate(opts: EvalOpts, command: Command): Promise<void> {
   // JSON has no NaN, and a NaN printed as a score would look like a result: say what happened instead.
   if (!Number.isFinite(r.loss)) throw new Error(`the model's loss on ${name} is ${r.loss}: its activations overflow on this text`);
   const seconds = (performance.now() - t0) / 1000;
-  const dynamic = opts.dynamic ? { dynamic: { lr: opts.dynLr, decay: opts.dynDecay, seq: opts.dynSeq, rule: opts.dynRule } } : {};
+  const dynamic = opts.dynamic ? { dynamic: { lr: opts.dynLr, decay: opts.dynDecay, seq: opts.dynSeq, rule: opts.dynRule, steps: opts.dynSteps, anchor: opts.dynAnchor } } : {};
   if (opts.json) jsonLine({ loss: r.loss, loss_per_char: r.loss_per_char, bpc: r.bpc, tokens: r.tokens, chars: r.chars, token_kind: tokens.kind, mode: task.mode, seconds, model: opts.model, ...dynamic });
   else out(`${opts.dynamic ? 'dynamic evaluation: ' : ''}${evalLine(r, tokens)}`);
 }
@@ -102,7 +104,7 @@ async function scoreDynamic(model: Model, tokens: Tokenizer, opts: EvalOpts, nam
     const ids = tokens.encode(text);
     let chars = 0;
     for (const _ of text) chars++;
-    return evaluateDynamic(model, ids, { seq: opts.dynSeq, lr: opts.dynLr, decay: opts.dynDecay, rule: opts.dynRule, checkOverflow: true, charsPerToken: chars / Math.max(1, ids.length) });
+    return evaluateDynamic(model, ids, { seq: opts.dynSeq, lr: opts.dynLr, decay: opts.dynDecay, rule: opts.dynRule, steps: opts.dynSteps, anchor: opts.dynAnchor, checkOverflow: true, charsPerToken: chars / Math.max(1, ids.length) });
   } catch (e) {
     throw new Error(`${name}: ${(e as Error).message}`);
   }

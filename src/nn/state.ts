@@ -51,6 +51,15 @@ export interface InitialState {
   scale: number;
 }
 
+/** Copy state `from` into `to` (same model, same B): a pass can be re-run from where a chunk started. */
+export function copyState(be: Backend, from: RecurrentState, to: RecurrentState): void {
+  if (from.B !== to.B) throw new Error(`copyState: ${from.B} streams into ${to.B}`);
+  from.h.forEach((b, i) => be.copy(b.length, b, 0, to.h[i], 0));
+  from.c.forEach((b, i) => be.copy(b.length, b, 0, to.c[i], 0));
+  if (from.fb) be.copy(from.fb.length, from.fb, 0, to.fb!, 0);
+  to.fresh.set(from.fresh);
+}
+
 export class StreamState {
   private readonly layers: RecurrentLayer[];
   /** Offsets of each layer's learned h0 and (cells with an extra state) c0 in the parameters; −1 = none. */

@@ -26,25 +26,35 @@ function reference(model: Model, ids: Int32Array, o: DynamicOptions): number {
   const ref = new Model({ ...model.config, dropout: 0, dropoutInput: 0, dropoutOutput: 0, dropoutEmbed: 0, weightDrop: 0, ar: 0, tar: 0 }, be);
   const n = model.params.size, theta0 = Float64Array.from(model.params.data), theta = Float64Array.from(theta0);
   const ms = o.ms ? Float64Array.from(o.ms) : new Float64Array(n), eps = o.eps ?? 1e-8;
+  const steps = o.steps ?? 1, kappa = o.anchor ?? 0, anchor = Float64Array.from(theta0);
   // Krause et al.'s prior: with MS from other text, weight j decays by λ·min(RMS_j / mean RMS, 1/λ).
   let meanRms = 0;
   for (let j = 0; j < n; j++) meanRms += Math.sqrt(ms[j]) / n;
   const pull = (j: number): number => (o.ms ? o.decay * Math.min(Math.sqrt(ms[j]) / meanRms, 1 / o.decay) : o.decay);
   const state = ref.newState(1, new Rng(0));
+  // A state's buffers copied by hand (the replay of a segment starts from where it started).
+  const snapshot = (st: typeof state): typeof state => ({ B: 1, h: st.h.map((b) => b.slice()), c: st.c.map((b) => b.slice()), fb: st.fb?.slice() ?? null, fresh: st.fresh.slice() });
   let sum = 0, count = 0, k = 0;
   for (let t0 = 0; t0 < ids.length - 1; t0 += o.seq) {
     const T = Math.min(o.seq, ids.length - 1 - t0);
+    const segment = { T, B: 1, tokens: ids.subarray(t0, t0 + T), targets: ids.subarray(t0 + 1, t0 + T + 1) };
+    const before = snapshot(state);
     ref.params.data.set(theta); ref.params.touch();
-    const l = ref.forward({ T, B: 1, tokens: ids.subarray(t0, t0 + T), targets: ids.subarray(t0 + 1, t0 + T + 1) }, state, { train: true })!;
+    const l = ref.forward(segment, state, { train: true })!;
     sum += l.sum; count += l.count;
-    ref.zeroGrads(); ref.backward();
-    const g = ref.grads.data;
-    k++;
-    for (let j = 0; j < n; j++) {
-      if (!o.ms) ms[j] = (ms[j] * (k - 1) + g[j] * g[j]) / k;
-      const u = o.rule === 'rms' ? g[j] / (Math.sqrt(ms[j]) + eps) : g[j];
-      theta[j] = theta[j] - o.lr * u;
-      theta[j] += pull(j) * (theta0[j] - theta[j]);
+    for (let s = 0; s < steps; s++) {
+      // Step s > 0: the segment read again, from the state it started in, with the weights reached.
+      if (s > 0) { ref.params.data.set(theta); ref.params.touch(); ref.forward(segment, snapshot(before), { train: true }); }
+      ref.zeroGrads(); ref.backward();
+      const g = ref.grads.data;
+      k++;
+      for (let j = 0; j < n; j++) {
+        if (!o.ms) ms[j] = (ms[j] * (k - 1) + g[j] * g[j]) / k;
+        const u = o.rule === 'rms' ? g[j] / (Math.sqrt(ms[j]) + eps) : g[j];
+        theta[j] = theta[j] - o.lr * u;
+        theta[j] += pull(j) * (anchor[j] - theta[j]);
+        anchor[j] += kappa * (theta[j] - anchor[j]);
+      }
     }
   }
   return sum / count;
@@ -62,6 +72,21 @@ for (const [cell, rule] of [['lstm', 'sgd'], ['lstm', 'rms'], ['gru', 'rms'], ['
     // It did adapt: the score differs from static evaluation.
     const stat = evaluateStream(model, ids, { chunk: 9 }).loss;
     assert.ok(Math.abs(got - stat) > 1e-4, `dynamic ${got} should differ from static ${stat}`);
+  });
+
+  test(`${cell}, ${rule} rule, 3 steps per segment and a moving anchor: equals the step-by-step recomputation`, () => {
+    const vocab = Vocab.fromText(TEXT);
+    const ids = vocab.encode(TEXT.repeat(2));
+    const model = makeModel(cell, vocab.size, { h0: cell === 'gru' ? 'learned' : 'zero', dropout: 0.3 });
+    const base: DynamicOptions = { seq: 9, lr: rule === 'rms' ? 3e-3 : 0.5, decay: 0.02, rule };
+    const o: DynamicOptions = { ...base, steps: 3, anchor: 0.1 };
+    const got = evaluateDynamic(model, ids, o).loss, want = reference(model, ids, o);
+    assert.ok(Math.abs(got - want) < 1e-12, `${got} vs ${want}`);
+    // Each option changes the result: the further steps and the anchor are taken.
+    const oneStep = evaluateDynamic(model, ids, { ...o, steps: 1 }).loss, fixed = evaluateDynamic(model, ids, { ...o, anchor: 0 }).loss;
+    assert.ok(Math.abs(got - oneStep) > 1e-6 && Math.abs(got - fixed) > 1e-6, `${got} vs one step ${oneStep}, fixed anchor ${fixed}`);
+    // steps 1 and anchor 0 are the plain rule.
+    assert.equal(evaluateDynamic(model, ids, { ...base, steps: 1, anchor: 0 }).loss, evaluateDynamic(model, ids, base).loss);
   });
 }
 
@@ -112,6 +137,9 @@ test('unusable options are refused in one sentence', () => {
   assert.match(dynamicProblem({ ...ok, lr: -1 })!, /learning rate/);
   assert.match(dynamicProblem({ ...ok, decay: 1.5 })!, /decay/);
   assert.match(dynamicProblem({ ...ok, rule: 'adam' as never })!, /rule/);
+  assert.match(dynamicProblem({ ...ok, steps: 0 })!, /steps per segment/);
+  assert.match(dynamicProblem({ ...ok, steps: 1.5 })!, /steps per segment/);
+  assert.match(dynamicProblem({ ...ok, anchor: 2 })!, /anchor/);
 });
 
 test('MS from training text (Krause et al.): gradientMeanSquares is the mean squared segment gradient; the rule with it equals the recomputation', () => {
