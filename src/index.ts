@@ -3,7 +3,10 @@
  * to it: browser.ts (browsers and bundlers) and node/library.ts (Node). Node-only helpers (backend
  * selection with native/WASM, files, built-in corpora) are in `recur/node`.
  */
-export { RecurModel, type GenerateOptions, type StreamOptions, type TrainOptions, type TrainResult } from './api/model.js';
+export { RecurModel, type GenerateOptions, type StreamOptions, type ScoreOptions, type TrainOptions, type TrainResult } from './api/model.js';
+export { evaluateStream, type EvalResult } from './tasks/lm-eval.js';
+export { evaluateDynamic, gradientMeanSquares, DYNAMIC_DEFAULTS, type DynamicOptions, type DynamicSettings } from './tasks/lm-dynamic-eval.js';
+export { defaultsFor, type LmDefaults } from './tasks/lm-defaults.js';
 export { loadModelOn, type ModelSource, type LoadOptions, type LoadModel, type BackendChoice, type Host } from './api/load.js';
 export { Sampler, generate, generateLines, type SampleOptions } from './tasks/sample.js';
 export { decodeLm, encodeLm, type LoadedLm, type LmTask, type LmMode } from './tasks/lm-file.js';

@@ -14,6 +14,7 @@ import { Rng } from '../util/rng.js';
 import type { LoadedLm, LmMode } from '../tasks/lm-file.js';
 import { encodeLm, lineVocab } from '../tasks/lm-file.js';
 import { evaluateLines, evaluateStream } from '../tasks/lm-eval.js';
+import { DYNAMIC_DEFAULTS, evaluateDynamic, type DynamicSettings } from '../tasks/lm-dynamic-eval.js';
 import { generate, markId, Sampler } from '../tasks/sample.js';
 import { LmJob, splitLines, DEFAULT_SETTINGS, type LmSettings } from '../tasks/lm.js';
 
@@ -28,6 +29,15 @@ export interface GenerateOptions {
   topK?: number;
   /** Seed of the draws: the same seed and options give the same text (default: a random one). */
   seed?: number;
+}
+
+export interface ScoreOptions {
+  /**
+   * Dynamic evaluation (Krause et al. 2018): the model learns from each segment of the text after
+   * scoring it, so later text is predicted by weights adapted to what was read (a copy adapts; this
+   * model does not change). true: the defaults of `recur eval --dynamic`; an object replaces some.
+   */
+  dynamic?: boolean | Partial<DynamicSettings>;
 }
 
 export interface StreamOptions extends GenerateOptions {
@@ -129,10 +139,15 @@ export class RecurModel {
   /**
    * Mean loss of `text` under the model, in nats per character (divide by ln 2 for bits): each character
    * predicted from those before it (a 'lines' model scores each line on its own). Lower is better; the
-   * uniform guess scores ln(vocabulary size).
+   * uniform guess scores ln(vocabulary size). With `dynamic` the model adapts as it reads (ScoreOptions).
    */
-  score(text: string): number {
+  score(text: string, opts: ScoreOptions = {}): number {
     const { model, tokens } = this.lm;
+    if (opts.dynamic) {
+      if (this.mode === 'lines') throw new Error('a one-sequence-per-line model scores each line on its own; dynamic evaluation adapts a model to one stream of text');
+      const o = opts.dynamic === true ? {} : opts.dynamic;
+      return evaluateDynamic(model, tokens.encode(text), { ...DYNAMIC_DEFAULTS, ...o, checkOverflow: true }).loss;
+    }
     if (this.mode === 'lines') return evaluateLines(model, this.vocab!, splitLines(text), 32, { checkOverflow: true }).loss;
     return evaluateStream(model, tokens.encode(text), { checkOverflow: true }).loss;
   }

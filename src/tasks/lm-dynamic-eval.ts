@@ -74,7 +74,9 @@ export interface DynamicOptions {
  * Checked on a model not used to choose them (the 600-s model, 512 units): 0.0207 with the former
  * defaults, 0.0270 with these.
  */
-export const DYNAMIC_DEFAULTS: { seq: number; lr: number; decay: number; rule: DynamicRule; steps: number; anchor: number } = {
+export type DynamicSettings = Required<Pick<DynamicOptions, 'seq' | 'lr' | 'decay' | 'rule' | 'steps' | 'anchor'>>;
+
+export const DYNAMIC_DEFAULTS: DynamicSettings = {
   seq: 20, lr: 3e-4, decay: 0.003, rule: 'rms', steps: 2, anchor: 0.001,
 };
 

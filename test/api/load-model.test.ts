@@ -101,3 +101,19 @@ test('score is the loss per character; training on new text lowers it there, and
   const stopped = await m.train(fresh, { steps: 1000, signal: ctl.signal, onStep: (s) => { if (s === 3) ctl.abort(); } });
   assert.equal(stopped.steps, 3);
 });
+
+test('score with dynamic evaluation: better than static on a text that repeats itself, the model unchanged, options taken', async () => {
+  const m = await loadModel(bytes, { backend: 'js' });
+  const text = 'a lazy dog jumps over the brown fox.\n'.repeat(12);
+  const stat = m.score(text), saved = m.save();
+  const dyn = m.score(text, { dynamic: true });
+  assert.ok(dyn < stat - 0.02, `dynamic ${dyn} vs static ${stat}`);
+  const strong = m.score(text, { dynamic: { lr: 3e-3 } });
+  assert.ok(strong < dyn - 0.1, `a larger rate adapts more on this text: ${strong} vs ${dyn}`);
+  assert.deepEqual(m.save(), saved, 'the model is not changed');
+  assert.equal(m.score(text), stat);
+  // an object replaces some of the defaults: no step and no decay is static evaluation at the segment length
+  assert.ok(Math.abs(m.score(text, { dynamic: { lr: 0, decay: 0 } }) - stat) < 1e-6);
+  assert.notEqual(m.score(text, { dynamic: { steps: 1 } }), dyn);
+  assert.throws(() => m.score(text, { dynamic: { seq: 0 } }), /segment length/);
+});
