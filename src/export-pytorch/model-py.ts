@@ -18,11 +18,30 @@ export function describeModel(c: ModelConfig): string {
     + `${c.dropout > 0 ? `; dropout ${c.dropout}` : ''}${c.cell.includes('jordan') ? `; Jordan feedback: ${c.jordanFeed}` : ''}`;
 }
 
+/**
+ * recur's training regularisers that this config sets and model.py does not apply (it has dropout between
+ * layers only), one phrase each; empty when nothing is left out. They change training, never the weights'
+ * meaning: the forward in evaluation is recur's either way.
+ */
+export function regularisersNotCarried(c: ModelConfig): string[] {
+  const out: string[] = [];
+  if (c.dropoutInput > 0) out.push(`locked dropout ${c.dropoutInput} on the embedding output`);
+  if (c.dropoutOutput > 0) out.push(`locked dropout ${c.dropoutOutput} on the last layer's output`);
+  if (c.dropoutEmbed > 0) out.push(`embedding dropout ${c.dropoutEmbed}`);
+  if (c.weightDrop > 0) out.push(`weight drop ${c.weightDrop} on W_hh`);
+  if (c.ar > 0) out.push(`activation regularisation ${c.ar}`);
+  if (c.tar > 0) out.push(`temporal activation regularisation ${c.tar}`);
+  return out;
+}
+
 export function modelPy(c: ModelConfig): string {
   const fused = torchModule(c);
+  const left = regularisersNotCarried(c);
+  const note = left.length ? `\nNot in this code: recur trained the model with ${left.join(', ')}; training it here runs without
+${left.length > 1 ? 'them' : 'it'} (evaluation and the weights are unaffected).\n` : '';
   return `"""A recur model in PyTorch, written by \`recur export --format pytorch\` (recur ${VERSION}).
 
-${describeModel(c)}.
+${describeModel(c)}.${note}
 ${fused ? `The stack runs as ${fused} (build(config, step_by_step=True) runs the same equations written out).` : 'The stack is written out step by step (WrittenStack).'}
 
     import json
