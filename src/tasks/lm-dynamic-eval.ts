@@ -15,7 +15,10 @@
  * read (an RMSprop step whose α is (k−1)/k). The decay λ pulls the weights toward the anchor θa, so the
  * adaptation stays local to the recent text. In Krause et al. the anchor is the trained weights θ0
  * (κ = 0); with κ > 0 it follows the adapted weights slowly, so what holds for the whole text (the
- * held-out part of a book differs from the rest) is kept while the fast, local part still decays.
+ * held-out part of a book differs from the rest) is kept while the fast, local part still decays. To first
+ * order in the rates nothing then pulls toward θ0: κ·(θ − θ0) + λ·(θa − θ0) is left alone by the pull and the
+ * anchor's move, so the adaptation splits into slow weights that learn at η·κ/(κ+λ) and never decay and fast
+ * weights (θ − θa) that decay by λ+κ per step: the two timescales of fast and slow weights.
  * Both κ and a second step per segment were added because they measured better (DYNAMIC_DEFAULTS).
  *
  * The model given is not changed: the steps are taken on a copy of it with the regularisers of
