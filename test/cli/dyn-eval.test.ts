@@ -32,12 +32,12 @@ test('train --average, then eval --dynamic: a different score, the model file un
   const dy = JSON.parse(d.stdout) as { loss: number; chars: number; dynamic: Record<string, unknown> };
   assert.equal(dy.chars, st.chars);
   assert.ok(Number.isFinite(dy.loss) && Math.abs(dy.loss - st.loss) > 1e-4, `dynamic ${dy.loss} vs static ${st.loss}`);
-  assert.deepEqual(dy.dynamic, { lr: 0.01, decay: 0.003, seq: 20, rule: 'sgd', steps: 2, anchor: 0.001 });
-  const one = await recur(['eval', '--model', model, '--data', data, '--backend', 'js', '--json', '--dynamic', '--dyn-lr', '0.01', '--dyn-seq', '20', '--dyn-rule', 'sgd', '--dyn-steps', '1', '--dyn-anchor', '0']);
+  assert.deepEqual(dy.dynamic, { lr: 0.01, decay: 0.008, seq: 20, rule: 'sgd', steps: 1, anchor: 0.001 });
+  const one = await recur(['eval', '--model', model, '--data', data, '--backend', 'js', '--json', '--dynamic', '--dyn-lr', '0.01', '--dyn-seq', '20', '--dyn-rule', 'sgd', '--dyn-steps', '2', '--dyn-anchor', '0']);
   assert.equal(one.code, 0, one.stderr);
   const on = JSON.parse(one.stdout) as { loss: number; dynamic: Record<string, unknown> };
-  assert.deepEqual([on.dynamic.steps, on.dynamic.anchor], [1, 0]);
-  assert.ok(Math.abs(on.loss - dy.loss) > 1e-6, `--dyn-steps 1 --dyn-anchor 0 (${on.loss}) should differ from the defaults (${dy.loss})`);
+  assert.deepEqual([on.dynamic.steps, on.dynamic.anchor], [2, 0]);
+  assert.ok(Math.abs(on.loss - dy.loss) > 1e-6, `--dyn-steps 2 --dyn-anchor 0 (${on.loss}) should differ from the defaults (${dy.loss})`);
   assert.deepEqual(readFileSync(model), before, 'the model file is unchanged');
   assert.equal(statSync(model).mtimeMs, mtime, 'the model file was not rewritten');
   assert.deepEqual(readdirSync(dir).sort(), files, 'no file was written');
