@@ -27,7 +27,7 @@
 import { release, type Buf } from '../kernels/backend.js';
 import { REGULARISATION_KEYS } from '../nn/config.js';
 import { Model } from '../nn/model.js';
-import { copyState } from '../nn/state.js';
+import { copyState, type Batch } from '../nn/state.js';
 import { Rng } from '../util/rng.js';
 import { checkOutputs } from './finite.js';
 import { freeState, perChar, type EvalResult } from './lm-eval.js';
@@ -120,6 +120,12 @@ function decayPerWeight(ms: Float32Array, decay: number): Float32Array {
   return out;
 }
 
+/** The segment of the stream `ids` from token t0: up to `seq` tokens, each with the next one as its target. */
+function segmentAt(ids: Int32Array, t0: number, seq: number): Batch {
+  const T = Math.min(seq, ids.length - 1 - t0);
+  return { T, B: 1, tokens: ids.subarray(t0, t0 + T), targets: ids.subarray(t0 + 1, t0 + T + 1) };
+}
+
 /**
  * The mean over segments of `seq` tokens of each parameter's squared gradient, `ids` read as one
  * stream (state carried, backpropagation cut at each segment, no step taken): the MS of Krause et
@@ -135,8 +141,7 @@ export function gradientMeanSquares(model: Model, ids: Int32Array, seq: number):
   let segments = 0;
   try {
     for (let t0 = 0; t0 < L; t0 += seq) {
-      const T = Math.min(seq, L - t0);
-      m.forward({ T, B: 1, tokens: ids.subarray(t0, t0 + T), targets: ids.subarray(t0 + 1, t0 + T + 1) }, state, { train: true });
+      m.forward(segmentAt(ids, t0, seq), state, { train: true });
       m.zeroGrads();
       m.backward();
       for (let i = 0; i < n; i++) sum[i] += g[i] * g[i];
@@ -175,8 +180,7 @@ export function evaluateDynamic(model: Model, ids: Int32Array, o: DynamicOptions
   let sum = 0, count = 0, taken = 0;
   try {
     for (let t0 = 0; t0 < L; t0 += o.seq) {
-      const T = Math.min(o.seq, L - t0);
-      const segment = { T, B: 1, tokens: ids.subarray(t0, t0 + T), targets: ids.subarray(t0 + 1, t0 + T + 1) };
+      const segment = segmentAt(ids, t0, o.seq), T = segment.T;
       if (start) copyState(be, state, start);
       const l = m.forward(segment, state, { train: true, logits: o.checkOverflow })!;
       if (o.checkOverflow) checkOutputs(m.logits, 0, T * m.config.outputSize, m.params);
