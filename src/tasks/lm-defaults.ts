@@ -51,6 +51,7 @@ const TODAY: LmDefaults = {
  *      384, batch 8: 1.3963                                       384, batch 16: 1.4002; batch 4: 1.4085
  *      384, batch 8, lr 3e-3: 1.4135; 7e-3: 1.4088; 1e-2: 1.4297   512, batch 8: 1.4032
  *      384, batch 8, --lr-min 5e-5: 1.3997; --embed 128: 1.4184
+ *      384, batch 8 beside --seq 32: 1.3961 vs 1.4106 (19,058 steps); beside --seq 128: 1.3950 vs 1.4088
  *      256, batch 32, locked dropout 0.25 out / 0.1 in, weight drop 0.2: 1.5093 (dropout only slows it here)
  *      256, batch 8, dropout 0.15 out / 0.05 in: 1.4334
  *    → 384 units, batch 8, no dropout. (defaults-floors.sh, another pair: today 1.4402, this row 1.3984.)
