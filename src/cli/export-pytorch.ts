@@ -16,16 +16,15 @@ export function exportPytorch(opts: { model?: string; config?: string; out: stri
   const st = statSync(opts.out, { throwIfNoEntry: false });
   if (st && !st.isDirectory()) throw new UsageError(`--out ${opts.out}: a PyTorch export is a folder, and this is a file`);
   if (!st) checkOutputPath(opts.out, '--out', input);
-  const { kind, files, notCarried } = opts.model !== undefined ? readModelFile(opts.model, pytorchFiles) : fromConfig(opts.config!);
+  const { kind, files } = opts.model !== undefined ? readModelFile(opts.model, pytorchFiles) : fromConfig(opts.config!);
   // An existing folder: each file it would replace is checked (the model file itself among them?); a new one is made.
   if (st) for (const name of Object.keys(files)) checkOutputPath(join(opts.out, name), '--out', input);
   else mkdirSync(opts.out);
   for (const [name, text] of Object.entries(files)) atomicWriteFile(join(opts.out, name), new TextEncoder().encode(text));
   const names = Object.keys(files);
-  if (opts.json) jsonLine({ out: opts.out, kind, files: names, not_carried: notCarried });
+  if (opts.json) jsonLine({ out: opts.out, kind, files: names });
   else {
     out(`wrote ${opts.out}: ${names.join(', ')} (${kind === 'seq2seq' ? 'a seq2seq model' : 'a recurrent model'}; see model.py's docstring)\n`);
-    if (notCarried.length) out(`note: model.py has dropout between layers only; training in PyTorch runs without ${notCarried.join(', ')}\n`);
   }
 }
 

@@ -12,7 +12,7 @@ import { JsBackend } from '../kernels/js.js';
 import { checkCellFields, checkConfigSizes } from '../io/config-limits.js';
 import { parseFileJson } from '../io/json-guard.js';
 import { ConfigError, makeConfig, type ModelConfig } from '../nn/config.js';
-import { modelPy, regularisersNotCarried } from './model-py.js';
+import { modelPy } from './model-py.js';
 import { seq2seqPy } from './seq2seq-py.js';
 import { writeTrainFiles } from './train-files.js';
 
@@ -25,8 +25,6 @@ export interface PytorchExport {
   config: Record<string, unknown>;
   /** File name → contents. */
   files: Record<string, string>;
-  /** recur's training regularisers the model sets and model.py leaves out (model-py.ts regularisersNotCarried). */
-  notCarried: string[];
 }
 
 const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
@@ -37,7 +35,7 @@ export function pytorchFiles(bytes: Uint8Array): PytorchExport {
   if (decodeSafetensors(bytes).metadata.kind === SEQ2SEQ_KIND) {
     const { model, srcVocab, tgtVocab, task } = decodeSeq2Seq(bytes, be);
     const config = { kind: SEQ2SEQ_KIND, config: model.config, src_vocab: srcVocab, tgt_vocab: tgtVocab, task };
-    return { kind: 'seq2seq', taskKind: SEQ2SEQ_KIND, config: { ...model.config }, files: { 'model.py': seq2seqPy(model.config), 'config.json': json(config), ...writeTrainFiles(SEQ2SEQ_KIND, { ...model.config }) }, notCarried: [] };
+    return { kind: 'seq2seq', taskKind: SEQ2SEQ_KIND, config: { ...model.config }, files: { 'model.py': seq2seqPy(model.config), 'config.json': json(config), ...writeTrainFiles(SEQ2SEQ_KIND, { ...model.config }) } };
   }
   if ((decodeCheckpoint(bytes).config as { kind?: unknown }).kind === 'mlp') {
     throw new ModelFileError('holds a feed-forward baseline, which has no recurrent model to export');
@@ -50,7 +48,6 @@ export function pytorchFiles(bytes: Uint8Array): PytorchExport {
   return {
     kind: 'recurrent', taskKind: typeof named === 'string' ? named : null, config: { ...model.config },
     files: { 'model.py': modelPy(model.config), 'config.json': json(config), ...writeTrainFiles(typeof named === 'string' ? named : null, { ...model.config }) },
-    notCarried: regularisersNotCarried(model.config),
   };
 }
 
@@ -81,6 +78,5 @@ export function pytorchFilesFromConfig(arch: string, what: string): PytorchExpor
   return {
     kind: 'recurrent', taskKind: 'lm', config: { ...config },
     files: { 'model.py': modelPy(config), 'config.json': json({ config, vocab: null, task: { kind: 'lm', mode: 'stream' } }), ...writeTrainFiles('lm', { ...config }) },
-    notCarried: regularisersNotCarried(config),
   };
 }

@@ -15,30 +15,26 @@ export function describeModel(c: ModelConfig): string {
   const head = c.head === 'softmax' ? `softmax over ${c.outputSize} classes` : `${c.outputSize} values (squared error)`;
   return `${c.layers} × ${c.bidirectional ? 'bidirectional ' : ''}${cell}, hidden ${c.hidden}${c.lags.length ? `, lags ${c.lags.join(', ')}` : ''}; `
     + `input ${input}; output ${head} ${c.outputMode === 'every' ? 'at every step' : 'at the end'}; h0 ${c.h0}`
-    + `${c.dropout > 0 ? `; dropout ${c.dropout}` : ''}${c.cell.includes('jordan') ? `; Jordan feedback: ${c.jordanFeed}` : ''}`;
+    + `${c.cell.includes('jordan') ? `; Jordan feedback: ${c.jordanFeed}` : ''}`;
 }
 
-/**
- * recur's training regularisers that this config sets and model.py does not apply (it has dropout between
- * layers only), one phrase each; empty when nothing is left out. They change training, never the weights'
- * meaning: the forward in evaluation is recur's either way.
- */
-export function regularisersNotCarried(c: ModelConfig): string[] {
+/** The training regularisers the model sets (model.py applies them in train() mode, as recur does), one phrase each. */
+export function regularisersOf(c: ModelConfig): string[] {
   const out: string[] = [];
-  if (c.dropoutInput > 0) out.push(`locked dropout ${c.dropoutInput} on the embedding output`);
+  if (c.dropout > 0 && c.layers > 1) out.push(`locked dropout ${c.dropout} between layers`);
+  if (c.dropoutInput > 0) out.push(`locked dropout ${c.dropoutInput} on what layer 0 reads`);
   if (c.dropoutOutput > 0) out.push(`locked dropout ${c.dropoutOutput} on the last layer's output`);
   if (c.dropoutEmbed > 0) out.push(`embedding dropout ${c.dropoutEmbed}`);
   if (c.weightDrop > 0) out.push(`weight drop ${c.weightDrop} on W_hh`);
-  if (c.ar > 0) out.push(`activation regularisation ${c.ar}`);
-  if (c.tar > 0) out.push(`temporal activation regularisation ${c.tar}`);
+  if (c.ar > 0) out.push(`AR ${c.ar}`);
+  if (c.tar > 0) out.push(`TAR ${c.tar}`);
   return out;
 }
 
 export function modelPy(c: ModelConfig): string {
   const fused = torchModule(c);
-  const left = regularisersNotCarried(c);
-  const note = left.length ? `\nNot in this code: recur trained the model with ${left.join(', ')}; training it here runs without
-${left.length > 1 ? 'them' : 'it'} (evaluation and the weights are unaffected).\n` : '';
+  const regs = regularisersOf(c);
+  const note = regs.length ? `\nIn training (model.train()), as in recur: ${regs.join(', ')}.${c.ar > 0 || c.tar > 0 ? ' Add model.penalty (AR/TAR) to the loss\nyou minimise.' : ''}\n` : '';
   return `"""A recur model in PyTorch, written by \`recur export --format pytorch\` (recur ${VERSION}).
 
 ${describeModel(c)}.${note}

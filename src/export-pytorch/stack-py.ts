@@ -24,7 +24,7 @@ def hold(mask, new, old):
 
 class WrittenStack(nn.Module):
     """The recurrent layers, step by step. Layer l > 0 reads the output of layer l-1 (both directions
-    concatenated); the model applies dropout between them."""
+    concatenated); the model applies dropout between them and may give dropped W_hh (weight drop)."""
 
     def __init__(self, c, input_size, feedback):
         super().__init__()
@@ -57,10 +57,11 @@ class WrittenStack(nn.Module):
     def add(self, name, *shape):
         self.register_parameter(name, nn.Parameter(torch.empty(*shape)))
 
-    def layer(self, l, d):
-        """Layer l, direction d's tensors (None where the layer has none)."""
+    def layer(self, l, d, dropped=None):
+        """Layer l, direction d's tensors (None where the layer has none); dropped: {name: tensor} read in place
+        of the parameter of that name (weight drop's W_hh for the chunk)."""
         s = suffix(l, d)
-        get = lambda name: getattr(self, name, None)
+        get = lambda name: (dropped or {}).get(name, getattr(self, name, None))
         return SimpleNamespace(w_ih=get(f'weight_ih{s}'), w_hh=get(f'weight_hh{s}'), b_ih=get(f'bias_ih{s}'),
                                b_hh=get(f'bias_hh{s}'), w_oh=get(f'weight_oh{s}'), w_peep=get(f'weight_peephole{s}'),
                                lags=[(k, get(f'weight_hh{s}_lag{k}')) for k in self.lags])
@@ -84,9 +85,9 @@ class WrittenStack(nn.Module):
             c_new = hold(mask, c_new, c)
         return hist[1:] + [h], c_new
 
-    def run_layer(self, l, d, x, hist, c, masks):
+    def run_layer(self, l, d, x, hist, c, masks, dropped=None):
         """Layer l, direction d over the chunk: x [T, B, In] -> (outputs [T, B, H] in time order, hist, c)."""
-        p = self.layer(l, d)
+        p = self.layer(l, d, dropped)
         xw = self.project(p, x)
         T = xw.shape[0]
         out = [None] * T

@@ -147,23 +147,18 @@ test('train.py refuses, in one line, a model with a tokenizer of its own (it rea
   assert.ok(!existsSync(join(dir, 'x.safetensors')));
 });
 
-test('recur export --format pytorch says which of recur\'s training regularisers model.py leaves out (docstring, message, JSON)', async () => {
+test('recur export --format pytorch: model.py names the training regularisers it applies (model-parity checks them)', async () => {
   const dir = tempDir('recur-torch-reg-');
   const vocab = new Vocab([...'\n abcdeh']);
   const base = { cell: 'lstm' as const, hidden: 6, layers: 1, inputSize: vocab.size, outputSize: vocab.size, embed: 4 };
-  const reg = new Model({ ...base, weightDrop: 0.5, dropoutOutput: 0.2 }, be).init(new Rng(1));
+  const reg = new Model({ ...base, weightDrop: 0.5, dropoutOutput: 0.2, tar: 1 }, be).init(new Rng(1));
   const plain = new Model(base, be).init(new Rng(1));
   writeFileSync(join(dir, 'reg.safetensors'), encodeLm(reg, vocab, { kind: 'lm', mode: 'stream', source: 'test' }, null, null));
   writeFileSync(join(dir, 'plain.safetensors'), encodeLm(plain, vocab, { kind: 'lm', mode: 'stream', source: 'test' }, null, null));
-  const j = await recur(['export', '--format', 'pytorch', '--model', join(dir, 'reg.safetensors'), '--out', join(dir, 'reg'), '--json']);
-  assert.equal(j.code, 0, j.stderr);
-  assert.deepEqual((JSON.parse(j.stdout) as { not_carried: string[] }).not_carried, ["locked dropout 0.2 on the last layer's output", 'weight drop 0.5 on W_hh']);
-  assert.match(readFileSync(join(dir, 'reg', 'model.py'), 'utf8'), /Not in this code: recur trained the model with locked dropout 0\.2 on the last layer's output, weight drop 0\.5 on W_hh/);
-  const text = await recur(['export', '--format', 'pytorch', '--model', join(dir, 'reg.safetensors'), '--out', join(dir, 'reg2')]);
-  assert.equal(text.code, 0, text.stderr);
-  assert.match(text.stdout, /\nnote: model\.py has dropout between layers only; training in PyTorch runs without locked dropout 0\.2/);
-  const p = await recur(['export', '--format', 'pytorch', '--model', join(dir, 'plain.safetensors'), '--out', join(dir, 'plain'), '--json']);
-  assert.equal(p.code, 0, p.stderr);
-  assert.deepEqual((JSON.parse(p.stdout) as { not_carried: string[] }).not_carried, []);
-  assert.doesNotMatch(readFileSync(join(dir, 'plain', 'model.py'), 'utf8'), /Not in this code/);
+  for (const name of ['reg', 'plain']) {
+    const r = await recur(['export', '--format', 'pytorch', '--model', join(dir, `${name}.safetensors`), '--out', join(dir, name), '--json']);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  assert.match(readFileSync(join(dir, 'reg', 'model.py'), 'utf8'), /In training \(model\.train\(\)\), as in recur: locked dropout 0\.2 on the last layer's output, weight drop 0\.5 on W_hh, TAR 1\. Add model\.penalty/);
+  assert.doesNotMatch(readFileSync(join(dir, 'plain', 'model.py'), 'utf8'), /In training \(model/);
 });

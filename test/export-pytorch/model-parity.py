@@ -40,6 +40,25 @@ def tensors_of(case, c, batch):
     return x, y, lengths
 
 
+def masks_of(case, m, B):
+    """recur's masks for the chunk (model-parity.test.ts masksOf) as forward's dropout_masks, or None."""
+    given = case.get('dropoutMasks')
+    if not given:
+        return None
+    t = lambda v: torch.tensor(v, dtype=torch.float64)
+    out = {}
+    if 'embed' in given:
+        out['embed'] = t(given['embed'])
+    for k in ('input', 'output'):
+        if k in given:
+            out[k] = t(given[k]).view(B, -1)
+    if 'between' in given:
+        out['between'] = [t(v).view(B, -1) for v in given['between']]
+    if 'weight' in given:
+        out['weight'] = {n: t(v).view(getattr(m.rnn, n).shape) for n, v in ((k.removeprefix('rnn.'), v) for k, v in given['weight'].items())}
+    return out
+
+
 def run(case, mod, step_by_step):
     c = case['config']['config']
     m = mod.build(case['config'], step_by_step=step_by_step).double()
@@ -61,14 +80,10 @@ def run(case, mod, step_by_step):
         init_diff = max(float((a - torch.tensor(b, dtype=torch.float64).view(a.shape)).abs().max()) for a, b in zip(state, case['state']))
     m.train()
     x, y, lengths = tensors_of(case, c, last)
-    masks = None
-    if step_by_step and case.get('dropoutMasks'):
-        D = 2 if c['bidirectional'] else 1
-        masks = [torch.tensor(mk, dtype=torch.float64).view(last['T'], B, D * c['hidden']) for mk in case['dropoutMasks']]
-    logits, state = m(x, state, lengths=lengths, targets=y, dropout_masks=masks)
+    logits, state = m(x, state, lengths=lengths, targets=y, dropout_masks=masks_of(case, m, B))
     loss = m.loss(logits, y, lengths)
     m.zero_grad()
-    loss.backward()
+    (loss + m.penalty).backward()  # recur's gradient includes AR/TAR; its reported loss is the cross-entropy
     with torch.no_grad():
         for p in m.parameters():
             if p.grad is not None:  # None: unused in this chunk (a learned h0 under a carried state)
@@ -84,9 +99,8 @@ def run(case, mod, step_by_step):
 
 
 def seeded_dropout(case, mod):
-    """torch.nn's modules draw their dropout between layers as F.dropout does on each layer's whole output (padding
-    aside: they drop on the packed data), so under one seed they equal the written-out stack drawing its own masks:
-    with the parity of the written-out stack under recur's masks, the modules' dropout is recur's. |difference|."""
+    """Both paths draw a training chunk's masks the same way (RecurModel.chunk_masks), then torch.nn's kernel runs
+    layer by layer or the written-out stack does: under one seed their losses agree. |difference|."""
     c = case['config']['config']
     x, y, lengths = tensors_of(case, c, case['batches'][-1])
     losses = []
@@ -108,7 +122,7 @@ def main():
             mod = load_module(case['modelPy'], f'model_{i}', folder)
             paths = {}
             fused = mod.torch_rnn is not None
-            if fused and not case.get('dropoutMasks'):
+            if fused:
                 paths['torch.nn'] = run(case, mod, False)
             if not fused or case.get('stepByStep', True):
                 paths['step_by_step'] = run(case, mod, True)

@@ -59,6 +59,12 @@ const cases: Case[] = [
   { name: 'jordan teacher forcing, squared error', config: { cell: 'jordan', jordanFeed: 'target', activation: 'sigmoid', inputKind: 'dense', inputSize: 2, head: 'mse' } },
   { name: 'elman+jordan, lags 2, squared error, learned h0, padded, truncated', config: { cell: 'elman+jordan', lags: [2], inputKind: 'dense', inputSize: 2, head: 'mse', h0: 'learned', layers: 2 }, T: 5, B: 2, lengths: [5, 2], truncated: true },
   { name: 'elman+jordan sigmoid, embedding, random h0, softmax', config: { cell: 'elman+jordan', activation: 'sigmoid', inputKind: 'tokens', inputSize: 6, embed: 3, outputSize: 4, h0: 'random' } },
+  // recur's training regularisers, with recur's masks: torch.nn's kernel layer by layer (torch._VF) and written out
+  { name: 'lstm, embedding, 2 layers, every regulariser (recur\'s masks), AR and TAR, truncated', config: { cell: 'lstm', inputKind: 'tokens', inputSize: 6, embed: 4, outputSize: 6, layers: 2, dropout: 0.3, dropoutInput: 0.2, dropoutOutput: 0.25, dropoutEmbed: 0.3, weightDrop: 0.4, ar: 0.5, tar: 0.7 }, T: 5, B: 3, truncated: true },
+  { name: 'gru bidirectional, dense, 2 layers, padded: locked dropouts, weight drop, AR and TAR', config: { cell: 'gru', inputKind: 'dense', inputSize: 3, outputSize: 2, head: 'mse', layers: 2, bidirectional: true, dropout: 0.3, dropoutInput: 0.2, dropoutOutput: 0.2, weightDrop: 0.3, ar: 0.4, tar: 0.6, h0: 'learned' }, T: 5, B: 3, lengths: [5, 2, 4] },
+  { name: 'elman relu, embedding, padded: weight drop and embedding dropout (one layer, packed)', config: { cell: 'elman', activation: 'relu', inputKind: 'tokens', inputSize: 5, embed: 3, outputSize: 5, weightDrop: 0.5, dropoutEmbed: 0.3, ar: 0.3 }, T: 4, B: 3, lengths: [4, 1, 3] },
+  { name: 'elman lags 2, 2 layers, padded: dropout, weight drop, AR and TAR (written out)', config: { cell: 'elman', lags: [2], inputKind: 'tokens', inputSize: 5, embed: 3, outputSize: 5, layers: 2, dropout: 0.3, weightDrop: 0.3, ar: 0.2, tar: 0.5 }, T: 4, B: 2, lengths: [4, 3] },
+  { name: 'elman+jordan, 2 layers: dropout, weight drop, AR and TAR (step by step)', config: { cell: 'elman+jordan', inputKind: 'tokens', inputSize: 5, outputSize: 5, layers: 2, dropout: 0.3, weightDrop: 0.3, ar: 0.3, tar: 0.3 }, truncated: true },
 ];
 
 const plain = (b: Batch) => ({
@@ -69,6 +75,27 @@ const plain = (b: Batch) => ({
 /** A RecurrentState as model.py's state tuple, flat: (h of every layer·direction, c of every LSTM layer, o). */
 const stateTuple = (st: RecurrentState): number[][] =>
   [st.h.flatMap((b) => [...b]), ...(st.c.length ? [st.c.flatMap((b) => [...b])] : []), ...(st.fb ? [[...st.fb]] : [])];
+
+interface Locked { mask: Float64Array }
+interface Dropped { name: string; mask: Float64Array }
+/**
+ * The masks recur drew for its last training chunk, as model.py's forward takes them: 'embed' (one per row of
+ * the table), 'input', 'between' (one per layer above the first) and 'output' ([B, width] each: locked, the same at
+ * every step), 'weight' ({W_hh name: mask}); null when nothing was dropped. Read from the model's own objects
+ * (nn/inputs.ts, nn/stack.ts), so the test does not depend on the order of the draws.
+ */
+function masksOf(m: Model, B: number): Record<string, unknown> | null {
+  const inputs = (m as unknown as { inputs: { dropIn: Locked | null; dropRows: Dropped | null } }).inputs;
+  const stack = m.stack as unknown as { drop: (Locked | null)[]; weightDrops: { d: Dropped }[] };
+  const c = m.config, W = (c.bidirectional ? 2 : 1) * c.hidden, out: Record<string, unknown> = {};
+  const first = (d: Locked, width: number) => Array.from(d.mask.subarray(0, B * width));
+  if (inputs.dropRows) out.embed = Array.from({ length: c.inputSize }, (_, v) => inputs.dropRows!.mask[v * c.embed]);
+  if (inputs.dropIn) out.input = first(inputs.dropIn, c.inputKind === 'dense' ? c.inputSize : c.embed);
+  if (c.dropout > 0 && c.layers > 1) out.between = stack.drop.slice(1, c.layers).map((d) => first(d!, W));
+  if (c.dropoutOutput > 0) out.output = first(stack.drop[c.layers]!, W);
+  if (stack.weightDrops.length) out.weight = Object.fromEntries(stack.weightDrops.map(({ d }) => [d.name, Array.from(d.mask)]));
+  return Object.keys(out).length ? out : null;
+}
 
 /** recur's side of a case: what goes to Python, and what Python's results must equal. */
 function recurSide(cs: Case) {
@@ -81,20 +108,14 @@ function recurSide(cs: Case) {
   const batches = [makeBatch(m, T, B, new Rng(5), cs.lengths, { padTokens: true }), makeBatch(m, T, B, new Rng(6), cs.lengths, { padTokens: true })].slice(cs.truncated ? 0 : 1);
   if (cs.truncated) m.forward(batches[0], state, { train: false });
   const stateBefore = stateTuple(state);
-  // recur's dropout masks: what Stack.drawDropout draws from the forward pass's generator, one B×D·H block
-  // per layer (locked dropout, nn/locked-dropout.ts), the same at every step of the chunk
-  const c = m.config, D = c.bidirectional ? 2 : 1, dropRng = new Rng(9);
-  const dropoutMasks = c.dropout > 0 && c.layers > 1 ? Array.from({ length: c.layers - 1 }, () => {
-    const block = Array.from({ length: B * D * c.hidden }, () => (dropRng.next() < c.dropout ? 0 : 1 / (1 - c.dropout)));
-    return Array.from({ length: T }, () => block).flat();
-  }) : null;
   m.zeroGrads();
   const loss = m.forward(batches[batches.length - 1], state, { train: true, rng: new Rng(9) })!.loss;
   m.backward();
+  const dropoutMasks = masksOf(m, B);
   const after = Float64Array.from(m.params.data, (p, i) => p - LR * m.grads.data[i]);
   const stateAfter = stateTuple(state);
   const toPython = {
-    name: cs.name, modelPy: modelPy(c), config: { config: c, vocab: null, task: null }, tensors,
+    name: cs.name, modelPy: modelPy(m.config), config: { config: m.config, vocab: null, task: null }, tensors,
     batches: batches.map(plain), state: stateBefore, dropoutMasks, lr: LR,
   };
   return { model: m, toPython, loss, after, stateAfter };

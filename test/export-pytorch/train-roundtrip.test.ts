@@ -74,7 +74,8 @@ before(async () => {
   // A slice of the built-in corpus with a few non-ASCII characters (the split must not cut one).
   writeFileSync(join(dir, 'corpus.txt'), mobyDick().slice(20_000, 80_000));
   const init = await recur(['train', '--data', join(dir, 'corpus.txt'), '--hidden', '48', '--embed', '16', '--steps', '0',
-    // model.py has no input/output dropout (README): the measured defaults for a small corpus would add them
+    // no dropout (the measured defaults for a small corpus would add it): recur and torch draw masks from different
+    // generators, and a test below matches train.py's steps to recur train's
     '--dropout-input', '0', '--dropout-output', '0', '--no-average',
     '--out', join(dir, 'start.safetensors'), '--sample-length', '0', '--backend', 'js', '--json']);
   ok(init, 'recur train --steps 0');
@@ -176,11 +177,15 @@ test('one rank of train.py takes the steps recur train takes: streams, carried s
   }
 });
 
-test('a config without a vocabulary (exported from flags) trains on the text\'s characters; recur reads the result', { skip: skip ?? false }, async () => {
-  // One rank, started as a plain script (a group of one): the exported model.py's cell (LSTM) with one-hot
-  // input and a learned h0, its sizes left for train.py to take from the text.
+test('a config without a vocabulary (exported from flags) trains on the text\'s characters with recur\'s regularisers; recur reads the result', { skip: skip ?? false }, async () => {
+  // One rank, started as a plain script (a group of one): the exported model.py's cell (LSTM), 2 layers, a learned
+  // h0 and every training regulariser (locked dropouts, embedding dropout, weight drop, AR/TAR), its sizes left
+  // for train.py to take from the text.
   const base = decodeCheckpoint(readFileSync(join(dir, 'start.safetensors'))).config;
-  const config = { ...base, hidden: 24, embed: 0, h0: 'learned', inputSize: 1, outputSize: 1 };
+  const config = {
+    ...base, hidden: 24, embed: 8, layers: 2, h0: 'learned', inputSize: 1, outputSize: 1,
+    dropout: 0.2, dropoutInput: 0.1, dropoutOutput: 0.2, dropoutEmbed: 0.1, weightDrop: 0.3, ar: 1, tar: 1,
+  };
   writeFileSync(join(dir, 'flags.json'), JSON.stringify({ config, task: { kind: 'lm', mode: 'stream' } }));
   const r = await exec(PYTHON, [join(dir, 'train.py'), '--config', 'flags.json', '--data', 'corpus.txt', '--steps', '30', '--batch', '4', '--seq', '16',
     '--val-fraction', '0.05', '--json', '--out', 'flags.safetensors', '--save-val', 'val5.txt'], dir);
@@ -190,6 +195,7 @@ test('a config without a vocabulary (exported from flags) trains on the text\'s 
   const text = readFileSync(join(dir, 'corpus.txt'), 'utf8');
   assert.deepEqual(ck.vocab, [...new Set(text)].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!));
   assert.equal(ck.config.inputSize, ck.vocab!.length);
+  assert.deepEqual([ck.config.weightDrop, ck.config.ar, ck.config.dropoutOutput], [0.3, 1, 0.2]);
   // The held-out text train.py wrote is the split rule's.
   assert.deepEqual(readFileSync(join(dir, 'val5.txt')), Buffer.from(heldOut(readFileSync(join(dir, 'corpus.txt')), 0.05)));
   const evalRun = await recur(['eval', '--model', join(dir, 'flags.safetensors'), '--data', join(dir, 'val5.txt'), '--json']);

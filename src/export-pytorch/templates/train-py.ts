@@ -523,7 +523,7 @@ class Run:
         logits, state = self.ddp(inputs, self.state)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
         self.opt.zero_grad(set_to_none=False)
-        loss.backward()
+        (loss + self.net.penalty).backward()  # AR/TAR when the model has them (0 otherwise); the loss reported stays the cross-entropy
         norm = clip(self.params, a.clip_value, a.clip_norm)
         if not math.isfinite(norm):
             raise Refusal(f"training diverged at step {self.step + 1}: the gradient norm became {norm}; "
