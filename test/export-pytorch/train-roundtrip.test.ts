@@ -65,7 +65,7 @@ function heldOut(bytes: Uint8Array, valFraction: number): Uint8Array {
 }
 
 let dir = '';
-const RUN = ['--data', 'corpus.txt', '--init', 'start.safetensors', '--batch', '8', '--seq', '32', '--schedule', 'constant', '--lr', '4e-3', '--json'];
+const RUN = ['--data', 'corpus.txt', '--init', 'start.safetensors', '--batch', '8', '--seq', '32', '--schedule', 'constant', '--lr', '4e-3', '--average', '--json'];
 let main: RunResult, half: RunResult, desync: RunResult;
 
 before(async () => {
@@ -156,25 +156,33 @@ test('--resume continues a run exactly: 150 + 150 steps give the weights of 300'
   for (const [name, t] of a.optim) assert.deepEqual(b.optim.get(name)!.data, t.data, `optimizer ${name}`);
 });
 
-test('one rank of train.py takes the steps recur train takes: streams, carried state, warm-up, cosine, clipping, Adam', { skip: skip ?? false }, async () => {
+test('one rank of train.py takes the steps recur train takes: streams, carried state, warm-up, cosine, clipping, Adam, averaging', { skip: skip ?? false }, async () => {
   // No held-out part (the two split rules differ until issue 19's byte split lands in recur).
   const same = ['--steps', '40', '--batch', '4', '--seq', '16', '--val-fraction', '0', '--lr', '0.01', '--clip-norm', '0.5', '--warmup', '5', '--json'];
   const files = (out: string) => ['--data', join(dir, 'corpus.txt'), '--init', join(dir, 'start.safetensors'), '--out', join(dir, out)];
-  const [ours, theirs] = await Promise.all([
-    recur(['train', ...same, ...files('recur40.safetensors'), '--sample-length', '0', '--backend', 'js'], { timeoutMs: 120_000 }),
+  const runs = await Promise.all([
+    recur(['train', ...same, ...files('recur40.safetensors'), '--no-average', '--sample-length', '0', '--backend', 'js'], { timeoutMs: 120_000 }),
     exec(PYTHON, [join(dir, 'train.py'), ...same, ...files('torch40.safetensors')], dir),
+    recur(['train', ...same, ...files('recur40avg.safetensors'), '--average', '--sample-length', '0', '--backend', 'js'], { timeoutMs: 120_000 }),
+    exec(PYTHON, [join(dir, 'train.py'), ...same, '--average', ...files('torch40avg.safetensors')], dir),
   ]);
-  ok(ours, 'recur train');
-  ok(theirs, 'python3 train.py');
-  const a = decodeCheckpoint(readFileSync(join(dir, 'recur40.safetensors')));
-  const b = decodeCheckpoint(readFileSync(join(dir, 'torch40.safetensors')));
-  for (const [name, t] of a.tensors) {
-    const u = b.tensors.get(name)!.data;
-    let worst = 0;
-    t.data.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - u[i])); });
-    // Measured: at most 1e-5 (float32 sums in another order); a wrong schedule, clip or stream is off by far more.
-    assert.ok(worst <= 1e-4, `${name}: recur and train.py differ by ${worst} after 40 steps`);
+  runs.forEach((r, i) => ok(r, i % 2 ? 'python3 train.py' : 'recur train'));
+  for (const [ours, theirs] of [['recur40', 'torch40'], ['recur40avg', 'torch40avg']]) {
+    const a = decodeCheckpoint(readFileSync(join(dir, `${ours}.safetensors`)));
+    const b = decodeCheckpoint(readFileSync(join(dir, `${theirs}.safetensors`)));
+    for (const [name, t] of a.tensors) {
+      const u = b.tensors.get(name)!.data;
+      let worst = 0;
+      t.data.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - u[i])); });
+      // Measured: at most 1e-5 (float32 sums in another order); a wrong schedule, clip, stream or average is off by far more.
+      assert.ok(worst <= 1e-4, `${theirs} ${name}: recur and train.py differ by ${worst} after 40 steps`);
+    }
   }
+  // The averaged files hold something other than the last weights (the average is taken, and saved).
+  const raw = decodeCheckpoint(readFileSync(join(dir, 'torch40.safetensors'))).tensors;
+  const avg = decodeCheckpoint(readFileSync(join(dir, 'torch40avg.safetensors'))).tensors;
+  const [name, t] = [...raw][0];
+  assert.ok(t.data.some((v, i) => Math.abs(v - avg.get(name)!.data[i]) > 1e-3), 'the averaged file holds the raw weights');
 });
 
 test('a config without a vocabulary (exported from flags) trains on the text\'s characters with recur\'s regularisers; recur reads the result', { skip: skip ?? false }, async () => {

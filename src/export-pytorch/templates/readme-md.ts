@@ -30,7 +30,8 @@ hold the same weights. Data, optimizer, clipping and learning-rate schedule are 
   initialisation is used (seeded by \`--seed\`, the same on every rank).
 - \`--batch\` is per rank: a step trains on ranks × batch streams (scale \`--lr\` with care).
 - \`--steps\` or \`--time\` (seconds of updates, rank 0's clock); \`--schedule\`, \`--lr-min\`, \`--warmup\`,
-  \`--optimizer\`, \`--clip-norm\`, \`--clip-value\`, \`--val-fraction\`, \`--seed\` as in recur train.
+  \`--optimizer\`, \`--clip-norm\`, \`--clip-value\`, \`--val-fraction\`, \`--seed\`, \`--average\` as in recur train
+  (\`--average\`: validation and the file hold the moving average of the weights, as recur's defaults do).
 - The last \`--val-fraction\` of the text (split at a byte offset, moved to the next character) is
   held out; the final JSON line's \`val_loss\` is what \`recur eval\` prints for the saved model on it
   (\`--save-val held-out.txt\` writes that text).

@@ -23,6 +23,8 @@ recur train's, step for step:
               of the schedule (constant, cosine or linear to --lr-min over the budget, warm-up first)
   validation  the held-out text read as one stream from the model's initial state: exactly the loss
               'recur eval --model out --data held-out.txt' prints (nats per character)
+  averaging   with --average, validation and the saved model read an exponential moving average of the
+              weights, updated after every step as recur's (train/average.ts); training moves the raw ones
 
 The model file (--out) is written by rank 0 only, atomically, every --save-every steps and at the end;
 recur reads it ('recur eval', 'recur sample', 'recur train --init'); '--resume' continues the run it
@@ -30,6 +32,7 @@ holds exactly (same ranks, same --batch, same data). Flags are recur train's whe
 """
 import argparse
 import base64
+import contextlib
 import hashlib
 import json
 import math
@@ -53,11 +56,55 @@ SCHEDULES = ("constant", "cosine", "linear")
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 # Settings a resumed run takes from its file (the budget may change).
 RUN_SETTINGS = ("batch", "seq", "lr", "lr_min", "schedule", "warmup", "optimizer", "momentum", "weight_decay",
-                "clip_norm", "clip_value", "val_fraction", "seed")
+                "clip_norm", "clip_value", "val_fraction", "seed", "average")
 
 
 class Refusal(Exception):
     """Bad input: one line, exit 1."""
+
+
+RAW = "train_weights"  # the optimizer slot that keeps the raw weights when the file holds the average (recur's name)
+
+
+class Average:
+    """recur's weight averaging (train/average.ts): after the k-th update (k = 0, 1, ...)
+        avg <- beta_k * avg + (1 - beta_k) * theta,   beta_k = min(0.999, (1 + k) / (10 + k))
+    so the first updates are soon forgotten and a short run averages over its own length."""
+    BETA = 0.999
+
+    def __init__(self, params):
+        self.params = params
+        self.avg = [p.detach().clone() for p in params]
+        self.count = 0
+
+    @torch.no_grad()
+    def update(self):
+        beta = min(self.BETA, (1 + self.count) / (10 + self.count))
+        for a, p in zip(self.avg, self.params):
+            a.mul_(beta).add_(p, alpha=1 - beta)
+        self.count += 1
+
+    @torch.no_grad()
+    def restore(self, raw, count):
+        """Resume: the parameters hold the file's average; put the raw weights back in them."""
+        for a, p, r in zip(self.avg, self.params, raw):
+            a.copy_(p)
+            p.copy_(r)
+        self.count = int(count)
+
+    @contextlib.contextmanager
+    def swapped(self):
+        """The average in the parameters for the block, which gets a copy of the raw weights; these go back after."""
+        with torch.no_grad():
+            raw = [p.detach().clone() for p in self.params]
+            for p, a in zip(self.params, self.avg):
+                p.copy_(a)
+        try:
+            yield raw
+        finally:
+            with torch.no_grad():
+                for p, r in zip(self.params, raw):
+                    p.copy_(r)
 
 
 # ------------------------------------------------------------------------------------------ flags
@@ -105,6 +152,7 @@ def parse_args(argv):
     p.add_argument("--clip-value", type=non_negative(float), default=0.0, help="clip each gradient element to [-x, x] (0 = off)")
     p.add_argument("--val-fraction", type=non_negative(float), default=0.1, help="the last fraction of the text held out (0 = none)")
     p.add_argument("--seed", type=non_negative(int), default=1, help="random seed (initial weights, dropout)")
+    p.add_argument("--average", action="store_true", help="validate and save a moving average of the weights (recur train --average)")
     p.add_argument("--log-every", type=positive_int, default=100, help="log every n steps")
     p.add_argument("--val-every", type=non_negative(int), default=0, help="validate every n steps (0 = at the end only)")
     p.add_argument("--save-every", type=non_negative(int), default=0, help="save every n steps (0 = at the end only)")
@@ -393,6 +441,7 @@ class Run:
         unused = self.config.get("h0") == "learned"
         self.ddp = DistributedDataParallel(self.net, find_unused_parameters=unused)
         self.opt = make_optimizer(a.optimizer, self.params, a)
+        self.average = Average(self.params) if a.average else None
         self.streams = Streams(self.train_ids, data[:cut], self.ranks, self.rank, a.batch, a.seq)
         self.state = None
         self.step, self.elapsed = 0, 0.0
@@ -434,7 +483,8 @@ class Run:
             raise Refusal(f"{a.out} holds no train.py run to resume (it was not written by train.py)")
         saved = record["settings"]
         for key in RUN_SETTINGS:
-            setattr(a, key, saved[key])
+            if key in saved or key != "average":  # a file from before --average has none
+                setattr(a, key, saved[key])
         if a.steps is None and a.time is None:  # no new budget: the saved one
             a.steps, a.time = record["budget"]["steps"], record["budget"]["time"]
         if record["ranks"] != self.ranks:
@@ -457,12 +507,15 @@ class Run:
         moments = {}
         for key, t in loaded["optim"].items():
             slot, name = key.split(".", 1)
-            moments.setdefault(name, {})[slot] = t.to(self.device)
+            if slot != RAW:
+                moments.setdefault(name, {})[slot] = t.to(self.device)
         state = {}
         for i, name in enumerate(self.names):
             if name in moments:
                 state[i] = {"step": torch.tensor(float(r["optimizer_step"])), **moments[name]}
         self.opt.load_state_dict({"state": state, "param_groups": self.opt.state_dict()["param_groups"]})
+        if self.average:  # the file holds the average; training continues from the raw weights beside it
+            self.average.restore([loaded["optim"][f"{RAW}.{name}"].to(self.device) for name in self.names], r["average_count"])
 
     def rng_state(self):
         """The generators dropout draws from: the CPU's, then this rank's GPU's (bytes)."""
@@ -489,8 +542,17 @@ class Run:
             "position": {"epoch": self.streams.epoch, "offset": self.streams.offset},
             "state": [[b64(parts[r]) for parts in states] for r in range(self.ranks)] if states else None,
             "rng": [b64(t) for t in rngs], "data": self.data_id,
+            "average_count": self.average.count if self.average else None,
         }
-        recur_io.save_model_file(self.a.out, self.config, self.vocab, self.task, self.net.state_dict(), optim, record)
+        with self.scored() as raw:
+            if raw is not None:
+                optim.update({f"{RAW}.{name}": t for name, t in zip(self.names, raw)})
+            recur_io.save_model_file(self.a.out, self.config, self.vocab, self.task, self.net.state_dict(), optim, record)
+
+    def scored(self):
+        """The weights validation and the file read: the average with --average (the raw ones are given to the
+        block and put back after it), else the raw weights themselves (None is given)."""
+        return self.average.swapped() if self.average else contextlib.nullcontext()
 
     # -------------------------------------------------------------------------------- training
 
@@ -529,6 +591,8 @@ class Run:
             raise Refusal(f"training diverged at step {self.step + 1}: the gradient norm became {norm}; "
                           f"the last saved model is in {a.out}; try a lower --lr")
         self.opt.step()
+        if self.average:
+            self.average.update()
         self.state = self.net.detach_state(state)
         return loss.item(), norm, lr, inputs
 
@@ -566,14 +630,16 @@ class Run:
                 train_loss = line["loss"]
                 log = {"loss": 0.0, "grad": 0.0, "n": 0, "time": 0.0}
             if a.val_every and self.step % a.val_every == 0 and not done and self.rank == 0 and self.val_ids is not None:
-                v = stream_loss(self.net, self.val_ids, self.device)
+                with self.scored():
+                    v = stream_loss(self.net, self.val_ids, self.device)
                 self.say({"step": self.step, "val_loss": v, "val_bpc": v / math.log(2)}, f"step {self.step}: validation loss {v:.4f} nats/char")
             if a.save_every and self.step % a.save_every == 0 and not done:
                 self.save()
         self.save()
         if self.rank != 0:
             return
-        val = stream_loss(self.net, self.val_ids, self.device) if self.val_ids is not None else None
+        with self.scored():
+            val = stream_loss(self.net, self.val_ids, self.device) if self.val_ids is not None else None
         run_steps = self.step - start_step
         summary = {"summary": True, "steps": self.step, "run_steps": run_steps,
                    "train_loss": train_loss,
