@@ -57,6 +57,46 @@ const jsonLines = (r: RunResult): Record<string, unknown>[] =>
   r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
 const ok = (r: RunResult, what: string): void => assert.equal(r.code, 0, `${what} failed:\n${r.stderr.slice(-3000)}`);
 
+test('train.py\'s Weights: the file holds the best validation\'s weights, the raw and averaged ones ride beside them, resume puts each back', { skip: skip ?? false }, async () => {
+  const script = `
+import sys, torch
+sys.argv = ['train.py']
+import train
+p = [torch.nn.Parameter(torch.tensor([1.0, 2.0]))]
+w = train.Weights(p, average=True)
+w.after_update()                                  # count 0: beta 0.1, the average is 0.1 avg + 0.9 theta = theta
+with torch.no_grad(): p[0].copy_(torch.tensor([3.0, 4.0]))
+w.after_update()                                  # count 1: beta 2/11
+expected_avg = (2 / 11) * torch.tensor([1.0, 2.0]) + (9 / 11) * torch.tensor([3.0, 4.0])
+assert torch.allclose(w.average.avg[0], expected_avg), w.average.avg
+with w.scored():
+    assert torch.allclose(p[0], expected_avg)
+    w.offer(2.0, 2)                               # the best: the average at step 2
+assert torch.equal(p[0].detach(), torch.tensor([3.0, 4.0]))
+with torch.no_grad(): p[0].copy_(torch.tensor([5.0, 6.0]))
+w.offer(2.5, 3)                                   # worse: not taken
+w.offer(float('nan'), 4)                          # not finite: not taken
+with w.in_file() as slots:
+    assert torch.allclose(p[0], expected_avg)     # the file holds the best
+    assert torch.equal(slots[train.RAW][0], torch.tensor([5.0, 6.0]))
+    saved = {k: [t.clone() for t in v] for k, v in slots.items()}
+    file_weights = p[0].detach().clone()
+assert torch.equal(p[0].detach(), torch.tensor([5.0, 6.0]))
+record = w.record()
+assert record == {'best': {'loss': 2.0, 'step': 2}, 'average_count': 2}, record
+q = [torch.nn.Parameter(file_weights.clone())]    # resume: the parameters hold the file's weights
+v = train.Weights(q, average=True)
+v.restore(record, lambda slot, i: saved.get(slot, [None])[i], 'cpu')
+assert torch.equal(q[0].detach(), torch.tensor([5.0, 6.0]))
+assert torch.allclose(v.average.avg[0], w.average.avg[0]) and v.average.count == 2
+assert v.best['loss'] == 2.0 and torch.allclose(v.best['weights'][0], expected_avg)
+print('ok')
+`;
+  const r = await exec(PYTHON, ['-c', script], dir);
+  ok(r, 'the Weights check');
+  assert.match(r.stdout, /^ok$/m);
+});
+
 /** The held-out text by the split rule train.py implements: a byte offset, moved to a code-point start. */
 function heldOut(bytes: Uint8Array, valFraction: number): Uint8Array {
   let cut = Math.floor(bytes.length * (1 - valFraction));
@@ -107,7 +147,11 @@ test('two ranks train the exported model; every step leaves them with the same w
   const hashes = summary.rank_batches as string[];
   assert.equal(hashes.length, 2);
   assert.notEqual(hashes[0], hashes[1]);
-  assert.deepEqual(lines.filter((l) => !l.summary).map((l) => l.step), [100, 200, 300]);
+  assert.deepEqual(lines.filter((l) => !l.summary && 'loss' in l).map((l) => l.step), [100, 200, 300]);
+  // One validation, at the end (no --val-every); the summary gives it and its step, what the file holds.
+  const vals = lines.filter((l) => !l.summary && 'val_loss' in l);
+  assert.deepEqual(vals.map((l) => l.step), [300]);
+  assert.deepEqual([summary.val_loss, summary.val_step], [vals[0].val_loss, 300]);
   // It learned: from about ln(76) = 4.3 nats/char to well under 3.
   assert.ok(typeof summary.val_loss === 'number' && summary.val_loss < 2.9, `val_loss ${String(summary.val_loss)}`);
 });
@@ -196,9 +240,15 @@ test('a config without a vocabulary (exported from flags) trains on the text\'s 
   };
   writeFileSync(join(dir, 'flags.json'), JSON.stringify({ config, task: { kind: 'lm', mode: 'stream' } }));
   const r = await exec(PYTHON, [join(dir, 'train.py'), '--config', 'flags.json', '--data', 'corpus.txt', '--steps', '30', '--batch', '4', '--seq', '16',
-    '--val-fraction', '0.05', '--json', '--out', 'flags.safetensors', '--save-val', 'val5.txt'], dir);
+    '--val-fraction', '0.05', '--val-every', '5', '--lr', '0.05', '--average', '--json', '--out', 'flags.safetensors', '--save-val', 'val5.txt'], dir);
   ok(r, 'python3 train.py --config flags.json');
-  const printed = jsonLines(r).at(-1)!.val_loss as number;
+  // The file holds the weights of the best validation (every 5 steps and at the end), as recur train's does.
+  const lines = jsonLines(r), printed = lines.at(-1)!.val_loss as number;
+  const vals = lines.filter((l) => !l.summary && typeof l.val_loss === 'number') as { step: number; val_loss: number }[];
+  assert.equal(vals.length, 6);
+  const best = vals.reduce((a, b) => (b.val_loss < a.val_loss ? b : a));
+  assert.deepEqual([printed, lines.at(-1)!.val_step], [best.val_loss, best.step]);
+  console.log(`train.py validations ${vals.map((v) => v.val_loss.toFixed(3)).join(' ')}; the file holds step ${best.step}`);
   const ck = decodeCheckpoint(readFileSync(join(dir, 'flags.safetensors')));
   const text = readFileSync(join(dir, 'corpus.txt'), 'utf8');
   assert.deepEqual(ck.vocab, [...new Set(text)].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!));

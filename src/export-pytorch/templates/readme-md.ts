@@ -31,7 +31,9 @@ hold the same weights. Data, optimizer, clipping and learning-rate schedule are 
 - \`--batch\` is per rank: a step trains on ranks × batch streams (scale \`--lr\` with care).
 - \`--steps\` or \`--time\` (seconds of updates, rank 0's clock); \`--schedule\`, \`--lr-min\`, \`--warmup\`,
   \`--optimizer\`, \`--clip-norm\`, \`--clip-value\`, \`--val-fraction\`, \`--seed\`, \`--average\` as in recur train
-  (\`--average\`: validation and the file hold the moving average of the weights, as recur's defaults do).
+  (\`--average\`: validation reads the moving average of the weights, as recur's defaults do).
+- The file holds the weights that scored best of every validation (\`--val-every\` steps and the end),
+  as recur train's does; the summary's \`val_step\` says which.
 - The last \`--val-fraction\` of the text (split at a byte offset, moved to the next character) is
   held out; the final JSON line's \`val_loss\` is what \`recur eval\` prints for the saved model on it
   (\`--save-val held-out.txt\` writes that text).

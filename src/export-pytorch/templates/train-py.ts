@@ -23,8 +23,10 @@ recur train's, step for step:
               of the schedule (constant, cosine or linear to --lr-min over the budget, warm-up first)
   validation  the held-out text read as one stream from the model's initial state: exactly the loss
               'recur eval --model out --data held-out.txt' prints (nats per character)
-  averaging   with --average, validation and the saved model read an exponential moving average of the
-              weights, updated after every step as recur's (train/average.ts); training moves the raw ones
+  averaging   with --average, validation reads an exponential moving average of the weights, updated
+              after every step as recur's (train/average.ts); training moves the raw ones
+  the file    the weights that scored best of every validation (each --val-every steps and at the end),
+              as recur train's file holds (tasks/lm-weights.ts); the raw weights and the average beside them
 
 The model file (--out) is written by rank 0 only, atomically, every --save-every steps and at the end;
 recur reads it ('recur eval', 'recur sample', 'recur train --init'); '--resume' continues the run it
@@ -63,7 +65,8 @@ class Refusal(Exception):
     """Bad input: one line, exit 1."""
 
 
-RAW = "train_weights"  # the optimizer slot that keeps the raw weights when the file holds the average (recur's name)
+# The optimizer slots (recur's names) that keep, beside the file's weights, what training continues from.
+RAW, AVG = "train_weights", "average"
 
 
 class Average:
@@ -84,14 +87,6 @@ class Average:
             a.mul_(beta).add_(p, alpha=1 - beta)
         self.count += 1
 
-    @torch.no_grad()
-    def restore(self, raw, count):
-        """Resume: the parameters hold the file's average; put the raw weights back in them."""
-        for a, p, r in zip(self.avg, self.params, raw):
-            a.copy_(p)
-            p.copy_(r)
-        self.count = int(count)
-
     @contextlib.contextmanager
     def swapped(self):
         """The average in the parameters for the block, which gets a copy of the raw weights; these go back after."""
@@ -105,6 +100,71 @@ class Average:
             with torch.no_grad():
                 for p, r in zip(self.params, raw):
                     p.copy_(r)
+
+
+class Weights:
+    """Which weights train.py scores and saves, as recur train does (tasks/lm-weights.ts): training moves the raw
+    weights; with --average validation reads their moving average; the file holds the weights that scored best on
+    validation (kept by rank 0, which validates), or the scored ones before any validation. For an exact --resume
+    the file also holds the raw weights and the average in the optimizer slots recur uses."""
+
+    def __init__(self, params, average):
+        self.params = params
+        self.average = Average(params) if average else None
+        self.best = None  # {"loss", "step", "weights"}
+
+    def after_update(self):
+        if self.average:
+            self.average.update()
+
+    def scored(self):
+        """The weights validation reads in the parameters for the block: the average with --average, else the raw ones."""
+        return self.average.swapped() if self.average else contextlib.nullcontext()
+
+    @torch.no_grad()
+    def offer(self, loss, step):
+        """Within scored(): a finite validation loss better than the best so far makes these weights the best."""
+        if math.isfinite(loss) and (self.best is None or loss < self.best["loss"]):
+            self.best = {"loss": loss, "step": step, "weights": [p.detach().clone() for p in self.params]}
+
+    @contextlib.contextmanager
+    def in_file(self):
+        """The file's weights in the parameters for the block, which gets the slots to save beside them
+        ({slot: [tensor per parameter]}); the raw weights go back after it."""
+        with torch.no_grad():
+            raw = [p.detach().clone() for p in self.params]
+            slots = {RAW: raw} if self.average or self.best else {}
+            if self.average:
+                slots[AVG] = self.average.avg
+            chosen = self.best["weights"] if self.best else self.average.avg if self.average else None
+            for p, w in zip(self.params, chosen or []):
+                p.copy_(w)
+        try:
+            yield slots
+        finally:
+            with torch.no_grad():
+                for p, r in zip(self.params, raw):
+                    p.copy_(r)
+
+    def record(self):
+        best = {"loss": self.best["loss"], "step": self.best["step"]} if self.best else None
+        return {"best": best, "average_count": self.average.count if self.average else None}
+
+    @torch.no_grad()
+    def restore(self, record, slot, device):
+        """Resume: the parameters hold the file's weights; slot(name, i) is the saved tensor of slot 'name' for
+        parameter i, or None."""
+        if record.get("best"):
+            self.best = {**record["best"], "weights": [p.detach().clone() for p in self.params]}
+        if self.average:
+            avg = [slot(AVG, i) for i in range(len(self.params))]
+            for a, p, v in zip(self.average.avg, self.params, avg):
+                a.copy_(p if v is None else v.to(device))
+            self.average.count = int(record["average_count"])
+        for i, p in enumerate(self.params):
+            raw = slot(RAW, i)
+            if raw is not None:
+                p.copy_(raw.to(device))
 
 
 # ------------------------------------------------------------------------------------------ flags
@@ -441,7 +501,7 @@ class Run:
         unused = self.config.get("h0") == "learned"
         self.ddp = DistributedDataParallel(self.net, find_unused_parameters=unused)
         self.opt = make_optimizer(a.optimizer, self.params, a)
-        self.average = Average(self.params) if a.average else None
+        self.weights = Weights(self.params, a.average)
         self.streams = Streams(self.train_ids, data[:cut], self.ranks, self.rank, a.batch, a.seq)
         self.state = None
         self.step, self.elapsed = 0, 0.0
@@ -507,15 +567,15 @@ class Run:
         moments = {}
         for key, t in loaded["optim"].items():
             slot, name = key.split(".", 1)
-            if slot != RAW:
+            if slot not in (RAW, AVG):
                 moments.setdefault(name, {})[slot] = t.to(self.device)
         state = {}
         for i, name in enumerate(self.names):
             if name in moments:
                 state[i] = {"step": torch.tensor(float(r["optimizer_step"])), **moments[name]}
         self.opt.load_state_dict({"state": state, "param_groups": self.opt.state_dict()["param_groups"]})
-        if self.average:  # the file holds the average; training continues from the raw weights beside it
-            self.average.restore([loaded["optim"][f"{RAW}.{name}"].to(self.device) for name in self.names], r["average_count"])
+        # the file holds the best (or averaged) weights; training continues from the raw ones beside them
+        self.weights.restore(r.get("weights") or {}, lambda slot, i: loaded["optim"].get(f"{slot}.{self.names[i]}"), self.device)
 
     def rng_state(self):
         """The generators dropout draws from: the CPU's, then this rank's GPU's (bytes)."""
@@ -542,17 +602,20 @@ class Run:
             "position": {"epoch": self.streams.epoch, "offset": self.streams.offset},
             "state": [[b64(parts[r]) for parts in states] for r in range(self.ranks)] if states else None,
             "rng": [b64(t) for t in rngs], "data": self.data_id,
-            "average_count": self.average.count if self.average else None,
+            "weights": self.weights.record(),
         }
-        with self.scored() as raw:
-            if raw is not None:
-                optim.update({f"{RAW}.{name}": t for name, t in zip(self.names, raw)})
+        with self.weights.in_file() as slots:
+            for slot, tensors in slots.items():
+                optim.update({f"{slot}.{name}": t for name, t in zip(self.names, tensors)})
             recur_io.save_model_file(self.a.out, self.config, self.vocab, self.task, self.net.state_dict(), optim, record)
 
-    def scored(self):
-        """The weights validation and the file read: the average with --average (the raw ones are given to the
-        block and put back after it), else the raw weights themselves (None is given)."""
-        return self.average.swapped() if self.average else contextlib.nullcontext()
+    def validate(self):
+        """Rank 0: the held-out loss of the scored weights, offered as the best; printed as a line."""
+        with self.weights.scored():
+            v = stream_loss(self.net, self.val_ids, self.device)
+            self.weights.offer(v, self.step)
+        self.say({"step": self.step, "val_loss": v, "val_bpc": v / math.log(2)}, f"step {self.step}: validation loss {v:.4f} nats/char")
+        return v
 
     # -------------------------------------------------------------------------------- training
 
@@ -591,8 +654,7 @@ class Run:
             raise Refusal(f"training diverged at step {self.step + 1}: the gradient norm became {norm}; "
                           f"the last saved model is in {a.out}; try a lower --lr")
         self.opt.step()
-        if self.average:
-            self.average.update()
+        self.weights.after_update()
         self.state = self.net.detach_state(state)
         return loss.item(), norm, lr, inputs
 
@@ -630,20 +692,21 @@ class Run:
                 train_loss = line["loss"]
                 log = {"loss": 0.0, "grad": 0.0, "n": 0, "time": 0.0}
             if a.val_every and self.step % a.val_every == 0 and not done and self.rank == 0 and self.val_ids is not None:
-                with self.scored():
-                    v = stream_loss(self.net, self.val_ids, self.device)
-                self.say({"step": self.step, "val_loss": v, "val_bpc": v / math.log(2)}, f"step {self.step}: validation loss {v:.4f} nats/char")
+                self.validate()
             if a.save_every and self.step % a.save_every == 0 and not done:
                 self.save()
+        if self.rank == 0 and self.val_ids is not None:
+            self.validate()  # before the last save, so that the file holds the best of every validation
         self.save()
         if self.rank != 0:
             return
-        with self.scored():
-            val = stream_loss(self.net, self.val_ids, self.device) if self.val_ids is not None else None
+        best = self.weights.best
+        val = best["loss"] if best else None  # the loss of what the file holds
         run_steps = self.step - start_step
         summary = {"summary": True, "steps": self.step, "run_steps": run_steps,
                    "train_loss": train_loss,
                    "val_loss": val, "val_bpc": val / math.log(2) if val is not None else None,
+                   "val_step": best["step"] if best else None,
                    "val_chars": len(self.val_ids) - 1 if self.val_ids is not None else 0,
                    "chars_per_s": chars_per_step * run_steps / trained if trained > 0 else 0.0,
                    "elapsed": self.elapsed, "ranks": self.ranks, "batch_per_rank": a.batch, "model": a.out}
