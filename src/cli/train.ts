@@ -18,7 +18,7 @@ import {
 import type { LoadedLm } from '../tasks/lm-file.js';
 import { MAX_TOKENS, TOKEN_KINDS, type TokenKind } from '../data/tokens/index.js';
 import { DEFAULT_VOCAB_SIZE } from '../data/tokens/build.js';
-import { defaultsFor } from '../tasks/lm-defaults.js';
+import { defaultsFor, type LmDefaults } from '../tasks/lm-defaults.js';
 import { checkOutputPath, choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
 import { addBackendOptions, backendFrom, everyArg, loadLm, never, readText } from './lm-io.js';
 import { checkOutsideCorpus, collect, corpusPaths, mobyCorpus, openCorpus, sourceOf, streamTokens } from './lm-data.js';
@@ -150,18 +150,31 @@ function explicitRegularisation(opts: TrainOpts, command: Command): Partial<Regu
  * A fresh model without flags takes its width, regularisation, learning rate and averaging from the
  * table measured for the budget and the corpus size (tasks/lm-defaults.ts); every flag given wins.
  */
-function applyMeasuredDefaults(opts: TrainOpts, command: Command, data: LmData): void {
+function applyMeasuredDefaults(opts: TrainOpts, command: Command, data: LmData): Partial<LmDefaults> {
   const seconds = opts.steps !== undefined ? null : opts.time ?? DEFAULT_TIME_S;
   const size = data.text?.length ?? data.bytes?.size ?? 0; // characters in memory, else bytes (the same for ASCII)
   const d = defaultsFor(seconds, Math.round(size * (1 - opts.valFraction)));
-  const o = opts as unknown as Record<string, unknown>;
+  const o = opts as unknown as Record<string, unknown>, applied: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(d)) {
     if (explicit(command, k)) continue;
     // A default the chosen model cannot take (input dropout without an embedding, output dropout on a Jordan cell) is left off.
     const before = o[k];
     o[k] = v;
     if (freshArchProblem(opts)) o[k] = before;
+    else applied[k] = v;
   }
+  return applied as Partial<LmDefaults>;
+}
+
+/** The measured defaults a run took, in words ("hidden 384, batch 8, ..."); zero regularisers are left out. */
+function describeDefaults(d: Partial<LmDefaults>): string {
+  const words: Record<keyof LmDefaults, string> = {
+    hidden: 'hidden', batch: 'batch', lr: 'lr', dropoutInput: 'input dropout', dropoutOutput: 'output dropout',
+    dropoutEmbed: 'embedding dropout', weightDrop: 'weight drop', average: 'averaged weights',
+  };
+  return (Object.entries(d) as [keyof LmDefaults, number | boolean][])
+    .filter(([, v]) => v !== 0 && v !== false)
+    .map(([k, v]) => (typeof v === 'boolean' ? words[k] : `${words[k]} ${v}`)).join(', ');
 }
 
 /** The text to train on, from --data, the built-in corpus, or (resuming without --data) where the run's text came from. */
@@ -274,7 +287,7 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
   const resumed = opts.resume ? loadLm(opts.out, be) : null;
   const from = opts.init ? loadLm(opts.init, be) : null;
   const data = await loadData(opts, command, resumed, resumed ?? from);
-  if (!resumed && !from) applyMeasuredDefaults(opts, command, data);
+  const applied = !resumed && !from ? applyMeasuredDefaults(opts, command, data) : null;
   const settings: LmSettings = {
     batch: opts.batch, seq: opts.seq, lr: opts.lr, lrMin: opts.lrMin ?? opts.lr / 10, schedule: opts.schedule, warmup: opts.warmup,
     optimizer: opts.optimizer, momentum: opts.momentum, weightDecay: opts.weightDecay, clipNorm: opts.clipNorm, clipValue: opts.clipValue,
@@ -301,6 +314,8 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
     process.stderr.write(`${resumed ? `resuming at step ${job.step}: ` : ''}${cellName(job)} (${nParams.toLocaleString('en-US')} parameters) on ${data.source.replace(/^file:/, '')}: `
       + `${job.trainSize.toLocaleString('en-US')} training / ${job.valSize.toLocaleString('en-US')} validation ${unit}, vocabulary ${job.tokens.size}${job.tokens.kind === 'char' ? '' : ` ${job.tokens.kind} tokens`}; `
       + `${describeBackend(be)} backend; ${s.steps !== null ? `${s.steps} steps` : `${s.time} s`}\n`);
+    const taken = applied ? describeDefaults(applied) : '';
+    if (taken) process.stderr.write(`measured defaults for this budget and corpus (flags override): ${taken}\n`);
   }
   const total = s.steps ?? s.time!;
   const progress: Progress | null = json ? null : createProgress({ total });
@@ -348,7 +363,7 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
   }
   progress?.update(s.steps !== null ? job.step : job.elapsed, fields(null));
   progress?.stop();
-  if (json) jsonLine({ summary: true, ...summary, model: opts.out, rss_mb: peakRssMb() });
+  if (json) jsonLine({ summary: true, ...summary, model: opts.out, rss_mb: peakRssMb(), ...(applied ? { measured_defaults: applied } : {}) });
   else {
     const f = (v: number | null, d: number): string => (v === null ? '-' : v.toFixed(d));
     process.stderr.write(`${summary.stopped === 'interrupted' ? 'interrupted' : 'done'}: ${summary.steps} steps, ${summary.elapsed.toFixed(1)} s of training, `

@@ -83,4 +83,11 @@ test('train takes the measured defaults for the flags not given; a flag given wi
   // A few kilobytes: the small-corpus row (dropout 0.3 out, 0.2 in, averaging); --hidden 8 was given.
   assert.deepEqual([A.config.hidden, A.config.dropoutOutput, A.config.dropoutInput, (A.training!.settings as { average: boolean }).average], [8, 0.3, 0.2, true]);
   assert.deepEqual([B.config.dropoutOutput, B.config.dropoutInput, (B.training!.settings as { average: boolean }).average], [0.1, 0.2, false]);
+  // The run says what it took: a line in text mode (the flags given are not in it), the values in the JSON summary.
+  assert.match(r1.stderr, /\nmeasured defaults for this budget and corpus \(flags override\): lr 0\.005, input dropout 0\.2, output dropout 0\.3, averaged weights\n/);
+  assert.match(r2.stderr, /\nmeasured defaults for this budget and corpus \(flags override\): lr 0\.005, input dropout 0\.2\n/);
+  const j = await recur(['train', '--data', data, ...TINY, '--steps', '1', '--out', join(dir, 'j.safetensors'), '--json']);
+  assert.equal(j.code, 0, j.stderr);
+  const summary = JSON.parse(j.stdout.trim().split('\n').at(-1)!) as { measured_defaults: Record<string, unknown> };
+  assert.deepEqual(summary.measured_defaults, { lr: 0.005, dropoutInput: 0.2, dropoutOutput: 0.3, dropoutEmbed: 0, weightDrop: 0, average: true });
 });
