@@ -63,6 +63,7 @@ const cases: Case[] = [
   { name: 'lstm, embedding, 2 layers, every regulariser (recur\'s masks), AR and TAR, truncated', config: { cell: 'lstm', inputKind: 'tokens', inputSize: 6, embed: 4, outputSize: 6, layers: 2, dropout: 0.3, dropoutInput: 0.2, dropoutOutput: 0.25, dropoutEmbed: 0.3, weightDrop: 0.4, ar: 0.5, tar: 0.7 }, T: 5, B: 3, truncated: true },
   { name: 'gru bidirectional, dense, 2 layers, padded: locked dropouts, weight drop, AR and TAR', config: { cell: 'gru', inputKind: 'dense', inputSize: 3, outputSize: 2, head: 'mse', layers: 2, bidirectional: true, dropout: 0.3, dropoutInput: 0.2, dropoutOutput: 0.2, weightDrop: 0.3, ar: 0.4, tar: 0.6, h0: 'learned' }, T: 5, B: 3, lengths: [5, 2, 4] },
   { name: 'elman relu, embedding, padded: weight drop and embedding dropout (one layer, packed)', config: { cell: 'elman', activation: 'relu', inputKind: 'tokens', inputSize: 5, embed: 3, outputSize: 5, weightDrop: 0.5, dropoutEmbed: 0.3, ar: 0.3 }, T: 4, B: 3, lengths: [4, 1, 3] },
+  { name: 'lstm, tied embedding and decoder: embedding dropout drops the lookup only, output dropout', config: { cell: 'lstm', inputKind: 'tokens', inputSize: 5, embed: 4, hidden: 4, outputSize: 5, tieWeights: true, dropoutEmbed: 0.4, dropoutOutput: 0.2 }, T: 4, B: 2 },
   { name: 'elman lags 2, 2 layers, padded: dropout, weight drop, AR and TAR (written out)', config: { cell: 'elman', lags: [2], inputKind: 'tokens', inputSize: 5, embed: 3, outputSize: 5, layers: 2, dropout: 0.3, weightDrop: 0.3, ar: 0.2, tar: 0.5 }, T: 4, B: 2, lengths: [4, 3] },
   { name: 'elman+jordan, 2 layers: dropout, weight drop, AR and TAR (step by step)', config: { cell: 'elman+jordan', inputKind: 'tokens', inputSize: 5, outputSize: 5, layers: 2, dropout: 0.3, weightDrop: 0.3, ar: 0.3, tar: 0.3 }, truncated: true },
 ];
@@ -161,5 +162,5 @@ test('the exported model.py equals recur on every cell and head: loss, state, on
     }
   });
   assert.ok(fusedPaths >= 7, `torch.nn's modules ran in ${fusedPaths} cases`);
-  assert.equal(seeded, 2, 'the seeded dropout check ran for the LSTM and the Elman stack');
+  assert.equal(seeded, 3, 'the seeded dropout check ran for the two stacks with dropout between layers and the tied LSTM');
 });
