@@ -15,7 +15,7 @@ import type { Tokenizer } from '../data/tokens/index.js';
 import { CorpusError, ReadBuffer, TokenCursor } from '../data/token-cursor.js';
 import type { Model } from '../nn/model.js';
 import { collect, openCorpus } from './lm-data.js';
-import { DYNAMIC_DEFAULTS, DYNAMIC_RULES, evaluateDynamic, type DynamicRule } from '../tasks/lm-dynamic-eval.js';
+import { DYNAMIC_DEFAULTS, DYNAMIC_RULES, evaluateDynamic, type DynamicRule, type DynamicSettings } from '../tasks/lm-dynamic-eval.js';
 import { choiceArg, intArg, jsonLine, numArg, out, run, UsageError } from './common.js';
 import { addBackendOptions, backendFrom, loadLm, readText } from './lm-io.js';
 
@@ -25,6 +25,10 @@ interface EvalOpts {
 }
 
 const DYN_FLAGS = ['dynLr', 'dynDecay', 'dynSeq', 'dynRule', 'dynSteps', 'dynAnchor'];
+
+/** The --dyn-* flags as the settings of dynamic evaluation (also what the JSON record reports). */
+const dynamicSettings = (o: EvalOpts): DynamicSettings =>
+  ({ lr: o.dynLr, decay: o.dynDecay, seq: o.dynSeq, rule: o.dynRule, steps: o.dynSteps, anchor: o.dynAnchor });
 
 export function register(program: Command): void {
   const cmd = program
@@ -58,7 +62,7 @@ async function evaluate(opts: EvalOpts, command: Command): Promise<void> {
   // JSON has no NaN, and a NaN printed as a score would look like a result: say what happened instead.
   if (!Number.isFinite(r.loss)) throw new Error(`the model's loss on ${name} is ${r.loss}: its activations overflow on this text`);
   const seconds = (performance.now() - t0) / 1000;
-  const dynamic = opts.dynamic ? { dynamic: { lr: opts.dynLr, decay: opts.dynDecay, seq: opts.dynSeq, rule: opts.dynRule, steps: opts.dynSteps, anchor: opts.dynAnchor } } : {};
+  const dynamic = opts.dynamic ? { dynamic: dynamicSettings(opts) } : {};
   if (opts.json) jsonLine({ loss: r.loss, loss_per_char: r.loss_per_char, bpc: r.bpc, tokens: r.tokens, chars: r.chars, token_kind: tokens.kind, mode: task.mode, seconds, model: opts.model, ...dynamic });
   else out(`${opts.dynamic ? 'dynamic evaluation: ' : ''}${evalLine(r, tokens)}`);
 }
@@ -104,7 +108,7 @@ async function scoreDynamic(model: Model, tokens: Tokenizer, opts: EvalOpts, nam
     const ids = tokens.encode(text);
     let chars = 0;
     for (const _ of text) chars++;
-    return evaluateDynamic(model, ids, { seq: opts.dynSeq, lr: opts.dynLr, decay: opts.dynDecay, rule: opts.dynRule, steps: opts.dynSteps, anchor: opts.dynAnchor, checkOverflow: true, charsPerToken: chars / Math.max(1, ids.length) });
+    return evaluateDynamic(model, ids, { ...dynamicSettings(opts), checkOverflow: true, charsPerToken: chars / Math.max(1, ids.length) });
   } catch (e) {
     throw new Error(`${name}: ${(e as Error).message}`);
   }

@@ -23,9 +23,7 @@ export function exportPytorch(opts: { model?: string; config?: string; out: stri
   for (const [name, text] of Object.entries(files)) atomicWriteFile(join(opts.out, name), new TextEncoder().encode(text));
   const names = Object.keys(files);
   if (opts.json) jsonLine({ out: opts.out, kind, files: names });
-  else {
-    out(`wrote ${opts.out}: ${names.join(', ')} (${kind === 'seq2seq' ? 'a seq2seq model' : 'a recurrent model'}; see model.py's docstring)\n`);
-  }
+  else out(`wrote ${opts.out}: ${names.join(', ')} (${kind === 'seq2seq' ? 'a seq2seq model' : 'a recurrent model'}; see model.py's docstring)\n`);
 }
 
 /** --config: a JSON file of model settings, read with a size cap (it is untrusted input like a model file). */

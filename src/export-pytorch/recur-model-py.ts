@@ -167,6 +167,7 @@ class RecurModel(nn.Module):
             if self.c['outputMode'] == 'last':
                 logits = logits[last, rows]
             return logits, state
+        start = state  # the chunk's initial state (held() reads the reverse direction's)
         if self.fused and ('between' in drop or 'weight' in drop):
             out, state = self.run_fused_layers(x, state, lengths, drop)
         elif self.fused:
@@ -174,7 +175,7 @@ class RecurModel(nn.Module):
         else:
             out, state = self.run_layerwise(x, state, masks, drop)
         if self.training and (self.ar or self.tar):
-            h = self.held(out, lengths) if self.fused and lengths is not None else out
+            h = self.held(out, lengths, start) if self.fused and lengths is not None else out
             self.penalty = self.activation_penalty(h, h * drop['output'] if 'output' in drop else h)
         if 'output' in drop:
             out = out * drop['output']
@@ -221,7 +222,7 @@ class RecurModel(nn.Module):
             penalty = penalty + self.tar * (h[1:] - h[:-1]).pow(2).mean()
         return penalty
 
-    def held(self, out, lengths):
+    def held(self, out, lengths, start):
         """The top layer's output as recur's layers leave it at padded steps (torch.nn's packed modules leave
         zeros there): the state held, i.e. the last real output forward, the chunk's initial state in reverse."""
         T = out.shape[0]
@@ -230,7 +231,8 @@ class RecurModel(nn.Module):
         fwd = torch.where(real, out[..., :self.H], out[..., :self.H].gather(0, last))
         if self.D == 1:
             return fwd
-        return torch.cat([fwd, torch.where(real, out[..., self.H:], self.h_start[-1].unsqueeze(0))], dim=-1)
+        top_reverse = start[0][self.L * self.D - 1]  # layer-major, forward before reverse
+        return torch.cat([fwd, torch.where(real, out[..., self.H:], top_reverse.unsqueeze(0))], dim=-1)
 
     def run_fused_layers(self, x, state, lengths, drop):
         """Training with locked dropout between layers or weight drop: torch.nn's kernel one layer at a time
@@ -241,7 +243,6 @@ class RecurModel(nn.Module):
             (torch._VF.rnn_relu if self.c['activation'] == 'relu' else torch._VF.rnn_tanh)
         weights = drop.get('w_hh', {})
         hs, cs = [], []
-        self.h_start = [state[0][l * self.D + 1] for l in range(self.L)] if self.D == 2 else None
         for l in range(self.L):
             if l > 0 and 'between' in drop:
                 x = x * drop['between'][l - 1]
@@ -265,8 +266,6 @@ class RecurModel(nn.Module):
         return x, (torch.cat(hs),) + ((torch.cat(cs),) if lstm else ())
 
     def run_fused(self, x, state, lengths):
-        if self.D == 2:
-            self.h_start = [state[0][l * self.D + 1] for l in range(self.L)]
         hx = state if self.c['cell'] == 'lstm' else state[0]
         if lengths is None:
             out, hx = self.rnn(x, hx)

@@ -248,7 +248,6 @@ test('a config without a vocabulary (exported from flags) trains on the text\'s 
   assert.equal(vals.length, 6);
   const best = vals.reduce((a, b) => (b.val_loss < a.val_loss ? b : a));
   assert.deepEqual([printed, lines.at(-1)!.val_step], [best.val_loss, best.step]);
-  console.log(`train.py validations ${vals.map((v) => v.val_loss.toFixed(3)).join(' ')}; the file holds step ${best.step}`);
   const ck = decodeCheckpoint(readFileSync(join(dir, 'flags.safetensors')));
   const text = readFileSync(join(dir, 'corpus.txt'), 'utf8');
   assert.deepEqual(ck.vocab, [...new Set(text)].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!));

@@ -87,19 +87,21 @@ class Average:
             a.mul_(beta).add_(p, alpha=1 - beta)
         self.count += 1
 
-    @contextlib.contextmanager
-    def swapped(self):
-        """The average in the parameters for the block, which gets a copy of the raw weights; these go back after."""
+
+@contextlib.contextmanager
+def weights_in(params, weights):
+    """'weights' (None: the parameters' own) in the parameters for the block, which gets a copy of the raw
+    weights; these go back after it."""
+    with torch.no_grad():
+        raw = [p.detach().clone() for p in params]
+        for p, w in zip(params, weights or []):
+            p.copy_(w)
+    try:
+        yield raw
+    finally:
         with torch.no_grad():
-            raw = [p.detach().clone() for p in self.params]
-            for p, a in zip(self.params, self.avg):
-                p.copy_(a)
-        try:
-            yield raw
-        finally:
-            with torch.no_grad():
-                for p, r in zip(self.params, raw):
-                    p.copy_(r)
+            for p, r in zip(params, raw):
+                p.copy_(r)
 
 
 class Weights:
@@ -119,7 +121,7 @@ class Weights:
 
     def scored(self):
         """The weights validation reads in the parameters for the block: the average with --average, else the raw ones."""
-        return self.average.swapped() if self.average else contextlib.nullcontext()
+        return weights_in(self.params, self.average.avg) if self.average else contextlib.nullcontext()
 
     @torch.no_grad()
     def offer(self, loss, step):
@@ -131,20 +133,12 @@ class Weights:
     def in_file(self):
         """The file's weights in the parameters for the block, which gets the slots to save beside them
         ({slot: [tensor per parameter]}); the raw weights go back after it."""
-        with torch.no_grad():
-            raw = [p.detach().clone() for p in self.params]
-            slots = {RAW: raw} if self.average or self.best else {}
+        chosen = self.best["weights"] if self.best else self.average.avg if self.average else None
+        with weights_in(self.params, chosen) as raw:
+            slots = {RAW: raw} if chosen is not None else {}
             if self.average:
                 slots[AVG] = self.average.avg
-            chosen = self.best["weights"] if self.best else self.average.avg if self.average else None
-            for p, w in zip(self.params, chosen or []):
-                p.copy_(w)
-        try:
             yield slots
-        finally:
-            with torch.no_grad():
-                for p, r in zip(self.params, raw):
-                    p.copy_(r)
 
     def record(self):
         best = {"loss": self.best["loss"], "step": self.best["step"]} if self.best else None
