@@ -59,8 +59,7 @@ const ok = (r: RunResult, what: string): void => assert.equal(r.code, 0, `${what
 
 test('train.py\'s Weights: the file holds the best validation\'s weights, the raw and averaged ones ride beside them, resume puts each back', { skip: skip ?? false }, async () => {
   const script = `
-import sys, torch
-sys.argv = ['train.py']
+import torch
 import train
 p = [torch.nn.Parameter(torch.tensor([1.0, 2.0]))]
 w = train.Weights(p, average=True)
