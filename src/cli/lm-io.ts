@@ -10,7 +10,7 @@ import { ModelFileError } from '../io/safetensors.js';
 import { BACKEND_NAMES, createBackend, defaultThreads, type BackendName } from '../node/backend.js';
 import { readFileLimited } from '../node/files.js';
 import { decodeLm, type LoadedLm } from '../tasks/lm-file.js';
-import type { Every } from '../tasks/lm.js';
+import { VAL_AUTO, type Every } from '../tasks/lm.js';
 import { choiceArg, intArg } from './common.js';
 
 /** Largest text we read (the whole text is held in memory several times over as ids and batches). */
@@ -83,5 +83,8 @@ export const everyArg = (v: string): Every => {
   }
   return n === 0 ? { steps: 0 } : { seconds: n };
 };
+
+/** --val-every: everyArg's forms, or "auto" (tasks/lm.ts VAL_AUTO). */
+export const valEveryArg = (v: string): Every => (v.trim() === 'auto' ? VAL_AUTO : everyArg(v));
 
 export const never = (e: Every | undefined): Every | null => (!e || ('steps' in e && e.steps === 0) ? null : e);

@@ -12,7 +12,7 @@ import { createProgress, type Progress } from '../node/progress.js';
 import { peakRssMb } from '../node/memory.js';
 import { describeBackend, type BackendName } from '../node/backend.js';
 import {
-  archProblem, DEFAULT_ARCH, DEFAULT_CADENCE, DEFAULT_SETTINGS, DEFAULT_TIME_S, LmDivergedError, LmJob, SCHEDULES,
+  archProblem, DEFAULT_ARCH, DEFAULT_CADENCE, DEFAULT_SETTINGS, DEFAULT_TIME_S, LmDivergedError, LmJob, SCHEDULES, VAL_AUTO,
   type Every, type LmCadence, type LmData, type LmLog, type LmSettings, type Schedule,
 } from '../tasks/lm.js';
 import type { LoadedLm } from '../tasks/lm-file.js';
@@ -20,7 +20,7 @@ import { MAX_TOKENS, TOKEN_KINDS, type TokenKind } from '../data/tokens/index.js
 import { DEFAULT_VOCAB_SIZE } from '../data/tokens/build.js';
 import { defaultsFor, type LmDefaults } from '../tasks/lm-defaults.js';
 import { checkOutputPath, choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
-import { addBackendOptions, backendFrom, everyArg, loadLm, never, readText } from './lm-io.js';
+import { addBackendOptions, backendFrom, everyArg, loadLm, never, readText, valEveryArg } from './lm-io.js';
 import { checkOutsideCorpus, collect, corpusPaths, mobyCorpus, openCorpus, sourceOf, streamTokens } from './lm-data.js';
 
 const CELLS: CellType[] = ['elman', 'jordan', 'elman+jordan', 'lstm', 'gru'];
@@ -95,9 +95,9 @@ export function register(program: Command): void {
     .option('--out <file>', 'model file to write', 'model.safetensors')
     .option('--json', 'print one JSON object per line instead of a progress bar; the last one is a summary')
     .addOption(new Option('--log-every <n|Ns>', 'log every n steps or every N seconds').argParser(everyArg).default({ seconds: 2 }, '2s'))
-    .addOption(new Option('--val-every <n|Ns>', 'validate (and save) every n steps or N seconds; 0 = only at the end').argParser(everyArg).default({ seconds: 30 }, '30s'))
+    .addOption(new Option('--val-every <n|Ns|auto>', 'validate (and save) every n steps or N seconds; 0 = only at the end; auto = as often as it costs at most 3% of the training time, at least every 30 s (saving then follows --save-every)').argParser(valEveryArg).default(VAL_AUTO, 'auto'))
     .addOption(new Option('--save-every <n|Ns>', 'save every n steps or N seconds (besides every validation and the end); 0 = not otherwise').argParser(everyArg).default({ seconds: 30 }, '30s'))
-    .option('--sample-every <n|Ns>', 'print a short sample every n steps or N seconds (default: with each validation)', everyArg)
+    .option('--sample-every <n|Ns>', 'print a short sample every n steps or N seconds (default: with each validation, every 30 s with --val-every auto)', everyArg)
     .option('--sample-length <n>', 'characters in the final sample (0 = none)', intArg(0, 1_000_000), 500)
     .option('--temperature <x>', 'temperature of the samples printed during training', numArg(0, 100), 0.8);
   addTokenOptions(cmd);
@@ -323,10 +323,12 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
   const onSigint = (): void => { stop = true; process.removeListener('SIGINT', onSigint); };
   process.on('SIGINT', onSigint);
   let lastSaved = resumed ? job.step : -1;
+  // Samples and the spectrum come with each validation, or every 30 s when validation adapts to its cost.
+  const withVal: Every = 'share' in opts.valEvery && opts.valEvery.share ? { seconds: opts.valEvery.seconds } : opts.valEvery;
   const cadence: LmCadence = {
     ...DEFAULT_CADENCE,
     log: never(opts.logEvery) ?? { steps: Number.MAX_SAFE_INTEGER }, val: never(opts.valEvery), save: never(opts.saveEvery),
-    sample: never(opts.sampleEvery ?? opts.valEvery), spectrum: json ? never(opts.valEvery) : null, finalSampleLength: opts.sampleLength, temperature: opts.temperature,
+    sample: never(opts.sampleEvery ?? withVal), spectrum: json ? never(withVal) : null, finalSampleLength: opts.sampleLength, temperature: opts.temperature,
   };
   /** What the bar and the log lines show: the smoothed recent loss and speed (a log line: its interval's means). */
   const fields = (log: LmLog | null) => {

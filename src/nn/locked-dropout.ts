@@ -44,7 +44,7 @@ export class LockedDropout {
   /** This chunk's mask: B×W draws, then the same block at every step. */
   draw(rng: Rng, p: number): void {
     const keep = 1 / (1 - p), n = this.B * this.width, m = this.mask;
-    for (let i = 0; i < n; i++) m[i] = rng.next() < p ? 0 : keep;
+    rng.mask(m, n, p, keep);
     for (let t = 1; t < this.T; t++) this.be.copy(n, m, 0, m, t * n);
   }
 

@@ -32,8 +32,10 @@ export class DroppedWeight {
 
   /** This chunk's mask (one draw per `row` consecutive elements: 1 = per element) and W̃ = W ⊙ m. */
   draw(rng: Rng, p: number, row = 1): void {
-    const keep = 1 / (1 - p), m = this.mask;
-    for (let i = 0; i < this.n; i += row) m.fill(rng.next() < p ? 0 : keep, i, i + row);
+    const keep = 1 / (1 - p), m = this.mask, n = this.n;
+    // The per-element case draws in one call: a fill() per element cost more than the chunk's update.
+    if (row === 1) rng.mask(m, n, p, keep);
+    else for (let i = 0; i < n; i += row) m.fill(rng.next() < p ? 0 : keep, i, i + row);
     this.be.mul(this.n, this.params.data, this.wOff, m, 0, this.w, 0);
   }
 

@@ -83,7 +83,7 @@ export interface DynamicOptions {
  * a second forward pass), a softmax temperature (none), per-tensor step sizes (±0.0005 or worse), Krause et
  * al.'s per-weight decay with the running MS (0.021–0.028), the SGD rule with the anchor (0.016). Later, on the
  * floors model and the default-seed run (0.0304 / 0.0325 with the defaults, whole held-out tenth): MS as an
- * exponential average (α 0.999: 0.0256 / 0.0279, the first steps too large; 0.9999 no gain), momentum 0.5 at half
+ * exponential average (α 0.999: 0.0256 / 0.0279, the first steps too large; 0.9999: −0.0010 / 0.0034), momentum 0.5 at half
  * η (0.0293 / 0.0314), and backpropagating the segment's loss from 20 characters back (0.0305 / 0.0327 for twice
  * the cost; 30 back on the first 0.0304; the loss of the whole 20-character window instead: 0.0251 / 0.0276).
  */

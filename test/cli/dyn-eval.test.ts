@@ -75,19 +75,19 @@ test('train takes the measured defaults for the flags not given; a flag given wi
   // One-hot input cannot take input dropout: that default is left off, the others stay.
   assert.equal(r3.code, 0, r3.stderr);
   const C = decodeLm(readFileSync(c), new JsBackend('f32')).checkpoint;
-  assert.deepEqual([C.config.dropoutInput, C.config.dropoutOutput], [0, 0.3]);
+  assert.deepEqual([C.config.dropoutInput, C.config.dropoutOutput], [0, 0.4]);
   assert.equal(r1.code, 0, r1.stderr);
   assert.equal(r2.code, 0, r2.stderr);
   const ck = (p: string) => decodeLm(readFileSync(p), new JsBackend('f32')).checkpoint;
   const A = ck(a), B = ck(b);
-  // A few kilobytes: the small-corpus row (dropout 0.3 out, 0.2 in, averaging); --hidden 8 was given.
-  assert.deepEqual([A.config.hidden, A.config.dropoutOutput, A.config.dropoutInput, (A.training!.settings as { average: boolean }).average], [8, 0.3, 0.2, true]);
-  assert.deepEqual([B.config.dropoutOutput, B.config.dropoutInput, (B.training!.settings as { average: boolean }).average], [0.1, 0.2, false]);
+  // A few kilobytes: the small-corpus row (lr 3e-3, dropout 0.4 out, 0.25 in, weight drop 0.3, averaging); --hidden 8 was given.
+  assert.deepEqual([A.config.hidden, A.config.dropoutOutput, A.config.dropoutInput, A.config.weightDrop, (A.training!.settings as { average: boolean; lr: number }).average, (A.training!.settings as { lr: number }).lr], [8, 0.4, 0.25, 0.3, true, 3e-3]);
+  assert.deepEqual([B.config.dropoutOutput, B.config.dropoutInput, B.config.weightDrop, (B.training!.settings as { average: boolean }).average], [0.1, 0.25, 0.3, false]);
   // The run says what it took: a line in text mode (the flags given are not in it), the values in the JSON summary.
-  assert.match(r1.stderr, /\nmeasured defaults for this budget and corpus \(flags override\): lr 0\.005, input dropout 0\.2, output dropout 0\.3, averaged weights\n/);
-  assert.match(r2.stderr, /\nmeasured defaults for this budget and corpus \(flags override\): lr 0\.005, input dropout 0\.2\n/);
+  assert.match(r1.stderr, /\nmeasured defaults for this budget and corpus \(flags override\): lr 0\.003, input dropout 0\.25, output dropout 0\.4, weight drop 0\.3, averaged weights\n/);
+  assert.match(r2.stderr, /\nmeasured defaults for this budget and corpus \(flags override\): lr 0\.003, input dropout 0\.25, weight drop 0\.3\n/);
   const j = await recur(['train', '--data', data, ...TINY, '--steps', '1', '--out', join(dir, 'j.safetensors'), '--json']);
   assert.equal(j.code, 0, j.stderr);
   const summary = JSON.parse(j.stdout.trim().split('\n').at(-1)!) as { measured_defaults: Record<string, unknown> };
-  assert.deepEqual(summary.measured_defaults, { lr: 0.005, dropoutInput: 0.2, dropoutOutput: 0.3, dropoutEmbed: 0, weightDrop: 0, average: true });
+  assert.deepEqual(summary.measured_defaults, { lr: 0.003, dropoutInput: 0.25, dropoutOutput: 0.4, dropoutEmbed: 0, weightDrop: 0.3, average: true });
 });

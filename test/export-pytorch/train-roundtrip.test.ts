@@ -115,7 +115,7 @@ before(async () => {
   const init = await recur(['train', '--data', join(dir, 'corpus.txt'), '--hidden', '48', '--embed', '16', '--steps', '0',
     // no dropout (the measured defaults for a small corpus would add it): recur and torch draw masks from different
     // generators, and a test below matches train.py's steps to recur train's
-    '--dropout-input', '0', '--dropout-output', '0', '--no-average',
+    '--dropout-input', '0', '--dropout-output', '0', '--weight-drop', '0', '--no-average',
     '--out', join(dir, 'start.safetensors'), '--sample-length', '0', '--backend', 'js', '--json']);
   ok(init, 'recur train --steps 0');
   // The folder recur export --format pytorch writes: model.py, config.json and the training files.

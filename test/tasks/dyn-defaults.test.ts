@@ -1,6 +1,6 @@
 /**
- * The measured defaults table (tasks/lm-defaults.ts): a small corpus gets dropout (and past 300 s weight
- * drop and a lower rate as well); Moby Dick at 180 s a
+ * The measured defaults table (tasks/lm-defaults.ts): a small corpus gets dropout (up to 30 s), then weight
+ * drop and a lower rate as well (stronger past 300 s); Moby Dick at 180 s a
  * wider model with a smaller batch and no dropout, at 600 s its own row; a corpus past 5 M characters the
  * 180-s row at any budget; all average; a step budget reads as the default time.
  */
@@ -11,7 +11,9 @@ import { DEFAULT_ARCH, DEFAULT_SETTINGS } from '../../src/tasks/lm-settings.js';
 
 test('names-sized and Moby-Dick-sized corpora get their rows; every row lists its runs', () => {
   const names = defaultsFor(180, 53_000), moby = defaultsFor(180, 1_071_000), moby600 = defaultsFor(600, 1_071_000);
-  assert.deepEqual(names, { hidden: DEFAULT_ARCH.hidden, batch: DEFAULT_SETTINGS.batch, lr: DEFAULT_SETTINGS.lr, dropoutInput: 0.2, dropoutOutput: 0.3, dropoutEmbed: 0, weightDrop: 0, average: true });
+  assert.deepEqual(names, { hidden: DEFAULT_ARCH.hidden, batch: DEFAULT_SETTINGS.batch, lr: 3e-3, dropoutInput: 0.25, dropoutOutput: 0.4, dropoutEmbed: 0, weightDrop: 0.3, average: true });
+  assert.deepEqual(defaultsFor(20, 53_000), { hidden: DEFAULT_ARCH.hidden, batch: DEFAULT_SETTINGS.batch, lr: DEFAULT_SETTINGS.lr, dropoutInput: 0.2, dropoutOutput: 0.3, dropoutEmbed: 0, weightDrop: 0, average: true });
+  assert.deepEqual(defaultsFor(null, 53_000), names, 'a step budget reads as the default time');
   assert.deepEqual(moby, { hidden: 384, batch: 8, lr: DEFAULT_SETTINGS.lr, dropoutInput: 0, dropoutOutput: 0, dropoutEmbed: 0, weightDrop: 0, average: true });
   assert.deepEqual(defaultsFor(600, 53_000), { hidden: DEFAULT_ARCH.hidden, batch: DEFAULT_SETTINGS.batch, lr: 2e-3, dropoutInput: 0.3, dropoutOutput: 0.5, dropoutEmbed: 0, weightDrop: 0.5, average: true });
   assert.deepEqual(moby600, { hidden: 512, batch: 8, lr: DEFAULT_SETTINGS.lr, dropoutInput: 0.1, dropoutOutput: 0.2, dropoutEmbed: 0, weightDrop: 0, average: true });

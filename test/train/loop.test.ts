@@ -114,3 +114,28 @@ test('cadence: step cadences fall on multiples of n (also after a resume), secon
   const resumed = new Cadence({ steps: 5 }, { step: 7, elapsed: 0 });
   assert.equal(resumed.due, false);
 });
+
+test('cadence with a share: the first at share × seconds, then cost / share apart, within [share × seconds, seconds]', () => {
+  const clock = { step: 0, elapsed: 0 };
+  const c = new Cadence({ seconds: 30, share: 0.05 }, clock);
+  const at: number[] = [];
+  // Each one costs `cost` seconds: cheap (0.1 s → every 2 s), free (→ the floor, 1.5 s), dear (5 s → the ceiling, 30 s).
+  const run = (until: number, cost: number): void => {
+    for (; clock.elapsed < until; clock.step++) {
+      clock.elapsed = Math.round((clock.elapsed + 0.1) * 10) / 10;
+      if (c.due) { at.push(clock.elapsed); c.done(cost); }
+    }
+  };
+  run(6, 0.1);
+  assert.deepEqual(at, [1.5, 3.5, 5.5]);
+  at.length = 0; run(10, 0);
+  assert.deepEqual(at, [7.5, 9]);
+  at.length = 0; run(80, 5);
+  assert.deepEqual(at, [10.5, 40.5, 70.5]);
+  // Without a share the interval stays `seconds` whatever the cost.
+  const t = { step: 0, elapsed: 0 }, fixed = new Cadence({ seconds: 2 }, t);
+  t.elapsed = 1.9; assert.equal(fixed.due, false);
+  t.elapsed = 2; assert.equal(fixed.due, true);
+  fixed.done(100);
+  t.elapsed = 4; assert.equal(fixed.due, true);
+});
