@@ -85,6 +85,14 @@ export const everyArg = (v: string): Every => {
 };
 
 /** --val-every: everyArg's forms, or "auto" (tasks/lm.ts VAL_AUTO). */
-export const valEveryArg = (v: string): Every => (v.trim() === 'auto' ? VAL_AUTO : everyArg(v));
+export const valEveryArg = (v: string): Every => {
+  if (v.trim() === 'auto') return VAL_AUTO;
+  try {
+    return everyArg(v);
+  } catch (e) {
+    const m = (e as Error).message;
+    throw m.startsWith('expected ') ? new InvalidArgumentError(`expected auto, ${m.slice('expected '.length)}`) : e;
+  }
+};
 
 export const never = (e: Every | undefined): Every | null => (!e || ('steps' in e && e.steps === 0) ? null : e);

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JsBackend } from '../../src/kernels/js.js';
 import { decodeLm } from '../../src/tasks/lm-file.js';
-import { recur, smallText, tempDir, TINY, writeText } from './lm-helpers.js';
+import { assertOneLineError, recur, smallText, tempDir, TINY, writeText } from './lm-helpers.js';
 
 const be = new JsBackend('f32');
 const dir = tempDir();
@@ -61,6 +61,21 @@ test('train → sample → eval: the JSON protocol, the model file, the sample, 
   assert.ok(Math.abs(ev.bpc - ev.loss / Math.LN2) < 1e-9);
   const human = await recur(['eval', '--model', out, '--data', data, '--backend', 'js']);
   assert.match(human.stdout, /^loss \d+\.\d{4} nats\/char, \d+\.\d{4} bits\/char over [\d,]+ characters\n$/);
+});
+
+test('--val-every auto (the default) validates a cheap held-out text within the first second of training; a fixed 30 s waits for the end', async () => {
+  // Seconds count training only, so 3 s of it always reach the first auto validation (0.9 s) whatever the load.
+  const tiny = TINY.filter((a, i) => a !== '--val-every' && TINY[i - 1] !== '--val-every');
+  const run = (extra: string[], out: string) => recur(['train', '--data', data, ...tiny, '--time', '3', '--log-every', '0', '--sample-length', '0', '--json', '--out', join(dir, out), ...extra]);
+  const [auto, fixed, bad] = await Promise.all([run([], 'auto.safetensors'), run(['--val-every', '30s'], 'fixed.safetensors'), run(['--val-every', 'often'], 'bad.safetensors')]);
+  assert.equal(auto.code, 0, auto.stderr);
+  assert.equal(fixed.code, 0, fixed.stderr);
+  const vals = (r: typeof auto) => jsonLines(r.stdout).filter((l) => !l.summary && 'val_loss' in l).map((l) => l.elapsed as number);
+  const a = vals(auto), f = vals(fixed);
+  assert.ok(a.length >= 3 && a[0] >= 0.9 && a[0] < 2, `auto validated at ${a.join(', ')}`);
+  assert.equal(f.length, 1, `30s validated at ${f.join(', ')}`);
+  assert.ok(f[0] >= 3);
+  assertOneLineError(bad, 2, /--val-every .*expected auto, a number of steps \(e\.g\. 200\) or seconds \(e\.g\. 30s\), got 'often'/);
 });
 
 test('--steps 0 writes the freshly initialised model, which scores near chance', async () => {
