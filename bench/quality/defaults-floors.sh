@@ -14,8 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 DIR=${1:-$(mktemp -d /tmp/recur-floors-XXXXXX)}
 mkdir -p "$DIR"
-# Today's default (4b2028c): LSTM 1×256, embedding 64, batch 32 × 64, Adam 5e-3 cosine to 5e-4, clip 5, no dropout.
-OLD="--cell lstm --hidden 256 --layers 1 --embed 64 --batch 32 --seq 64 --lr 5e-3 --lr-min 5e-4 --schedule cosine --optimizer adam --clip-norm 5 --dropout 0 --dropout-input 0 --dropout-output 0 --dropout-embed 0 --weight-drop 0 --no-average"
+# Today's default (4b2028c): LSTM 1×256, embedding 64, batch 32 × 64, Adam 5e-3 cosine to 5e-4, clip 5, no dropout,
+# a validation every 30 s.
+OLD="--cell lstm --hidden 256 --layers 1 --embed 64 --batch 32 --seq 64 --lr 5e-3 --lr-min 5e-4 --schedule cosine --optimizer adam --clip-norm 5 --dropout 0 --dropout-input 0 --dropout-output 0 --dropout-embed 0 --weight-drop 0 --no-average --val-every 30s"
 run() { # corpus seconds
   node --import tsx bench/quality/defaults.ts --corpus "$1" --budget "time=$2" --dir "$DIR/$1-$2" \
     --run "today=$OLD" --run "new=" | tee "$DIR/$1-$2.log"

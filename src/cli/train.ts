@@ -96,7 +96,7 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object per line instead of a progress bar; the last one is a summary')
     .addOption(new Option('--log-every <n|Ns>', 'log every n steps or every N seconds').argParser(everyArg).default({ seconds: 2 }, '2s'))
     .addOption(new Option('--val-every <n|Ns|auto>', 'validate (and save) every n steps or N seconds; 0 = only at the end; auto = as often as it costs at most 3% of the training time, at least every 30 s (saving then follows --save-every)').argParser(valEveryArg).default(VAL_AUTO, 'auto'))
-    .addOption(new Option('--save-every <n|Ns>', 'save every n steps or N seconds (besides every validation and the end); 0 = not otherwise').argParser(everyArg).default({ seconds: 30 }, '30s'))
+    .addOption(new Option('--save-every <n|Ns>', 'save every n steps or N seconds (and at the end, and with every validation of a fixed --val-every); 0 = not otherwise').argParser(everyArg).default({ seconds: 30 }, '30s'))
     .option('--sample-every <n|Ns>', 'print a short sample every n steps or N seconds (default: with each validation, every 30 s with --val-every auto)', everyArg)
     .option('--sample-length <n>', 'characters in the final sample (0 = none)', intArg(0, 1_000_000), 500)
     .option('--temperature <x>', 'temperature of the samples printed during training', numArg(0, 100), 0.8);
