@@ -15,7 +15,7 @@ test('names-sized and Moby-Dick-sized corpora get their rows; every row lists it
   assert.deepEqual(defaultsFor(20, 53_000), { hidden: DEFAULT_ARCH.hidden, batch: DEFAULT_SETTINGS.batch, lr: DEFAULT_SETTINGS.lr, dropoutInput: 0.2, dropoutOutput: 0.3, dropoutEmbed: 0, weightDrop: 0, average: true });
   assert.deepEqual(defaultsFor(null, 53_000), names, 'a step budget reads as the default time');
   assert.deepEqual(moby, { hidden: 384, batch: 8, lr: DEFAULT_SETTINGS.lr, dropoutInput: 0, dropoutOutput: 0, dropoutEmbed: 0, weightDrop: 0, average: true });
-  assert.deepEqual(defaultsFor(600, 53_000), { hidden: DEFAULT_ARCH.hidden, batch: DEFAULT_SETTINGS.batch, lr: 2e-3, dropoutInput: 0.3, dropoutOutput: 0.5, dropoutEmbed: 0, weightDrop: 0.5, average: true });
+  assert.deepEqual(defaultsFor(600, 53_000), { hidden: DEFAULT_ARCH.hidden, batch: DEFAULT_SETTINGS.batch, lr: 2e-3, dropoutInput: 0.3, dropoutOutput: 0.5, dropoutEmbed: 0.1, weightDrop: 0.5, average: true });
   assert.deepEqual(moby600, { hidden: 512, batch: 8, lr: DEFAULT_SETTINGS.lr, dropoutInput: 0.1, dropoutOutput: 0.2, dropoutEmbed: 0, weightDrop: 0, average: true });
   assert.deepEqual(defaultsFor(null, 1_071_000), moby);
   assert.deepEqual(defaultsFor(600, 20_000_000), moby, 'a large corpus keeps the 180-s row');
