@@ -19,6 +19,7 @@ import type { LoadedLm } from '../tasks/lm-file.js';
 import { MAX_TOKENS, TOKEN_KINDS, type TokenKind } from '../data/tokens/index.js';
 import { DEFAULT_VOCAB_SIZE } from '../data/tokens/build.js';
 import { defaultsFor, type LmDefaults } from '../tasks/lm-defaults.js';
+import { adapts } from '../train/cadence.js';
 import { checkOutputPath, choiceArg, intArg, jsonLine, numArg, run, UsageError } from './common.js';
 import { addBackendOptions, backendFrom, everyArg, loadLm, never, readText, valEveryArg } from './lm-io.js';
 import { checkOutsideCorpus, collect, corpusPaths, mobyCorpus, openCorpus, sourceOf, streamTokens } from './lm-data.js';
@@ -324,7 +325,7 @@ async function train(opts: TrainOpts, command: Command): Promise<void> {
   process.on('SIGINT', onSigint);
   let lastSaved = resumed ? job.step : -1;
   // Samples and the spectrum come with each validation, or every 30 s when validation adapts to its cost.
-  const withVal: Every = 'share' in opts.valEvery && opts.valEvery.share ? { seconds: opts.valEvery.seconds } : opts.valEvery;
+  const withVal: Every = adapts(opts.valEvery) ? { seconds: opts.valEvery.seconds } : opts.valEvery;
   const cadence: LmCadence = {
     ...DEFAULT_CADENCE,
     log: never(opts.logEvery) ?? { steps: Number.MAX_SAFE_INTEGER }, val: never(opts.valEvery), save: never(opts.saveEvery),

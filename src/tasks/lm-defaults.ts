@@ -73,7 +73,7 @@ const TODAY: LmDefaults = {
  * pair at 600 s: dropout 0.5 out / 0.3 in 1.9066, also at the first validation and then rising; with
  * weight drop 0.5 and lr 2e-3 as well 1.8938, still falling at the end (train 1.83) → past 300 s a
  * small corpus gets the strong row (re-run beside today's settings: 1.8902 vs 2.1454).
- * Names at 180 s, 2026-12-02 (later), after weight drop drew its masks 2x faster and validation became as often
+ * Names at 180 s, 2026-12-02 (later), after weight drop's masks were drawn ~6x faster (training 1.8x) and validation became as often
  * as it is cheap (about every 2 s here; the 30-s validations had missed every best above 30 s), pairs:
  *   the 3,000-step row 1.9040 (best 17 s in, then overfitting: 2.16 at the end) beside lr 3e-3, dropout
  *   0.4 out / 0.25 in, weight drop 0.3: 1.8915 (best 75 s in, then flat); that row again 1.8914 beside

@@ -23,7 +23,7 @@ import type { Backend } from '../kernels/backend.js';
 import { REGULARISATION_KEYS, type ModelConfig, type Regularisation } from '../nn/config.js';
 import { Model, type RecurrentState } from '../nn/model.js';
 import { Optimizer } from '../train/optim.js';
-import { Cadence, type Every } from '../train/cadence.js';
+import { adapts, Cadence, type Every } from '../train/cadence.js';
 import { TrainingDiverged, TrainLoop } from '../train/loop.js';
 import { Trainer, type StepStats } from '../train/trainer.js';
 import { SEQ_MARK, SequenceBatcher, Vocab } from '../data/text.js';
@@ -98,9 +98,9 @@ const PERIODIC_LINES = 5, FINAL_LINES = 10;
 /**
  * The default validation cadence: as often as validation costs at most 3% of the training time, at
  * least every 30 s (train/cadence.ts). On the names corpus (its 5,900 held-out characters score in
- * about 60 ms) that is about every 2 s of training, and the default 180-s run of the time (dropout
- * 0.3/0.2) kept its best weights at 1.9040 nats/char instead of 1.9410 with a validation every 30 s (its
- * best falls 15–20 s in, then it overfits).
+ * 50–70 ms) that is about every 2 s of training: the default 180-s run of the time (dropout 0.3/0.2)
+ * kept its best weights at 1.9040 nats/char, where a validation every 30 s had kept 1.9410 in another
+ * pair (its best falls 15–20 s in, then it overfits).
  */
 export const VAL_AUTO: Every = { seconds: 30, share: 0.03 };
 
@@ -467,7 +467,7 @@ export class LmJob {
     };
     // A fixed validation cadence saves with each validation; one that adapts to its cost (often, on a
     // small held-out text) leaves saving to the save cadence: the file holds the best weights whenever written.
-    const saveWithVal = !(cadence.val && 'share' in cadence.val && cadence.val.share);
+    const saveWithVal = !adapts(cadence.val);
     let acc = { loss: 0, grad: 0, chars: 0, time: 0, n: 0 };
     let totalChars = 0, totalTime = 0, lastTrainLoss: number | null = null;
     let lastVal: { step: number; r: EvalResult } | null = null;
